@@ -1,0 +1,1 @@
+"""The eventsourcing application, its use cases, read models and the CLI."""

@@ -1,0 +1,89 @@
+"""The base of the one calldesk Application: its name, its store, and safe load-change-save.
+
+Every capability (tenancy, presence, and later calls, workspace, feed, sync) is a mixin
+on this base, so they all write to one event log with one total order (ADR/0002).
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import Environment, EnvType
+
+from calldesk.apps.conversion import register_stored_value_types
+from calldesk.domain.errors import AlreadyExists, DomainError, NotFound
+
+A = TypeVar("A", bound=Aggregate)
+
+#: How often a command is retried when another writer changed the aggregate meanwhile.
+CONFLICT_ATTEMPTS = 3
+
+
+class ConcurrentChange(DomainError):
+    """Others kept changing the same thing; the command was not applied, send it again."""
+
+
+class DeskApplication(Application[UUID]):
+    """Commands in, aggregates saved; one log, ordered by notification id."""
+
+    name = "calldesk"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # eventsourcing names each subclass after itself, and the name picks the table
+        # names on PostgreSQL: every mixin and the composed Desk share one store.
+        super().__init_subclass__(**kwargs)
+        cls.name = DeskApplication.name
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        super().__init__(env=env)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the given settings: variables left in os.environ never pick the store."""
+        settings = {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})}
+        return Environment(name, settings)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_stored_value_types(transcoder)
+
+    def head(self) -> int:
+        """The notification id of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def _load(self, kind: type[A], aggregate_id: UUID, missing: str) -> A:
+        """The aggregate of this kind, or NotFound with a message naming what is missing."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(missing) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(missing)
+        return aggregate
+
+    def _create(self, aggregate: A, exists: str) -> A:
+        """Save a new aggregate, refusing if one with its id was already recorded."""
+        if aggregate.id in self.repository:
+            raise AlreadyExists(exists)
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            raise AlreadyExists(exists) from None
+        return aggregate
+
+    def _change(self, load: Callable[[], A], command: Callable[[A], None]) -> A:
+        """Load, apply the command, save; retry from a fresh load if another writer won."""
+        for _ in range(CONFLICT_ATTEMPTS):
+            aggregate = load()
+            command(aggregate)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                continue
+            return aggregate
+        raise ConcurrentChange(
+            f"{aggregate} changed {CONFLICT_ATTEMPTS} times while the command ran; "
+            "send it again"
+        )

@@ -1,0 +1,61 @@
+"""All conversion between calldesk's attrs types and plain data, in one cattrs converter.
+
+The same converter serves the edges (JSON in and out of the CLI and, later, HTTP) and the
+event store, where each value type inside an event or snapshot is written through a
+cattrs-backed eventsourcing Transcoding under a stable name (ADR/0003).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from cattrs.preconf.json import make_converter
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from calldesk.domain.agents import AgentState, Presence, Work
+from calldesk.domain.tenants import NotReadyReason
+
+converter = make_converter(forbid_extra_keys=True)
+
+
+def _strict(kind: type) -> Any:
+    """A structure hook that takes only a value of exactly this kind, never coerces."""
+
+    def structure(value: object, _: type) -> object:
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return structure
+
+
+for _kind in (str, int, bool):
+    converter.register_structure_hook(_kind, _strict(_kind))
+
+#: Every value type that can sit inside a stored event or snapshot, by its stored name.
+#: A name, once written, is forever: rename the class freely, never the name.
+STORED_VALUE_TYPES: Mapping[str, type] = {
+    "calldesk.NotReadyReason": NotReadyReason,
+    "calldesk.Presence": Presence,
+    "calldesk.Work": Work,
+    "calldesk.AgentState": AgentState,
+}
+
+
+@attrs.frozen
+class CattrsTranscoding(Transcoding):
+    """Writes one value type as the plain data the converter makes of it."""
+
+    type: type
+    name: str
+
+    def encode(self, obj: Any) -> Any:
+        return converter.unstructure(obj, self.type)
+
+    def decode(self, data: Any) -> Any:
+        return converter.structure(data, self.type)
+
+
+def register_stored_value_types(transcoder: JSONTranscoder) -> None:
+    for name, value_type in STORED_VALUE_TYPES.items():
+        transcoder.register(CattrsTranscoding(value_type, name))

@@ -1,0 +1,151 @@
+"""Use cases of agent presence: register, log in, go available or not ready, log out."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from calldesk.apps.application import DeskApplication
+from calldesk.apps.commands import AgentCommand, code, text
+from calldesk.apps.tenancy import TenantAdministration
+from calldesk.domain.agents import Agent, AgentState, Presence, Work
+from calldesk.domain.tenants import NotReadyReason
+
+
+@attrs.frozen
+class RegisterAgent(AgentCommand):
+    name: str = attrs.field(validator=text("an agent name"))
+
+
+@attrs.frozen
+class LogIn(AgentCommand):
+    pass
+
+
+@attrs.frozen
+class GoAvailable(AgentCommand):
+    pass
+
+
+@attrs.frozen
+class GoNotReady(AgentCommand):
+    reason: str = attrs.field(validator=code("a not-ready reason code"))
+
+
+@attrs.frozen
+class LogOut(AgentCommand):
+    pass
+
+
+@attrs.frozen
+class AgentView:
+    """An agent as the softphone, the CLI and supervisors show it."""
+
+    tenant: str
+    agent: str
+    name: str
+    state: AgentState
+    presence: Presence
+    not_ready_reason: NotReadyReason | None
+    work: Work
+    call_ref: str | None
+    since: datetime
+    version: int
+
+    @classmethod
+    def of(cls, agent: Agent) -> "AgentView":
+        return cls(
+            tenant=agent.tenant,
+            agent=agent.handle,
+            name=agent.name,
+            state=agent.state,
+            presence=agent.presence,
+            not_ready_reason=agent.not_ready_reason,
+            work=agent.work,
+            call_ref=agent.call_ref,
+            since=agent.state_since,
+            version=agent.version,
+        )
+
+
+@attrs.frozen
+class AgentHistoryEntry:
+    """One recorded event of an agent, and the state it left the agent in: for audits."""
+
+    version: int
+    event: str
+    at: datetime
+    state: AgentState
+    details: dict[str, Any]
+
+
+#: Fields every event has; the history shows them as columns, not as details.
+_EVENT_ENVELOPE = frozenset(
+    ("originator_id", "originator_version", "originator_topic", "timestamp")
+)
+
+
+class AgentPresence(TenantAdministration, DeskApplication):
+    # An agent lives for years of presence changes; replay starts from the last snapshot.
+    snapshotting_intervals = {Agent: 100}
+
+    def register_agent(self, command: RegisterAgent) -> AgentView:
+        self._tenant(command.tenant)
+        agent = Agent.register(command.tenant, command.agent, command.name, command.at)
+        return AgentView.of(
+            self._create(
+                agent, f"agent {command.agent} already exists in tenant {command.tenant}"
+            )
+        )
+
+    def log_in(self, command: LogIn) -> AgentView:
+        return self._command(command, lambda agent: agent.log_in(command.at))
+
+    def go_available(self, command: GoAvailable) -> AgentView:
+        return self._command(command, lambda agent: agent.go_available(command.at))
+
+    def go_not_ready(self, command: GoNotReady) -> AgentView:
+        reason = self._tenant(command.tenant).not_ready_reason(command.reason)
+        return self._command(command, lambda agent: agent.go_not_ready(reason, command.at))
+
+    def log_out(self, command: LogOut) -> AgentView:
+        return self._command(command, lambda agent: agent.log_out(command.at))
+
+    def agent(self, tenant: str, handle: str) -> AgentView:
+        return AgentView.of(self._agent(tenant, handle))
+
+    def agent_history(self, tenant: str, handle: str) -> list[AgentHistoryEntry]:
+        """Every event of the agent in order, replayed one by one, as an auditor reads it."""
+        agent_id = self._agent(tenant, handle).id
+        history = []
+        replayed: Agent | None = None
+        for recorded in self.events.get(agent_id):
+            replayed = recorded.mutate(replayed)
+            assert replayed is not None
+            details = {
+                key: value
+                for key, value in vars(recorded).items()
+                if key not in _EVENT_ENVELOPE
+            }
+            history.append(
+                AgentHistoryEntry(
+                    version=recorded.originator_version,
+                    event=type(recorded).__name__,
+                    at=recorded.timestamp,
+                    state=replayed.state,
+                    details=details,
+                )
+            )
+        return history
+
+    def _agent(self, tenant: str, handle: str) -> Agent:
+        return self._load(
+            Agent, Agent.create_id(tenant, handle), f"no agent {handle} in tenant {tenant}"
+        )
+
+    def _command(
+        self, command: AgentCommand, change: Callable[[Agent], None]
+    ) -> AgentView:
+        agent = self._change(lambda: self._agent(command.tenant, command.agent), change)
+        return AgentView.of(agent)

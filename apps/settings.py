@@ -1,0 +1,66 @@
+"""Where the event store lives: one setting, CALLDESK_DATABASE_URL (ADR/0002).
+
+``sqlite:///calldesk.db`` (the default, a file in the working directory, created on first
+use) or ``postgresql://user:password@host:port/database?schema=name``. The URL is turned
+into eventsourcing's own persistence settings here, so nothing else needs to know them.
+"""
+
+import os
+from collections.abc import Mapping
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from calldesk.domain.errors import InvalidValue
+
+DATABASE_URL_VARIABLE = "CALLDESK_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///calldesk.db"
+
+def configured_database_url(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
+
+
+def persistence_settings(database_url: str) -> dict[str, str]:
+    """The eventsourcing environment that stores the application at this URL."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        settings = _sqlite_settings(parts.netloc, unquote(parts.path))
+    elif parts.scheme in ("postgresql", "postgres"):
+        settings = _postgres_settings(database_url)
+    else:
+        raise InvalidValue(
+            f"{DATABASE_URL_VARIABLE} must start with sqlite:/// or postgresql://, "
+            f"not {database_url!r}"
+        )
+    return settings
+
+
+def _sqlite_settings(netloc: str, path: str) -> dict[str, str]:
+    # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
+    dbname = path[1:] if path.startswith("/") else path
+    if netloc or not dbname:
+        raise InvalidValue(
+            "a SQLite URL names a file: sqlite:///calldesk.db (relative) "
+            "or sqlite:////var/lib/calldesk.db (absolute)"
+        )
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": dbname}
+
+
+def _postgres_settings(database_url: str) -> dict[str, str]:
+    parts = urlsplit(database_url)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not (parts.hostname and dbname):
+        raise InvalidValue(
+            "a PostgreSQL URL names a host and a database: "
+            "postgresql://user:password@127.0.0.1:5432/calldesk"
+        )
+    query = parse_qs(parts.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_USER": unquote(parts.username or ""),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+        # Off on purpose: without the table lock a tailing reader can miss events.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }

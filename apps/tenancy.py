@@ -1,0 +1,55 @@
+"""Use cases of tenant administration: create a tenant, define its not-ready reasons."""
+
+import attrs
+
+from calldesk.apps.application import DeskApplication
+from calldesk.apps.commands import TenantCommand, text
+from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, NotReadyReason, Tenant
+
+
+@attrs.frozen
+class CreateTenant(TenantCommand):
+    name: str = attrs.field(validator=text("a tenant name"))
+    not_ready_reasons: tuple[NotReadyReason, ...] = DEFAULT_NOT_READY_REASONS
+
+
+@attrs.frozen
+class DefineNotReadyReasons(TenantCommand):
+    reasons: tuple[NotReadyReason, ...]
+
+
+@attrs.frozen
+class TenantView:
+    """A tenant as the CLI and the API show it."""
+
+    tenant: str
+    name: str
+    not_ready_reasons: tuple[NotReadyReason, ...]
+    version: int
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> "TenantView":
+        return cls(tenant.slug, tenant.name, tenant.not_ready_reasons, tenant.version)
+
+
+class TenantAdministration(DeskApplication):
+    def create_tenant(self, command: CreateTenant) -> TenantView:
+        tenant = Tenant.create(
+            command.tenant, command.name, command.not_ready_reasons, command.at
+        )
+        return TenantView.of(
+            self._create(tenant, f"tenant {command.tenant} already exists")
+        )
+
+    def define_not_ready_reasons(self, command: DefineNotReadyReasons) -> TenantView:
+        tenant = self._change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.define_not_ready_reasons(command.reasons, command.at),
+        )
+        return TenantView.of(tenant)
+
+    def tenant(self, slug: str) -> TenantView:
+        return TenantView.of(self._tenant(slug))
+
+    def _tenant(self, slug: str) -> Tenant:
+        return self._load(Tenant, Tenant.create_id(slug), f"no tenant {slug}")

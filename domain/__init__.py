@@ -1,0 +1,1 @@
+"""Aggregates, events and pure rules: no I/O, no clock, replayable alone."""

@@ -1,0 +1,137 @@
+"""The tenant: the boundary nothing crosses, and the settings its agents work under."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import Aggregate, event
+
+from calldesk.domain.errors import InvalidValue, NotFound
+from calldesk.domain.identity import (
+    CODE_MAX_LENGTH,
+    checked_code,
+    checked_slug,
+    checked_text,
+    stable_id,
+)
+
+MAX_NOT_READY_REASONS = 50
+REASON_LABEL_MAX_LENGTH = 80
+
+
+def _reason_code(_: object, __: object, value: str) -> None:
+    checked_code(value, "a not-ready reason code")
+
+
+def _reason_label(_: object, __: object, value: str) -> None:
+    if checked_text(value, "a not-ready reason label", REASON_LABEL_MAX_LENGTH) != value:
+        raise InvalidValue("a not-ready reason label must not start or end with spaces")
+
+
+@attrs.frozen(slots=False)
+class NotReadyReason:
+    """Why an agent takes no calls (lunch, training): a code from the tenant's list."""
+
+    code: str = attrs.field(validator=_reason_code)
+    label: str = attrs.field(validator=_reason_label)
+
+
+DEFAULT_NOT_READY_REASONS = (
+    NotReadyReason("break", "Break"),
+    NotReadyReason("lunch", "Lunch"),
+    NotReadyReason("training", "Training"),
+    NotReadyReason("meeting", "Meeting"),
+    NotReadyReason("admin", "Administrative work"),
+)
+
+
+def checked_reasons(reasons: Iterable[NotReadyReason]) -> tuple[NotReadyReason, ...]:
+    """A tenant's list of not-ready reasons: one to fifty, no code twice."""
+    listed = tuple(reasons)
+    if not listed:
+        raise InvalidValue("a tenant needs at least one not-ready reason")
+    if len(listed) > MAX_NOT_READY_REASONS:
+        raise InvalidValue(
+            f"{len(listed)} not-ready reasons given; "
+            f"at most {MAX_NOT_READY_REASONS} are allowed"
+        )
+    codes = [reason.code for reason in listed]
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise InvalidValue(f"not-ready reason codes listed twice: {', '.join(repeated)}")
+    return listed
+
+
+class Tenant(Aggregate):
+    """One customer of calldesk; every agent, call and record belongs to exactly one."""
+
+    TOPIC = "calldesk.tenant.Tenant"
+
+    class Event(Aggregate.Event):
+        TOPIC = "calldesk.tenant.Event"
+
+    @staticmethod
+    def create_id(slug: str) -> UUID:
+        return stable_id("tenant", slug)
+
+    @classmethod
+    def create(
+        cls,
+        slug: str,
+        name: str,
+        not_ready_reasons: Iterable[NotReadyReason],
+        at: datetime,
+    ) -> "Tenant":
+        """A new tenant, once its name and reasons pass their rules."""
+        return cls(
+            slug=checked_slug(slug, "a tenant"),
+            name=checked_text(name, "a tenant name"),
+            not_ready_reasons=checked_reasons(not_ready_reasons),
+            timestamp=at,
+        )
+
+    @event("Created", topic="calldesk.tenant.Created")
+    def __init__(
+        self,
+        slug: str,
+        name: str,
+        not_ready_reasons: tuple[NotReadyReason, ...],
+        timestamp: datetime,
+    ) -> None:
+        self.slug = slug
+        self.name = name
+        self.not_ready_reasons = tuple(not_ready_reasons)
+
+    def not_ready_reason(self, code: str) -> NotReadyReason:
+        """The reason with this code, or a refusal that lists the codes to choose from."""
+        for reason in self.not_ready_reasons:
+            if reason.code == code:
+                return reason
+        choices = ", ".join(reason.code for reason in self.not_ready_reasons)
+        raise NotFound(
+            f"{code!r} is not a not-ready reason of tenant {self.slug}; "
+            f"choose one of: {choices}"
+        )
+
+    def define_not_ready_reasons(
+        self, reasons: Iterable[NotReadyReason], at: datetime
+    ) -> None:
+        """Replace the list agents choose from; agents keep the reason they already have."""
+        listed = checked_reasons(reasons)
+        if listed != self.not_ready_reasons:
+            self._not_ready_reasons_defined(reasons=listed, timestamp=at)
+
+    @event("NotReadyReasonsDefined", topic="calldesk.tenant.NotReadyReasonsDefined")
+    def _not_ready_reasons_defined(
+        self, reasons: tuple[NotReadyReason, ...], timestamp: datetime
+    ) -> None:
+        self.not_ready_reasons = tuple(reasons)
+
+
+__all__ = [
+    "CODE_MAX_LENGTH",
+    "DEFAULT_NOT_READY_REASONS",
+    "NotReadyReason",
+    "Tenant",
+]
