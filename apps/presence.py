@@ -8,8 +8,10 @@ import attrs
 
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.commands import AgentCommand, code, text
+from calldesk.apps.conversion import converter
 from calldesk.apps.tenancy import TenantAdministration
 from calldesk.domain.agents import Agent, AgentState, Presence, Work
+from calldesk.domain.identity import checked_slug
 from calldesk.domain.tenants import NotReadyReason
 
 
@@ -124,7 +126,7 @@ class AgentPresence(TenantAdministration, DeskApplication):
             replayed = recorded.mutate(replayed)
             assert replayed is not None
             details = {
-                key: value
+                key: converter.unstructure(value)
                 for key, value in vars(recorded).items()
                 if key not in _EVENT_ENVELOPE
             }
@@ -140,6 +142,8 @@ class AgentPresence(TenantAdministration, DeskApplication):
         return history
 
     def _agent(self, tenant: str, handle: str) -> Agent:
+        checked_slug(tenant, "a tenant")
+        checked_slug(handle, "an agent handle")
         return self._load(
             Agent, Agent.create_id(tenant, handle), f"no agent {handle} in tenant {tenant}"
         )

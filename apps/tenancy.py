@@ -4,6 +4,7 @@ import attrs
 
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.commands import TenantCommand, text
+from calldesk.domain.identity import checked_slug
 from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, NotReadyReason, Tenant
 
 
@@ -52,4 +53,5 @@ class TenantAdministration(DeskApplication):
         return TenantView.of(self._tenant(slug))
 
     def _tenant(self, slug: str) -> Tenant:
+        checked_slug(slug, "a tenant")
         return self._load(Tenant, Tenant.create_id(slug), f"no tenant {slug}")
