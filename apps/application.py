@@ -56,7 +56,7 @@ class DeskApplication(Application[UUID]):
     def _load(self, kind: type[A], aggregate_id: UUID, missing: str) -> A:
         """The aggregate of this kind, or NotFound with a message naming what is missing."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
         if not isinstance(aggregate, kind):

@@ -322,8 +322,14 @@ def demo(context: typer.Context) -> None:
             out.print(f"[bold]{caption:>13}[/]  {_describe(view)}")
         history = desk.agent_history(DEMO_TENANT, DEMO_AGENT)
         out.print(history_table(history[-6:]))
-        out.print(f"{len(history)} events recorded for {DEMO_AGENT}; log head {desk.head()}.")
+        out.print(
+            f"{len(history)} events recorded for {DEMO_AGENT}; log head {desk.head()}."
+        )
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

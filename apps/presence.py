@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -90,14 +90,15 @@ _EVENT_ENVELOPE = frozenset(
 
 class AgentPresence(TenantAdministration, DeskApplication):
     # An agent lives for years of presence changes; replay starts from the last snapshot.
-    snapshotting_intervals = {Agent: 100}
+    snapshotting_intervals = {Agent: 100}  # noqa: RUF012 (eventsourcing declares it)
 
     def register_agent(self, command: RegisterAgent) -> AgentView:
         self._tenant(command.tenant)
         agent = Agent.register(command.tenant, command.agent, command.name, command.at)
         return AgentView.of(
             self._create(
-                agent, f"agent {command.agent} already exists in tenant {command.tenant}"
+                agent,
+                f"agent {command.agent} already exists in tenant {command.tenant}",
             )
         )
 
@@ -118,11 +119,12 @@ class AgentPresence(TenantAdministration, DeskApplication):
         return AgentView.of(self._agent(tenant, handle))
 
     def agent_history(self, tenant: str, handle: str) -> list[AgentHistoryEntry]:
-        """Every event of the agent in order, replayed one by one, as an auditor reads it."""
+        """Every event of the agent in order, replayed one by one, as auditors read it."""
         agent_id = self._agent(tenant, handle).id
         history = []
         replayed: Agent | None = None
-        for recorded in self.events.get(agent_id):
+        for stored in self.events.get(agent_id):
+            recorded = cast(Agent.Event, stored)
             replayed = recorded.mutate(replayed)
             assert replayed is not None
             details = {
@@ -145,11 +147,11 @@ class AgentPresence(TenantAdministration, DeskApplication):
         checked_slug(tenant, "a tenant")
         checked_slug(handle, "an agent handle")
         return self._load(
-            Agent, Agent.create_id(tenant, handle), f"no agent {handle} in tenant {tenant}"
+            Agent,
+            Agent.create_id(tenant, handle),
+            f"no agent {handle} in tenant {tenant}",
         )
 
-    def _command(
-        self, command: AgentCommand, change: Callable[[Agent], None]
-    ) -> AgentView:
+    def _command(self, command: AgentCommand, change: Callable[[Agent], None]) -> AgentView:
         agent = self._change(lambda: self._agent(command.tenant, command.agent), change)
         return AgentView.of(agent)

@@ -14,6 +14,7 @@ from calldesk.domain.errors import InvalidValue
 DATABASE_URL_VARIABLE = "CALLDESK_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///calldesk.db"
 
+
 def configured_database_url(environ: Mapping[str, str] = os.environ) -> str:
     return environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
 

@@ -10,7 +10,7 @@ class DomainError(Exception):
 
 
 class InvalidValue(DomainError, ValueError):
-    """A value breaks the rule of its kind: empty, too long, or with characters not allowed."""
+    """A value breaks the rule of its kind: empty, too long, or a forbidden character."""
 
 
 class NotFound(DomainError, LookupError):

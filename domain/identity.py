@@ -27,7 +27,7 @@ def stable_id(kind: str, *parts: str) -> UUID:
 
 
 def checked_slug(value: str, what: str, max_length: int = SLUG_MAX_LENGTH) -> str:
-    """A machine name: lower-case letters, digits and . _ - inside, like "a-17" or "acme"."""
+    """A machine name of lower-case letters, digits and . _ - inside, like "a-17"."""
     if not value:
         raise InvalidValue(f"{what} must not be empty")
     if len(value) > max_length:

@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` runs calldesk, `make test` checks all of it.
+# Each creates .venv when missing; nothing is installed outside it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# mypy cannot follow setuptools' editable import hook, so it reads the layers through a
+# tree that nests them under calldesk/ as the wheel does (ADR/0001).
+TYPECHECK_TREE := build/typecheck
+
+.PHONY: demo test lint typecheck
+
+demo: $(INSTALLED)
+	$(BIN)/calldesk demo
+
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	mkdir -p $(TYPECHECK_TREE)/calldesk
+	for layer in domain ports adapters apps; do \
+		ln -sfn ../../../$$layer $(TYPECHECK_TREE)/calldesk/$$layer; done
+	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy -p calldesk
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=69"
+	$(BIN)/python -m pip install --quiet --editable ".[test]"
+	touch $@

@@ -1,0 +1,110 @@
+"""The event store under the one application, on SQLite and on a real PostgreSQL."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+from support.clock import Clock
+from support.desk_driver import log_in, not_ready, ready, tenant_with_agent
+
+from calldesk.apps.desk import Desk
+from calldesk.apps.settings import DEFAULT_DATABASE_URL
+from calldesk.domain.agents import Agent, AgentState
+
+
+def test_the_default_store_is_a_wal_sqlite_file_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert not (tmp_path / "calldesk.db").exists()
+    with Desk.at(DEFAULT_DATABASE_URL) as desk:
+        tenant_with_agent(desk, clock())
+    with sqlite3.connect(tmp_path / "calldesk.db") as connection:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        (count,) = connection.execute("SELECT count(*) FROM stored_events").fetchone()
+    assert (mode, count) == ("wal", 2)
+
+
+def test_every_stored_event_names_an_explicit_topic_not_a_module_path(
+    desk: Desk, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    log_in(desk, clock.advance())
+    not_ready(desk, "lunch", clock.advance())
+    topics = [n.topic for n in desk.recorder.select_notifications(start=1, limit=100)]
+    assert topics == [
+        "calldesk.tenant.Created",
+        "calldesk.agent.Registered",
+        "calldesk.agent.LoggedIn",
+        "calldesk.agent.BecameNotReady",
+    ]
+
+
+def test_the_log_keeps_one_order_across_aggregates_and_applications(
+    database_url: str, clock: Clock
+) -> None:
+    with Desk.at(database_url) as first, Desk.at(database_url) as second:
+        tenant_with_agent(first, clock())
+        log_in(second, clock.advance())
+        ready(first, clock.advance())
+        notifications = second.recorder.select_notifications(start=1, limit=100)
+    assert [n.id for n in notifications] == sorted(n.id for n in notifications)
+    assert [n.originator_version for n in notifications] == [1, 1, 2, 3]
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_history(
+    database_url: str, clock: Clock
+) -> None:
+    with Desk.at(database_url) as first, Desk.at(database_url) as second:
+        tenant_with_agent(first, clock())
+        stale = first.repository.get(Agent.create_id("acme", "a-17"))
+        log_in(second, clock.advance())
+        stale.log_in(clock.advance())
+        with pytest.raises(IntegrityError):
+            first.save(stale)
+        assert len(list(first.events.get(stale.id))) == 2
+
+
+def test_a_command_that_loses_a_race_is_applied_again_on_the_winners_state(
+    database_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Desk.at(database_url) as desk, Desk.at(database_url) as rival:
+        tenant_with_agent(desk, clock())
+        log_in(desk, clock.advance())
+        real_save = desk.save
+        races = iter([lambda: ready(rival, clock.advance())])
+
+        def save_after_a_rival_wrote(*aggregates: Agent) -> object:
+            for race in races:
+                race()
+            return real_save(*aggregates)
+
+        monkeypatch.setattr(desk, "save", save_after_a_rival_wrote)
+        view = not_ready(desk, "lunch", clock.advance())
+        history = [entry.event for entry in desk.agent_history("acme", "a-17")]
+    assert view.state is AgentState.NOT_READY
+    assert history[-2:] == ["BecameAvailable", "BecameNotReady"]
+
+
+def test_a_second_application_on_the_same_store_replays_the_same_agent(
+    database_url: str, clock: Clock
+) -> None:
+    with Desk.at(database_url) as desk:
+        tenant_with_agent(desk, clock())
+        log_in(desk, clock.advance())
+        written = not_ready(desk, "training", clock.advance())
+    with Desk.at(database_url) as reopened:
+        assert reopened.agent("acme", "a-17") == written
+
+
+def test_a_snapshot_restores_the_agent_exactly(desk: Desk, clock: Clock) -> None:
+    tenant_with_agent(desk, clock())
+    log_in(desk, clock.advance())
+    not_ready(desk, "lunch", clock.advance())
+    agent_id = Agent.create_id("acme", "a-17")
+    replayed = desk.repository.get(agent_id)
+    desk.take_snapshot(agent_id)
+    (snapshot,) = desk.snapshots.get(agent_id)  # type: ignore[union-attr]
+    restored = snapshot.mutate(None)
+    assert vars(restored) == vars(replayed)

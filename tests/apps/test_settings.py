@@ -1,0 +1,47 @@
+"""CALLDESK_DATABASE_URL, the one setting that picks the store."""
+
+import pytest
+
+from calldesk.apps.settings import (
+    DEFAULT_DATABASE_URL,
+    configured_database_url,
+    persistence_settings,
+)
+from calldesk.domain.errors import InvalidValue
+
+
+def test_without_the_setting_the_store_is_calldesk_db_in_the_working_directory() -> None:
+    assert configured_database_url({}) == DEFAULT_DATABASE_URL
+    assert persistence_settings(DEFAULT_DATABASE_URL) == {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": "calldesk.db",
+    }
+
+
+def test_an_absolute_sqlite_path_takes_four_slashes() -> None:
+    settings = persistence_settings("sqlite:////var/lib/calldesk/events.db")
+    assert settings["SQLITE_DBNAME"] == "/var/lib/calldesk/events.db"
+
+
+def test_a_postgresql_url_gives_every_connection_setting_and_keeps_the_lock() -> None:
+    settings = persistence_settings(
+        "postgresql://desk:s%40cret@db.internal:6543/calldesk?schema=tenant_a"
+    )
+    assert settings == {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_HOST": "db.internal",
+        "POSTGRES_PORT": "6543",
+        "POSTGRES_DBNAME": "calldesk",
+        "POSTGRES_USER": "desk",
+        "POSTGRES_PASSWORD": "s@cret",
+        "POSTGRES_SCHEMA": "tenant_a",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+
+
+@pytest.mark.parametrize(
+    "url", ["", "calldesk.db", "sqlite://", "sqlite:///", "postgresql://host/", "x://y"]
+)
+def test_a_url_naming_no_store_is_refused_with_the_forms_that_work(url: str) -> None:
+    with pytest.raises(InvalidValue, match=r"sqlite:///|postgresql://"):
+        persistence_settings(url)

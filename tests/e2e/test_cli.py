@@ -1,0 +1,122 @@
+"""The `calldesk` command as a person types it: output, exit codes, nothing half-done."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from calldesk.apps.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED, app
+from calldesk.apps.desk import Desk
+
+
+@pytest.fixture
+def calldesk(database_url: str) -> object:
+    """Runs the CLI against the test's store and returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(
+            app, ["--database-url", database_url, *args], catch_exceptions=False
+        )
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def head(database_url: str) -> int:
+    with Desk.at(database_url) as desk:
+        return desk.head()
+
+
+def test_a_presence_round_trip_from_the_command_line(calldesk, database_url) -> None:
+    assert calldesk("tenant", "create", "acme", "--name", "Acme")[0] == 0
+    assert calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")[0] == 0
+    assert "is not ready since" in calldesk("agent", "login", "a-17", "-t", "acme")[1]
+    assert "is available" in calldesk("agent", "ready", "a-17", "-t", "acme")[1]
+    code, shown, _ = calldesk("agent", "not-ready", "a-17", "lunch", "-t", "acme")
+    assert (code, "is not ready (Lunch)" in shown) == (0, True)
+    code, shown, _ = calldesk("--json", "agent", "show", "a-17", "-t", "acme")
+    view = json.loads(shown)
+    assert (view["state"], view["not_ready_reason"]["code"]) == ("not-ready", "lunch")
+    assert "is logged out" in calldesk("agent", "logout", "a-17", "-t", "acme")[1]
+    code, shown, _ = calldesk("--json", "agent", "history", "a-17", "-t", "acme")
+    assert [entry["event"] for entry in json.loads(shown)] == [
+        "Registered",
+        "LoggedIn",
+        "BecameAvailable",
+        "BecameNotReady",
+        "LoggedOut",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "message"),
+    [
+        (["agent", "ready", "a-17", "-t", "acme"], EXIT_REFUSED, "log in first"),
+        (["agent", "login", "a-99", "-t", "acme"], EXIT_NOT_FOUND, "no agent a-99"),
+        (["agent", "login", "a-17", "-t", "globex"], EXIT_NOT_FOUND, "no agent a-17"),
+        (["agent", "login", "A 17", "-t", "acme"], EXIT_BAD_INPUT, "lower-case"),
+        (["agent", "login", "a" * 70, "-t", "acme"], EXIT_BAD_INPUT, "at most 63"),
+        (
+            ["agent", "not-ready", "a-17", "nap", "-t", "acme"],
+            EXIT_NOT_FOUND,
+            "choose one of",
+        ),
+        (
+            ["agent", "register", "a-18", "-t", "acme", "--name", ""],
+            EXIT_BAD_INPUT,
+            "must not be empty",
+        ),
+        (
+            ["tenant", "create", "acme", "--name", "Acme"],
+            EXIT_REFUSED,
+            "already exists",
+        ),
+        (
+            ["tenant", "create", "initech", "--name", "I", "--reason", "Bad Code"],
+            EXIT_BAD_INPUT,
+            "reason code",
+        ),
+    ],
+)
+def test_refusals_exit_non_zero_with_a_message_and_record_nothing(
+    calldesk, database_url, args, exit_code, message
+) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("tenant", "create", "globex", "--name", "Globex")
+    calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")
+    before = head(database_url)
+    code, _, error = calldesk(*args)
+    assert (code, message in error) == (exit_code, True), error
+    assert head(database_url) == before
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://host/file", "mysql://db/calldesk", "postgresql:///calldesk"]
+)
+def test_a_url_that_names_no_store_is_bad_input(url: str) -> None:
+    result = CliRunner().invoke(app, ["--database-url", url, "tenant", "show", "acme"])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "sqlite:///" in result.stderr or "postgresql://" in result.stderr
+
+
+def test_the_installed_command_runs_the_demo_on_a_sqlite_file(tmp_path: Path) -> None:
+    """The README's main command, as a new process: real work, a file, an audit trail."""
+    command = [str(Path(sys.executable).with_name("calldesk"))]
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+    first = subprocess.run(
+        [*command, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    again = subprocess.run(
+        [*command, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
+    assert "11 events recorded for a-17" in again.stdout
+    assert (tmp_path / "calldesk.db").exists()
+    version = subprocess.run(
+        [*command, "--version"], env=env, capture_output=True, text=True
+    )
+    assert version.stdout.strip() == "calldesk 0.1.0"

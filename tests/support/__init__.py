@@ -1,0 +1,1 @@
+"""Test support shared by the layers: reference models and drivers."""
