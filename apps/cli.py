@@ -168,6 +168,14 @@ def _show_tenant(context: typer.Context, view: TenantView) -> None:
     _print(context, view, human)
 
 
+def _agent_command(context: typer.Context, action: Callable[[Desk], AgentView]) -> None:
+    _show_agent(context, _run(context, action))
+
+
+def _tenant_command(context: typer.Context, action: Callable[[Desk], TenantView]) -> None:
+    _show_tenant(context, _run(context, action))
+
+
 def _reasons(pairs: list[str]) -> tuple[NotReadyReason, ...]:
     """Parses CODE=Label pairs; a bare CODE takes its own text as the label."""
     reasons = []
@@ -192,13 +200,12 @@ def tenant_create(
 ) -> None:
     """Create a tenant with its list of not-ready reasons."""
     reasons = _reasons(reason) if reason else DEFAULT_NOT_READY_REASONS
-    view = _run(
+    _tenant_command(
         context,
         lambda desk: desk.create_tenant(
             CreateTenant(tenant, name=name, not_ready_reasons=reasons, at=_now())
         ),
     )
-    _show_tenant(context, view)
 
 
 @tenant_app.command("reasons")
@@ -209,13 +216,12 @@ def tenant_reasons(
 ) -> None:
     """Replace the not-ready reasons a tenant's agents choose from."""
     reasons = _reasons(reason)
-    view = _run(
+    _tenant_command(
         context,
         lambda desk: desk.define_not_ready_reasons(
             DefineNotReadyReasons(tenant, reasons=reasons, at=_now())
         ),
     )
-    _show_tenant(context, view)
 
 
 @tenant_app.command("show")
@@ -224,7 +230,7 @@ def tenant_show(
     tenant: Annotated[str, typer.Argument(help="The tenant's slug.")],
 ) -> None:
     """Show a tenant and its not-ready reasons."""
-    _show_tenant(context, _run(context, lambda desk: desk.tenant(tenant)))
+    _tenant_command(context, lambda desk: desk.tenant(tenant))
 
 
 @agent_app.command("register")
@@ -235,29 +241,26 @@ def agent_register(
     name: Annotated[str, typer.Option(help="The agent's display name.")],
 ) -> None:
     """Register an agent in a tenant; the agent starts logged out."""
-    view = _run(
+    _agent_command(
         context,
         lambda desk: desk.register_agent(
             RegisterAgent(tenant, handle, name=name, at=_now())
         ),
     )
-    _show_agent(context, view)
 
 
 @agent_app.command("login")
 def agent_login(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
     """Log in: the agent lands not ready, so no call rings before they choose."""
-    view = _run(context, lambda desk: desk.log_in(LogIn(tenant, handle, at=_now())))
-    _show_agent(context, view)
+    _agent_command(context, lambda desk: desk.log_in(LogIn(tenant, handle, at=_now())))
 
 
 @agent_app.command("ready")
 def agent_ready(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
     """Become available for calls (after the current call's work, if any)."""
-    view = _run(
+    _agent_command(
         context, lambda desk: desk.go_available(GoAvailable(tenant, handle, at=_now()))
     )
-    _show_agent(context, view)
 
 
 @agent_app.command("not-ready")
@@ -268,26 +271,24 @@ def agent_not_ready(
     tenant: TenantOption,
 ) -> None:
     """Take no calls, for one of the tenant's reasons."""
-    view = _run(
+    _agent_command(
         context,
         lambda desk: desk.go_not_ready(
             GoNotReady(tenant, handle, reason=reason, at=_now())
         ),
     )
-    _show_agent(context, view)
 
 
 @agent_app.command("logout")
 def agent_logout(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
     """Log out; refused while the agent still has call work."""
-    view = _run(context, lambda desk: desk.log_out(LogOut(tenant, handle, at=_now())))
-    _show_agent(context, view)
+    _agent_command(context, lambda desk: desk.log_out(LogOut(tenant, handle, at=_now())))
 
 
 @agent_app.command("show")
 def agent_show(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
     """Show the agent's state as the softphone would."""
-    _show_agent(context, _run(context, lambda desk: desk.agent(tenant, handle)))
+    _agent_command(context, lambda desk: desk.agent(tenant, handle))
 
 
 @agent_app.command("history")
