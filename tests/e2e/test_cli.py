@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from calldesk.apps.cli import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED, app
+from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED
+from calldesk.adapters.cli.main import app
 from calldesk.apps.desk import Desk
 
 
@@ -42,6 +43,11 @@ def test_a_presence_round_trip_from_the_command_line(calldesk, database_url) -> 
     view = json.loads(shown)
     assert (view["state"], view["not_ready_reason"]["code"]) == ("not-ready", "lunch")
     assert "is logged out" in calldesk("agent", "logout", "a-17", "-t", "acme")[1]
+    code, shown, _ = calldesk("tenant", "reasons", "acme", "coaching=Coaching", "nap")
+    assert (code, shown.splitlines()[1:]) == (
+        0,
+        ["  not ready: coaching = Coaching", "  not ready: nap = nap"],
+    )
     code, shown, _ = calldesk("--json", "agent", "history", "a-17", "-t", "acme")
     assert [entry["event"] for entry in json.loads(shown)] == [
         "Registered",

@@ -1,0 +1,122 @@
+"""What every `calldesk` command shares: the store session, exit codes, output.
+
+Exit codes: 0 done, 1 refused by a rule (the state does not allow it, it already
+exists), 2 bad input (a value breaks its rule, a wrong option), 3 not found (unknown
+tenant, agent or reason code; another tenant's things look the same).
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, NoReturn, TypeVar
+
+import attrs
+import typer
+from rich.console import Console
+
+from calldesk.apps.conversion import converter
+from calldesk.apps.desk import Desk
+from calldesk.apps.presence import AgentView
+from calldesk.apps.tenancy import TenantView
+from calldesk.domain.errors import DomainError, InvalidValue, NotFound
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NOT_FOUND = 3
+
+T = TypeVar("T")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@attrs.frozen
+class Settings:
+    """What the top-level options decided, handed to every command."""
+
+    database_url: str
+    as_json: bool
+
+
+TenantOption = Annotated[
+    str,
+    typer.Option(
+        "--tenant", "-t", envvar="CALLDESK_TENANT", help="The tenant the agent is in."
+    ),
+]
+Handle = Annotated[str, typer.Argument(help="The agent's handle, like a-17.")]
+
+
+def now() -> datetime:
+    """The edge reads the clock; the core only receives the time in commands."""
+    return datetime.now(UTC)
+
+
+def fail(code: int, message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def desk_session(context: typer.Context) -> Iterator[Desk]:
+    """The application on the configured store, with refusals turned into exit codes."""
+    settings: Settings = context.obj
+    try:
+        desk = Desk.at(settings.database_url)
+    except InvalidValue as error:
+        fail(EXIT_BAD_INPUT, str(error))
+    try:
+        yield desk
+    except InvalidValue as error:
+        fail(EXIT_BAD_INPUT, str(error))
+    except NotFound as error:
+        fail(EXIT_NOT_FOUND, str(error))
+    except DomainError as error:
+        fail(EXIT_REFUSED, str(error))
+    finally:
+        desk.close()
+
+
+def run(context: typer.Context, action: Callable[[Desk], T]) -> T:
+    with desk_session(context) as desk:
+        return action(desk)
+
+
+def show(context: typer.Context, result: object, human: Callable[[], None]) -> None:
+    if context.obj.as_json:
+        out.print_json(json.dumps(converter.unstructure(result)))
+    else:
+        human()
+
+
+def describe(view: AgentView) -> str:
+    state = view.state.value.replace("-", " ")
+    if view.not_ready_reason is not None and view.state.value == "not-ready":
+        state += f" ({view.not_ready_reason.label})"
+    waiting = ""
+    if view.state.value != view.presence.value:
+        waiting = f"; then {view.presence.value.replace('-', ' ')}"
+    since = view.since.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return f"{view.agent} ({view.name}) is {state} since {since}{waiting}"
+
+
+def show_agent(context: typer.Context, view: AgentView) -> None:
+    show(context, view, lambda: out.print(describe(view)))
+
+
+def show_tenant(context: typer.Context, view: TenantView) -> None:
+    def human() -> None:
+        out.print(f"{view.tenant} ({view.name})")
+        for reason in view.not_ready_reasons:
+            out.print(f"  not ready: {reason.code} = {reason.label}")
+
+    show(context, view, human)
+
+
+def agent_command(context: typer.Context, action: Callable[[Desk], AgentView]) -> None:
+    show_agent(context, run(context, action))
+
+
+def tenant_command(context: typer.Context, action: Callable[[Desk], TenantView]) -> None:
+    show_tenant(context, run(context, action))
