@@ -13,6 +13,8 @@ from cattrs.preconf.json import make_converter
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from calldesk.domain.agents import AgentState, Presence, Work
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.tenants import NotReadyReason
 
 converter = make_converter(forbid_extra_keys=True)
@@ -39,6 +41,9 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.Presence": Presence,
     "calldesk.Work": Work,
     "calldesk.AgentState": AgentState,
+    "calldesk.RecordKind": RecordKind,
+    "calldesk.RecordRef": RecordRef,
+    "calldesk.PhoneNumber": PhoneNumber,
 }
 
 

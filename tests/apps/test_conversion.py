@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.conversion import STORED_VALUE_TYPES
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.tenants import NotReadyReason
 
 codes = st.from_regex(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?", fullmatch=True)
@@ -22,6 +24,16 @@ def values_of(value_type: type) -> st.SearchStrategy[object]:
         return st.sampled_from(value_type)
     if value_type is NotReadyReason:
         return st.builds(NotReadyReason, code=codes, label=labels)
+    if value_type is RecordRef:
+        return st.builds(
+            RecordRef, kind=st.sampled_from(RecordKind), record_id=codes, title=labels
+        )
+    if value_type is PhoneNumber:
+        return st.builds(
+            PhoneNumber,
+            e164=st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True),
+            extension=st.none() | st.from_regex(r"[0-9]{1,10}", fullmatch=True),
+        )
     raise AssertionError(f"no strategy for {value_type}: add one with the new type")
 
 

@@ -1,0 +1,41 @@
+"""References to CRM records, as a screen pop and a call log point at them.
+
+calldesk does not own the records (contacts, accounts, leads, cases live in the CRM, or
+in calldesk's own record store for the demo); the core keeps only what it needs to show
+and to link: the kind, the id, and a title a person recognises.
+"""
+
+import enum
+
+import attrs
+
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.identity import checked_text
+
+
+class RecordKind(enum.Enum):
+    CONTACT = "contact"
+    ACCOUNT = "account"
+    LEAD = "lead"
+    CASE = "case"
+
+
+RECORD_ID_MAX_LENGTH = 64
+
+
+def _record_id(_: object, __: object, value: str) -> None:
+    if checked_text(value, "a record id", RECORD_ID_MAX_LENGTH) != value:
+        raise InvalidValue("a record id must not start or end with spaces")
+
+
+def _title(_: object, __: object, value: str) -> None:
+    checked_text(value, "a record title")
+
+
+@attrs.frozen(slots=False)
+class RecordRef:
+    """One CRM record: enough to open it in a tab and to name it in a list."""
+
+    kind: RecordKind
+    record_id: str = attrs.field(validator=_record_id)
+    title: str = attrs.field(validator=_title)
