@@ -63,6 +63,13 @@ class DeskApplication(Application[UUID]):
             raise NotFound(missing)
         return aggregate
 
+    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate of this kind, or None when there is none."""
+        try:
+            return self._load(kind, aggregate_id, "")
+        except NotFound:
+            return None
+
     def _create(self, aggregate: A, exists: str) -> A:
         """Save a new aggregate, refusing if one with its id was already recorded."""
         if aggregate.id in self.repository:

@@ -6,16 +6,27 @@ cattrs-backed eventsourcing Transcoding under a stable name (ADR/0003).
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import attrs
 from cattrs.preconf.json import make_converter
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from calldesk.domain.agents import AgentState, Presence, Work
+from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
+from calldesk.domain.calls import (
+    CallState,
+    CommandKind,
+    Offer,
+    OfferState,
+    Outcome,
+    PendingCommand,
+    SignalMeta,
+)
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.domain.tenants import NotReadyReason
+from calldesk.domain.signals import Direction, Party, SignalKind
+from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
 
 converter = make_converter(forbid_extra_keys=True)
 
@@ -34,6 +45,10 @@ def _strict(kind: type) -> Any:
 for _kind in (str, int, bool):
     converter.register_structure_hook(_kind, _strict(_kind))
 
+# A duration is its exact count of microseconds: a float of seconds would round.
+converter.register_unstructure_hook(timedelta, lambda value: value // timedelta(microseconds=1))
+converter.register_structure_hook(timedelta, lambda value, _: timedelta(microseconds=value))
+
 #: Every value type that can sit inside a stored event or snapshot, by its stored name.
 #: A name, once written, is forever: rename the class freely, never the name.
 STORED_VALUE_TYPES: Mapping[str, type] = {
@@ -44,6 +59,20 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.RecordKind": RecordKind,
     "calldesk.RecordRef": RecordRef,
     "calldesk.PhoneNumber": PhoneNumber,
+    "calldesk.Pick": Pick,
+    "calldesk.CallWork": CallWork,
+    "calldesk.WrapUpPolicy": WrapUpPolicy,
+    "calldesk.CallState": CallState,
+    "calldesk.Outcome": Outcome,
+    "calldesk.OfferState": OfferState,
+    "calldesk.CommandKind": CommandKind,
+    "calldesk.SignalKind": SignalKind,
+    "calldesk.Direction": Direction,
+    "calldesk.Party": Party,
+    "calldesk.SignalMeta": SignalMeta,
+    "calldesk.Offer": Offer,
+    "calldesk.PendingCommand": PendingCommand,
+    "calldesk.timedelta": timedelta,
 }
 
 

@@ -1,13 +1,14 @@
 """The calldesk application: every capability, one event log (ADR/0002)."""
 
-from calldesk.apps.presence import AgentPresence
+from calldesk.apps.call_log import CallLogs
 from calldesk.apps.settings import persistence_settings
+from calldesk.ports.directory import RecordDirectory
 
 
-class Desk(AgentPresence):
+class Desk(CallLogs):
     """What embedders construct; each capability adds its mixin to the bases."""
 
     @classmethod
-    def at(cls, database_url: str) -> "Desk":
+    def at(cls, database_url: str, directory: RecordDirectory | None = None) -> "Desk":
         """The application storing its events at this URL (see calldesk.apps.settings)."""
-        return cls(env=persistence_settings(database_url))
+        return cls(env=persistence_settings(database_url), directory=directory)

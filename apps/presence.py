@@ -10,7 +10,7 @@ from calldesk.apps.application import DeskApplication
 from calldesk.apps.commands import AgentCommand, code, text
 from calldesk.apps.conversion import converter
 from calldesk.apps.tenancy import TenantAdministration
-from calldesk.domain.agents import Agent, AgentState, Presence, Work
+from calldesk.domain.agents import Agent, AgentState, CallWork, Pick, Presence
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.tenants import NotReadyReason
 
@@ -50,8 +50,8 @@ class AgentView:
     state: AgentState
     presence: Presence
     not_ready_reason: NotReadyReason | None
-    work: Work
-    call_ref: str | None
+    next_pick: Pick | None
+    calls: tuple[CallWork, ...]
     since: datetime
     version: int
 
@@ -64,8 +64,8 @@ class AgentView:
             state=agent.state,
             presence=agent.presence,
             not_ready_reason=agent.not_ready_reason,
-            work=agent.work,
-            call_ref=agent.call_ref,
+            next_pick=agent.next_pick,
+            calls=tuple(agent.calls),
             since=agent.state_since,
             version=agent.version,
         )

@@ -1,21 +1,23 @@
 """The agent's presence: the status the agent picked, under the work that calls impose.
 
 Two layers, because contact centers need both (ADR/0004): the *presence* is what the
-agent chose (logged out, available, not ready for a reason); the *work* is what calls
-impose (busy on a call, after-call work). The state everyone sees is the work while there
-is any, else the presence. A status picked while busy therefore waits, and applies the
-moment the work ends.
+agent chose (logged out, available, not ready for a reason); the *work* is what the
+phone system says the agent's calls need (offered, dialing, on call, wrap-up), one entry
+per call, several at once. The state everyone sees is the most demanding work while
+there is any, else the presence. A status picked during work is queued as the next
+status and applies when the last call is released.
 """
 
 import enum
 from datetime import datetime
 from uuid import UUID
 
+import attrs
 from eventsourcing.domain import Aggregate, event
 
 from calldesk.domain.errors import Refused
 from calldesk.domain.identity import checked_slug, checked_text, stable_id
-from calldesk.domain.tenants import NotReadyReason
+from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
 
 
 class Presence(enum.Enum):
@@ -27,11 +29,12 @@ class Presence(enum.Enum):
 
 
 class Work(enum.Enum):
-    """What calls impose on the agent, whatever the agent picked."""
+    """What one call asks of the agent, by the phone system's account."""
 
-    IDLE = "idle"
-    BUSY = "busy"
-    AFTER_CALL_WORK = "after-call-work"
+    OFFERED = "offered"
+    DIALING = "dialing"
+    ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"
 
 
 class AgentState(enum.Enum):
@@ -40,8 +43,28 @@ class AgentState(enum.Enum):
     LOGGED_OUT = "logged-out"
     AVAILABLE = "available"
     NOT_READY = "not-ready"
-    BUSY = "busy"
-    AFTER_CALL_WORK = "after-call-work"
+    OFFERED = "offered"
+    DIALING = "dialing"
+    ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"
+
+
+#: When an agent works on several calls, the one that shows: talking beats ringing.
+_WORK_PRECEDENCE = (Work.ON_CALL, Work.DIALING, Work.OFFERED, Work.WRAP_UP)
+
+
+@attrs.frozen(slots=False)
+class Pick:
+    """A status the agent picked: a presence, with its reason when not ready."""
+
+    presence: Presence
+    reason: NotReadyReason | None = None
+
+
+@attrs.frozen(slots=False)
+class CallWork:
+    call: str
+    work: Work
 
 
 class AgentLoggedOut(Refused):
@@ -49,15 +72,11 @@ class AgentLoggedOut(Refused):
 
 
 class AgentHasCallWork(Refused):
-    """Logging out would abandon a call or its after-call work."""
+    """Logging out would abandon a call or its wrap-up."""
 
 
 class AgentNotAvailable(Refused):
-    """Only an available agent with no call work takes a call."""
-
-
-class NoSuchCallWork(Refused):
-    """A step of call work that does not follow the agent's current work."""
+    """Only an available agent takes calls and dials."""
 
 
 class Agent(Aggregate):
@@ -89,20 +108,30 @@ class Agent(Aggregate):
         self.name = name
         self.presence = Presence.LOGGED_OUT
         self.not_ready_reason: NotReadyReason | None = None
-        self.work = Work.IDLE
-        self.call_ref: str | None = None
+        self.next_pick: Pick | None = None
+        self.calls: tuple[CallWork, ...] = ()
         self.state_since = timestamp
 
     @property
     def state(self) -> AgentState:
-        if self.work is not Work.IDLE:
-            return AgentState(self.work.value)
+        works = {call.work for call in self.calls}
+        for work in _WORK_PRECEDENCE:
+            if work in works:
+                return AgentState(work.value)
         return AgentState(self.presence.value)
+
+    @property
+    def takes_calls(self) -> bool:
+        """Routable: available, and no call in hand."""
+        return self.presence is Presence.AVAILABLE and not self.calls
+
+    def work_on(self, call: str) -> Work | None:
+        return next((c.work for c in self.calls if c.call == call), None)
 
     def __str__(self) -> str:
         return f"agent {self.handle}"
 
-    # Commands: each checks its rule, then records one event or nothing at all.
+    # Commands: each checks its rule, then records events or nothing at all.
 
     def log_in(self, at: datetime) -> None:
         """Start a shift: the agent lands not ready, so no call rings before they choose."""
@@ -110,93 +139,111 @@ class Agent(Aggregate):
             self._logged_in(timestamp=at)
 
     def go_available(self, at: datetime) -> None:
-        self._require_logged_in()
-        if self.presence is not Presence.AVAILABLE:
-            self._became_available(timestamp=at)
+        self._pick(Pick(Presence.AVAILABLE), at)
 
     def go_not_ready(self, reason: NotReadyReason, at: datetime) -> None:
         """Take no calls, for a reason from the tenant's list (see Tenant)."""
-        self._require_logged_in()
-        if self.presence is not Presence.NOT_READY or self.not_ready_reason != reason:
-            self._became_not_ready(reason=reason, timestamp=at)
+        self._pick(Pick(Presence.NOT_READY, reason), at)
 
     def log_out(self, at: datetime) -> None:
         if self.presence is Presence.LOGGED_OUT:
             return
-        if self.work is not Work.IDLE:
+        if self.calls:
+            calls = ", ".join(f"{c.work.value} on call {c.call}" for c in self.calls)
             raise AgentHasCallWork(
-                f"{self} has call work ({self.state.value} on call {self.call_ref}); "
-                "end the call and its after-call work before logging out"
+                f"{self} has call work ({calls}); end the calls and their wrap-up "
+                "before logging out"
             )
         self._logged_out(timestamp=at)
 
-    def start_call_work(self, call_ref: str, at: datetime) -> None:
-        """A call reached the agent: busy until it ends."""
-        if self.work is not Work.IDLE:
-            raise AgentNotAvailable(
-                f"{self} is already {self.state.value} on call {self.call_ref}"
-            )
+    def check_can_dial(self) -> None:
+        """Only an available agent who is not already ringing or dialing places a call."""
         if self.presence is not Presence.AVAILABLE:
             raise AgentNotAvailable(
-                f"{self} is {self._presence_described()}; only available agents take calls"
+                f"{self} is {self._presence_described()}; only available agents dial"
             )
-        self._call_work_started(call_ref=call_ref, timestamp=at)
+        busy = [c for c in self.calls if c.work in (Work.DIALING, Work.OFFERED)]
+        if busy:
+            raise AgentNotAvailable(
+                f"{self} is {busy[0].work.value} on call {busy[0].call}; "
+                "answer or end it first"
+            )
 
-    def start_after_call_work(self, call_ref: str, at: datetime) -> None:
-        """The call ended: wrap it up before the next one."""
-        if self.work is not Work.BUSY or self.call_ref != call_ref:
-            raise NoSuchCallWork(f"{self} is not busy on call {call_ref}")
-        self._after_call_work_started(timestamp=at)
+    def work_changed(self, call: str, work: Work, at: datetime) -> None:
+        """The phone system says what this call now asks of the agent: it is the truth."""
+        if self.work_on(call) is not work:
+            self._call_work_changed(call=call, work=work, timestamp=at)
 
-    def finish_after_call_work(self, at: datetime) -> None:
-        """Wrap-up done: the agent returns to the status they picked last."""
-        if self.work is not Work.AFTER_CALL_WORK:
-            raise NoSuchCallWork(f"{self} is not in after-call work")
-        self._after_call_work_finished(timestamp=at)
+    def release(self, call: str, handled: bool, policy: WrapUpPolicy, at: datetime) -> None:
+        """The call closed. With the last one, the agent returns to a picked status."""
+        if self.work_on(call) is None:
+            return
+        then = self._after_release(handled, policy)
+        self._call_released(call=call, then=then, timestamp=at)
 
-    def _require_logged_in(self) -> None:
+    def _after_release(self, handled: bool, policy: WrapUpPolicy) -> Pick | None:
+        if len(self.calls) > 1 or self.presence is Presence.LOGGED_OUT:
+            return None
+        if self.next_pick is not None:
+            return self.next_pick
+        if not handled:
+            return None
+        if policy.auto_ready:
+            return Pick(Presence.AVAILABLE)
+        return Pick(Presence.NOT_READY)
+
+    def _pick(self, pick: Pick, at: datetime) -> None:
         if self.presence is Presence.LOGGED_OUT:
             raise AgentLoggedOut(f"{self} is logged out; log in first")
+        if self.calls:
+            current = self.next_pick or Pick(self.presence, self.not_ready_reason)
+            if pick != current:
+                self._next_picked(pick=pick, timestamp=at)
+        elif pick != Pick(self.presence, self.not_ready_reason):
+            self._picked(pick=pick, timestamp=at)
 
     def _presence_described(self) -> str:
-        if self.not_ready_reason is None:
-            return self.presence.value.replace("-", " ")
-        return f"not ready ({self.not_ready_reason.label})"
+        if self.presence is Presence.NOT_READY and self.not_ready_reason is not None:
+            return f"not ready ({self.not_ready_reason.label})"
+        return self.presence.value.replace("-", " ")
 
     # Events: each body only changes state, and runs again on every replay.
 
     @event("LoggedIn", topic="calldesk.agent.LoggedIn")
     def _logged_in(self, timestamp: datetime) -> None:
-        self._pick(Presence.NOT_READY, None, timestamp)
+        self._show(Pick(Presence.NOT_READY), timestamp)
 
-    @event("BecameAvailable", topic="calldesk.agent.BecameAvailable")
-    def _became_available(self, timestamp: datetime) -> None:
-        self._pick(Presence.AVAILABLE, None, timestamp)
+    @event("StatusPicked", topic="calldesk.agent.StatusPicked")
+    def _picked(self, pick: Pick, timestamp: datetime) -> None:
+        self._show(pick, timestamp)
 
-    @event("BecameNotReady", topic="calldesk.agent.BecameNotReady")
-    def _became_not_ready(self, reason: NotReadyReason, timestamp: datetime) -> None:
-        self._pick(Presence.NOT_READY, reason, timestamp)
+    @event("NextStatusPicked", topic="calldesk.agent.NextStatusPicked")
+    def _next_picked(self, pick: Pick, timestamp: datetime) -> None:
+        self.next_pick = pick
 
     @event("LoggedOut", topic="calldesk.agent.LoggedOut")
     def _logged_out(self, timestamp: datetime) -> None:
-        self._pick(Presence.LOGGED_OUT, None, timestamp)
+        self._show(Pick(Presence.LOGGED_OUT), timestamp)
 
-    @event("CallWorkStarted", topic="calldesk.agent.CallWorkStarted")
-    def _call_work_started(self, call_ref: str, timestamp: datetime) -> None:
-        self.work, self.call_ref, self.state_since = Work.BUSY, call_ref, timestamp
-
-    @event("AfterCallWorkStarted", topic="calldesk.agent.AfterCallWorkStarted")
-    def _after_call_work_started(self, timestamp: datetime) -> None:
-        self.work, self.state_since = Work.AFTER_CALL_WORK, timestamp
-
-    @event("AfterCallWorkFinished", topic="calldesk.agent.AfterCallWorkFinished")
-    def _after_call_work_finished(self, timestamp: datetime) -> None:
-        self.work, self.call_ref, self.state_since = Work.IDLE, None, timestamp
-
-    def _pick(
-        self, presence: Presence, reason: NotReadyReason | None, timestamp: datetime
-    ) -> None:
-        """A new pick shows at once when the agent is idle, else when the work ends."""
-        self.presence, self.not_ready_reason = presence, reason
-        if self.work is Work.IDLE:
+    @event("CallWorkChanged", topic="calldesk.agent.CallWorkChanged")
+    def _call_work_changed(self, call: str, work: Work, timestamp: datetime) -> None:
+        shown = self.state
+        others = tuple(c for c in self.calls if c.call != call)
+        self.calls = (*others, CallWork(call, work))
+        if self.state is not shown:
             self.state_since = timestamp
+
+    @event("CallReleased", topic="calldesk.agent.CallReleased")
+    def _call_released(self, call: str, then: Pick | None, timestamp: datetime) -> None:
+        shown = self.state
+        self.calls = tuple(c for c in self.calls if c.call != call)
+        if not self.calls:
+            self.next_pick = None
+            if then is not None:
+                self.presence, self.not_ready_reason = then.presence, then.reason
+        if self.state is not shown:
+            self.state_since = timestamp
+
+    def _show(self, pick: Pick, timestamp: datetime) -> None:
+        self.presence, self.not_ready_reason = pick.presence, pick.reason
+        self.state_since = timestamp

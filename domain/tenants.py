@@ -9,7 +9,6 @@ from eventsourcing.domain import Aggregate, event
 
 from calldesk.domain.errors import InvalidValue, NotFound
 from calldesk.domain.identity import (
-    CODE_MAX_LENGTH,
     checked_code,
     checked_slug,
     checked_text,
@@ -63,6 +62,33 @@ def checked_reasons(reasons: Iterable[NotReadyReason]) -> tuple[NotReadyReason, 
     return listed
 
 
+WRAP_UP_LIMIT_MAX_SECONDS = 24 * 3600
+
+
+@attrs.frozen(slots=False)
+class WrapUpPolicy:
+    """How after-call work ends for a tenant's agents (ADR/0008).
+
+    ``limit_seconds``: None means the agent ends it by giving a disposition; 0 means no
+    wrap-up at all; otherwise it ends by itself after that long. ``auto_ready``: after a
+    handled call the agent becomes available again, unless they picked a status during
+    the call; without it they land not ready.
+    """
+
+    limit_seconds: int | None = 120
+    auto_ready: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        limit = self.limit_seconds
+        if limit is not None and not 0 <= limit <= WRAP_UP_LIMIT_MAX_SECONDS:
+            raise InvalidValue(
+                f"a wrap-up limit is 0 to {WRAP_UP_LIMIT_MAX_SECONDS} seconds, not {limit}"
+            )
+
+
+DEFAULT_REGION = "US"
+
+
 class Tenant(Aggregate):
     """One customer of calldesk; every agent, call and record belongs to exactly one."""
 
@@ -102,6 +128,8 @@ class Tenant(Aggregate):
         self.slug = slug
         self.name = name
         self.not_ready_reasons = tuple(not_ready_reasons)
+        self.wrap_up_policy = WrapUpPolicy()
+        self.default_region = DEFAULT_REGION
 
     def not_ready_reason(self, code: str) -> NotReadyReason:
         """The reason with this code, or a refusal that lists the codes to choose from."""
@@ -122,16 +150,26 @@ class Tenant(Aggregate):
         if listed != self.not_ready_reasons:
             self._not_ready_reasons_defined(reasons=listed, timestamp=at)
 
+    def set_wrap_up_policy(self, policy: WrapUpPolicy, at: datetime) -> None:
+        if policy != self.wrap_up_policy:
+            self._wrap_up_policy_set(policy=policy, timestamp=at)
+
+    def set_default_region(self, region: str, at: datetime) -> None:
+        """The region whose national numbers need no country code (checked at the edge)."""
+        if region != self.default_region:
+            self._default_region_set(region=region, timestamp=at)
+
+    @event("WrapUpPolicySet", topic="calldesk.tenant.WrapUpPolicySet")
+    def _wrap_up_policy_set(self, policy: WrapUpPolicy, timestamp: datetime) -> None:
+        self.wrap_up_policy = policy
+
+    @event("DefaultRegionSet", topic="calldesk.tenant.DefaultRegionSet")
+    def _default_region_set(self, region: str, timestamp: datetime) -> None:
+        self.default_region = region
+
     @event("NotReadyReasonsDefined", topic="calldesk.tenant.NotReadyReasonsDefined")
     def _not_ready_reasons_defined(
         self, reasons: tuple[NotReadyReason, ...], timestamp: datetime
     ) -> None:
         self.not_ready_reasons = tuple(reasons)
 
-
-__all__ = [
-    "CODE_MAX_LENGTH",
-    "DEFAULT_NOT_READY_REASONS",
-    "NotReadyReason",
-    "Tenant",
-]

@@ -95,8 +95,8 @@ def describe(view: AgentView) -> str:
     if view.not_ready_reason is not None and view.state.value == "not-ready":
         state += f" ({view.not_ready_reason.label})"
     waiting = ""
-    if view.state.value != view.presence.value:
-        waiting = f"; then {view.presence.value.replace('-', ' ')}"
+    if view.next_pick is not None:
+        waiting = f"; then {view.next_pick.presence.value.replace('-', ' ')}"
     since = view.since.strftime("%Y-%m-%d %H:%M:%S %Z")
     return f"{view.agent} ({view.name}) is {state} since {since}{waiting}"
 

@@ -1,15 +1,20 @@
 """Every value type that can sit in a stored event comes back exactly as it went in."""
 
 import enum
+from datetime import UTC, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.conversion import STORED_VALUE_TYPES
+from calldesk.domain.agents import CallWork, Pick, Presence, Work
+from calldesk.domain.calls import CommandKind, Offer, OfferState, PendingCommand, SignalMeta
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.domain.tenants import NotReadyReason
+from calldesk.domain.signals import SignalKind
+from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
 
 codes = st.from_regex(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?", fullmatch=True)
 labels = st.text(
@@ -17,24 +22,63 @@ labels = st.text(
     min_size=1,
     max_size=80,
 )
+instants = st.datetimes(timezones=st.just(UTC))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+#: Types whose fields have rules the default strategies would break.
+STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
+    NotReadyReason: st.builds(NotReadyReason, code=codes, label=labels),
+    RecordRef: st.builds(
+        RecordRef, kind=st.sampled_from(RecordKind), record_id=codes, title=labels
+    ),
+    PhoneNumber: st.builds(
+        PhoneNumber,
+        e164=st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True),
+        extension=st.none() | st.from_regex(r"[0-9]{1,10}", fullmatch=True),
+    ),
+    WrapUpPolicy: st.builds(
+        WrapUpPolicy, limit_seconds=st.none() | st.integers(0, 24 * 3600)
+    ),
+    timedelta: st.timedeltas(),
+}
+STRATEGIES |= {
+    Pick: st.builds(
+        Pick, st.sampled_from(Presence), st.none() | STRATEGIES[NotReadyReason]
+    ),
+    CallWork: st.builds(CallWork, codes, st.sampled_from(Work)),
+    SignalMeta: st.builds(
+        SignalMeta,
+        signal_id=codes,
+        kind=st.sampled_from(SignalKind),
+        occurred_at=instants,
+        command_id=st.none() | codes,
+        vendor_kind=st.none() | labels,
+        raw=st.dictionaries(st.text(), json_values, max_size=4),
+    ),
+    Offer: st.builds(
+        Offer, codes, st.sampled_from(OfferState), instants, st.none() | instants
+    ),
+    PendingCommand: st.builds(
+        PendingCommand,
+        codes,
+        st.sampled_from(CommandKind),
+        codes,
+        st.none() | labels,
+        instants,
+    ),
+}
 
 
-def values_of(value_type: type) -> st.SearchStrategy[object]:
+def values_of(value_type: type) -> st.SearchStrategy[Any]:
     if issubclass(value_type, enum.Enum):
         return st.sampled_from(value_type)
-    if value_type is NotReadyReason:
-        return st.builds(NotReadyReason, code=codes, label=labels)
-    if value_type is RecordRef:
-        return st.builds(
-            RecordRef, kind=st.sampled_from(RecordKind), record_id=codes, title=labels
-        )
-    if value_type is PhoneNumber:
-        return st.builds(
-            PhoneNumber,
-            e164=st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True),
-            extension=st.none() | st.from_regex(r"[0-9]{1,10}", fullmatch=True),
-        )
-    raise AssertionError(f"no strategy for {value_type}: add one with the new type")
+    if value_type not in STRATEGIES:
+        raise AssertionError(f"no strategy for {value_type}: add one with the new type")
+    return STRATEGIES[value_type]
 
 
 stored_values = st.one_of([values_of(t) for t in STORED_VALUE_TYPES.values()])

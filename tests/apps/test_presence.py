@@ -37,9 +37,9 @@ def test_a_shift_of_presence_changes_is_recorded_and_replayed_in_order(
     assert [(entry.event, entry.state) for entry in history] == [
         ("Registered", AgentState.LOGGED_OUT),
         ("LoggedIn", AgentState.NOT_READY),
-        ("BecameAvailable", AgentState.AVAILABLE),
-        ("BecameNotReady", AgentState.NOT_READY),
-        ("BecameAvailable", AgentState.AVAILABLE),
+        ("StatusPicked", AgentState.AVAILABLE),
+        ("StatusPicked", AgentState.NOT_READY),
+        ("StatusPicked", AgentState.AVAILABLE),
         ("LoggedOut", AgentState.LOGGED_OUT),
     ]
     assert history[-1].at == clock()

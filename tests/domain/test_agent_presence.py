@@ -13,10 +13,11 @@ from calldesk.domain.agents import (
     AgentLoggedOut,
     AgentNotAvailable,
     AgentState,
-    NoSuchCallWork,
+    Presence,
+    Work,
 )
 from calldesk.domain.errors import InvalidValue
-from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS
+from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, WrapUpPolicy
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LUNCH = DEFAULT_NOT_READY_REASONS[1]
@@ -29,8 +30,9 @@ def registered() -> Agent:
 def test_a_registered_agent_starts_logged_out_and_takes_no_call() -> None:
     agent = registered()
     assert agent.state is AgentState.LOGGED_OUT
-    with pytest.raises(AgentNotAvailable, match="a-17 is logged out"):
-        agent.start_call_work("c-1", START)
+    assert not agent.takes_calls
+    with pytest.raises(AgentNotAvailable, match="a-17 is logged out; only available"):
+        agent.check_can_dial()
 
 
 def test_ready_while_logged_out_says_to_log_in_first() -> None:
@@ -43,39 +45,69 @@ def test_logging_in_lands_not_ready_so_no_call_rings_before_the_agent_chooses() 
     agent.log_in(START)
     assert agent.state is AgentState.NOT_READY
     assert agent.not_ready_reason is None
+    assert not agent.takes_calls
 
 
-def test_a_status_picked_during_a_call_applies_when_its_work_ends() -> None:
+def available() -> Agent:
     agent = registered()
     agent.log_in(START)
     agent.go_available(START)
-    agent.start_call_work("c-1", START + timedelta(seconds=5))
+    return agent
+
+
+def test_a_status_picked_during_a_call_applies_when_its_last_call_is_released() -> None:
+    agent = available()
+    agent.work_changed("c-1", Work.ON_CALL, START + timedelta(seconds=5))
     agent.go_not_ready(LUNCH, START + timedelta(seconds=10))
-    assert agent.state is AgentState.BUSY
-    agent.start_after_call_work("c-1", START + timedelta(seconds=60))
-    agent.finish_after_call_work(START + timedelta(seconds=90))
+    assert (agent.state, agent.presence) == (AgentState.ON_CALL, Presence.AVAILABLE)
+    agent.work_changed("c-1", Work.WRAP_UP, START + timedelta(seconds=60))
+    agent.release("c-1", True, WrapUpPolicy(), START + timedelta(seconds=90))
     assert agent.state is AgentState.NOT_READY
     assert agent.not_ready_reason == LUNCH
     assert agent.state_since == START + timedelta(seconds=90)
 
 
+def test_a_second_call_rings_while_the_first_is_on_call_and_talking_shows() -> None:
+    agent = available()
+    agent.work_changed("c-1", Work.ON_CALL, START)
+    agent.work_changed("c-2", Work.OFFERED, START + timedelta(seconds=30))
+    assert agent.state is AgentState.ON_CALL
+    assert agent.state_since == START
+    agent.release("c-1", True, WrapUpPolicy(), START + timedelta(seconds=40))
+    assert agent.state is AgentState.OFFERED
+
+
+@pytest.mark.parametrize(
+    ("auto_ready", "after"), [(True, AgentState.AVAILABLE), (False, AgentState.NOT_READY)]
+)
+def test_after_a_handled_call_the_wrap_up_policy_decides_where_the_agent_lands(
+    auto_ready: bool, after: AgentState
+) -> None:
+    agent = available()
+    agent.work_changed("c-1", Work.ON_CALL, START)
+    agent.release("c-1", True, WrapUpPolicy(auto_ready=auto_ready), START)
+    assert agent.state is after
+
+
+def test_a_missed_offer_returns_the_agent_to_what_they_were() -> None:
+    agent = available()
+    agent.work_changed("c-1", Work.OFFERED, START)
+    agent.release("c-1", False, WrapUpPolicy(auto_ready=False), START)
+    assert agent.state is AgentState.AVAILABLE
+
+
 def test_logging_out_with_call_work_is_refused_and_names_the_call() -> None:
-    agent = registered()
-    agent.log_in(START)
-    agent.go_available(START)
-    agent.start_call_work("c-1", START)
-    agent.start_after_call_work("c-1", START)
-    with pytest.raises(AgentHasCallWork, match="after-call-work on call c-1"):
+    agent = available()
+    agent.work_changed("c-1", Work.WRAP_UP, START)
+    with pytest.raises(AgentHasCallWork, match="wrap-up on call c-1"):
         agent.log_out(START)
 
 
-def test_after_call_work_for_another_call_is_refused() -> None:
-    agent = registered()
-    agent.log_in(START)
-    agent.go_available(START)
-    agent.start_call_work("c-1", START)
-    with pytest.raises(NoSuchCallWork):
-        agent.start_after_call_work("c-2", START)
+def test_an_agent_already_ringing_cannot_dial() -> None:
+    agent = available()
+    agent.work_changed("c-1", Work.OFFERED, START)
+    with pytest.raises(AgentNotAvailable, match="offered on call c-1"):
+        agent.check_can_dial()
 
 
 @pytest.mark.parametrize(
@@ -153,20 +185,15 @@ class AgentAgainstReference(RuleBasedStateMachine):
     def log_out(self) -> None:
         self.check(self.model.log_out(self.now), self.agent.log_out, self.now)
 
-    @rule(call=st.sampled_from(["c-1", "c-2"]))
-    def call_reaches_agent(self, call: str) -> None:
-        expected = self.model.start_call_work(call, self.now)
-        self.check(expected, self.agent.start_call_work, call, self.now)
+    @rule(call=st.sampled_from(["c-1", "c-2"]), work=st.sampled_from(Work))
+    def phone_system_reports_work(self, call: str, work: Work) -> None:
+        expected = self.model.work_changed(call, work.value, self.now)
+        self.check(expected, self.agent.work_changed, call, work, self.now)
 
-    @rule(call=st.sampled_from(["c-1", "c-2"]))
-    def call_ends(self, call: str) -> None:
-        expected = self.model.start_after_call_work(call, self.now)
-        self.check(expected, self.agent.start_after_call_work, call, self.now)
-
-    @rule()
-    def wrap_up_done(self) -> None:
-        expected = self.model.finish_after_call_work(self.now)
-        self.check(expected, self.agent.finish_after_call_work, self.now)
+    @rule(call=st.sampled_from(["c-1", "c-2"]), handled=st.booleans())
+    def call_closes(self, call: str, handled: bool) -> None:
+        expected = self.model.release(call, handled, self.now)
+        self.check(expected, self.agent.release, call, handled, WrapUpPolicy(), self.now)
 
     @invariant()
     def agrees_with_the_reference(self) -> None:
@@ -174,7 +201,7 @@ class AgentAgainstReference(RuleBasedStateMachine):
         assert agent.state.value == model.state
         assert agent.presence.value == model.presence
         assert (agent.not_ready_reason and agent.not_ready_reason.code) == model.reason
-        assert agent.call_ref == model.call
+        assert {c.call: c.work.value for c in agent.calls} == model.calls
         assert agent.state_since == model.since
 
     @invariant()

@@ -52,8 +52,8 @@ def test_a_presence_round_trip_from_the_command_line(calldesk, database_url) -> 
     assert [entry["event"] for entry in json.loads(shown)] == [
         "Registered",
         "LoggedIn",
-        "BecameAvailable",
-        "BecameNotReady",
+        "StatusPicked",
+        "StatusPicked",
         "LoggedOut",
     ]
 

@@ -1,0 +1,417 @@
+"""Use cases of calls: hear the phone system, send the agent's commands, reconcile.
+
+Every signal is applied to its Call and, in the same save, to the agents it concerns and
+to the tenant's link with that phone system. Side effects (the screen pop, the call-log
+entry) follow from what was committed, each at most once per call (ADR/0008).
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from calldesk.apps.application import CONFLICT_ATTEMPTS, ConcurrentChange
+from calldesk.apps.call_views import CallView
+from calldesk.apps.commands import AgentCommand, text
+from calldesk.apps.phone_numbers import parse_phone_number
+from calldesk.apps.presence import AgentPresence
+from calldesk.domain.agents import Agent
+from calldesk.domain.call_logs import CallLogBook
+from calldesk.domain.calls import Call, CallState, CommandKind
+from calldesk.domain.dialing import DialRequest
+from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordRef
+from calldesk.domain.signals import CallSignal, Direction
+from calldesk.domain.telephony_links import TelephonyLink
+from calldesk.domain.tenants import Tenant
+from calldesk.ports.clock import Clock
+from calldesk.ports.directory import RecordDirectory
+from calldesk.ports.telephony import (
+    COMMAND_NEEDS,
+    CallCommand,
+    Capability,
+    PlaceCall,
+    TelephonyAdapter,
+    VendorRefusal,
+)
+
+#: How a reconciled call's synthesized signal is marked, for the audit.
+RECONCILIATION = "reconciliation"
+
+
+class PhoneSystemRefused(Refused):
+    """The phone system said no, or could not be reached; the command is recorded failed."""
+
+
+def _call_id(_: object, __: object, value: str) -> None:
+    try:
+        UUID(value)
+    except ValueError:
+        raise InvalidValue(f"{value!r} is not a call id") from None
+
+
+@attrs.frozen
+class RequestCallCommand(AgentCommand):
+    call: str = attrs.field(validator=_call_id)
+    kind: CommandKind = attrs.field(validator=attrs.validators.instance_of(CommandKind))
+    command_id: str = attrs.field(validator=text("a command id"))
+    argument: str | None = None
+
+
+@attrs.frozen
+class WrapUp(AgentCommand):
+    call: str = attrs.field(validator=_call_id)
+    disposition: str = attrs.field(validator=text("a disposition"))
+    notes: str
+    command_id: str = attrs.field(validator=text("a command id"))
+
+
+@attrs.frozen
+class Dial(AgentCommand):
+    number: str
+    command_id: str = attrs.field(validator=text("a command id"))
+    vendor: str = attrs.field(validator=text("a vendor"))
+    record: RecordRef | None = None
+
+
+@attrs.frozen
+class DialView:
+    command_id: str
+    agent: str
+    number: PhoneNumber
+    record: RecordRef | None
+    failure: str | None
+
+
+class NoDirectory:
+    """A desk without a record directory: every caller is unknown."""
+
+    def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
+        return ()
+
+
+class CallHandling(AgentPresence):
+    """Calls, for every tenant and phone system attached to this desk."""
+
+    def __init__(self, env: Mapping[str, str], directory: RecordDirectory | None = None):
+        super().__init__(env)
+        self.directory = directory or NoDirectory()
+        self._adapters: dict[tuple[str, str], TelephonyAdapter] = {}
+
+    def attach(self, tenant: str, adapter: TelephonyAdapter, clock: Clock) -> None:
+        """Hear this tenant's phone system from now on, and send it the agents' commands."""
+        self._tenant(tenant)
+        self._adapters[(tenant, adapter.vendor)] = adapter
+
+        def sink(signal: CallSignal) -> None:
+            self.hear(tenant, signal, clock.now())
+
+        adapter.listen(sink)
+
+    # The phone system speaks.
+
+    def hear(self, tenant: str, signal: CallSignal, at: datetime) -> CallView:
+        """Apply one signal from a phone system of this tenant; a repeat changes nothing."""
+        settings = self._tenant(tenant)
+        call_id = Call.create_id(tenant, signal.vendor, signal.vendor_call_id)
+
+        def apply(call: Call) -> list[Aggregate]:
+            call.hear(signal, settings.wrap_up_policy, at)
+            return self._follow(settings, call, at)
+
+        def first_heard() -> Call:
+            customer = self._customer(signal.customer_number, settings)
+            return Call.first_heard(tenant, signal, customer, at)
+
+        call = self._save_call(call_id, apply, first_heard)
+        self._after(settings, call, at)
+        return CallView.of(call)
+
+    def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]:
+        """Compare with what the phone system reports now; (ended, discovered) calls."""
+        settings = self._tenant(tenant)
+        adapter = self._adapter(tenant, vendor)
+        live = {call.vendor_call_id: call for call in adapter.snapshot()}
+        link = self._link(tenant, vendor, at)
+        ended = discovered = 0
+        for open_call in link.open_calls:
+            call = self._call(tenant, open_call)
+            if call.vendor_call_id not in live:
+                vanished = self._save_call(
+                    call.id, lambda c: self._vanish(settings, c, at), None
+                )
+                self._after(settings, vanished, at)
+                ended += 1
+        for reported in live.values():
+            reported_id = Call.create_id(tenant, vendor, reported.vendor_call_id)
+            discovered += reported_id not in self.repository
+            self.hear(
+                tenant,
+                CallSignal(
+                    vendor=vendor,
+                    vendor_event_id=f"{RECONCILIATION}:{reported.vendor_call_id}:"
+                    f"{reported.state.value}",
+                    vendor_call_id=reported.vendor_call_id,
+                    kind=reported.state,
+                    occurred_at=at,
+                    direction=reported.direction,
+                    customer_number=reported.customer_number,
+                    agent=reported.agent,
+                    vendor_kind=RECONCILIATION,
+                ),
+                at,
+            )
+        self._change(
+            lambda: self._link(tenant, vendor, at),
+            lambda link: link.reconciled(ended, discovered, at),
+        )
+        return ended, discovered
+
+    def _vanish(self, settings: Tenant, call: Call, at: datetime) -> list[Aggregate]:
+        call.vanish(settings.wrap_up_policy, at)
+        return self._follow(settings, call, at)
+
+    def expire_wrap_ups(self, tenant: str, vendor: str, at: datetime) -> int:
+        """Close the timed wrap-ups that ran out by `at`; how many closed."""
+        settings = self._tenant(tenant)
+        expired = 0
+        for call_id in self._link(tenant, vendor, at).open_calls:
+            call = self._call(tenant, call_id)
+            if call.state is CallState.WRAP_UP and call.wrap_up_deadline is not None:
+                if at >= call.wrap_up_deadline:
+
+                    def expire(c: Call) -> list[Aggregate]:
+                        c.expire_wrap_up(at)
+                        return self._follow(settings, c, at)
+
+                    self._after(settings, self._save_call(call.id, expire, None), at)
+                    expired += 1
+        return expired
+
+    # The agent asks.
+
+    def command(self, command: RequestCallCommand) -> CallView:
+        """Record the command if the call's state allows it, then send it."""
+        self._agent(command.tenant, command.agent)
+        call = self._call(command.tenant, command.call)
+        adapter = self._adapter(command.tenant, call.vendor)
+        needed = COMMAND_NEEDS.get(command.kind)
+        if needed is not None and needed not in adapter.capabilities:
+            raise Refused(f"{call.vendor} phone systems cannot {command.kind.value}")
+        recorded = False
+
+        def request(c: Call) -> list[Aggregate]:
+            nonlocal recorded
+            recorded = c.request(
+                command.kind, command.agent, command.command_id, command.at, command.argument
+            )
+            return []
+
+        call = self._save_call(call.id, request, None)
+        if recorded:
+            outgoing = CallCommand(
+                command.command_id,
+                command.kind,
+                call.vendor_call_id,
+                command.agent,
+                command.argument,
+            )
+            try:
+                adapter.send(outgoing)
+            except VendorRefusal as refusal:
+
+                def failed(c: Call) -> list[Aggregate]:
+                    c.command_failed(command.command_id, str(refusal), command.at)
+                    return []
+
+                self._save_call(call.id, failed, None)
+                raise PhoneSystemRefused(
+                    f"{call.vendor} refused to {command.kind.value}: {refusal}"
+                ) from None
+        return CallView.of(call)
+
+    def wrap_up(self, command: WrapUp) -> CallView:
+        """The agent's disposition and notes: the call closes and is logged."""
+        settings = self._tenant(command.tenant)
+        call = self._call(command.tenant, command.call)
+
+        def finish(c: Call) -> list[Aggregate]:
+            c.wrap_up(
+                command.agent, command.disposition, command.notes, command.command_id, command.at
+            )
+            return self._follow(settings, c, command.at)
+
+        call = self._save_call(call.id, finish, None)
+        self._after(settings, call, command.at)
+        return CallView.of(call)
+
+    def dial(self, command: Dial) -> DialView:
+        """Place a call from the agent's phone; the same command id places it once."""
+        settings = self._tenant(command.tenant)
+        number = parse_phone_number(command.number, settings.default_region)
+        agent = self._agent(command.tenant, command.agent)
+        adapter = self._adapter(command.tenant, command.vendor)
+        if Capability.DIAL not in adapter.capabilities:
+            raise Refused(f"{command.vendor} phone systems cannot dial")
+        request_id = DialRequest.create_id(command.tenant, command.command_id)
+        if request_id in self.repository:
+            return self._dial_view(request_id)
+        agent.check_can_dial()
+        request = DialRequest(
+            tenant=command.tenant,
+            command_id=command.command_id,
+            agent=command.agent,
+            number=number,
+            record=command.record,
+            timestamp=command.at,
+        )
+        try:
+            self.save(request)
+        except IntegrityError:
+            return self._dial_view(request_id)
+        try:
+            adapter.send(PlaceCall(command.command_id, command.agent, number))
+        except VendorRefusal as refusal:
+            self._change(
+                lambda: self._load(DialRequest, request_id, "no dial request"),
+                lambda r: r.fail(str(refusal), command.at),
+            )
+            raise PhoneSystemRefused(f"{command.vendor} refused to dial: {refusal}") from None
+        return self._dial_view(request_id)
+
+    def call(self, tenant: str, call: str) -> CallView:
+        return CallView.of(self._call(tenant, call))
+
+    # How a change to a call reaches everything it concerns.
+
+    def _follow(self, settings: Tenant, call: Call, at: datetime) -> list[Aggregate]:
+        """The agents and the link this call's new state concerns, changed to match."""
+        changed: list[Aggregate] = []
+        concerned = {o.agent for o in call.offers} | ({call.agent} if call.agent else set())
+        for handle in sorted(concerned):
+            agent = self._find(Agent, Agent.create_id(call.tenant, handle))
+            if agent is None:
+                continue  # the phone system knows an agent calldesk does not: the call says so
+            work = call.work_of(handle)
+            if work is None:
+                handled = handle == call.agent and call.connected_at is not None
+                agent.release(str(call.id), handled, settings.wrap_up_policy, at)
+            else:
+                agent.work_changed(str(call.id), work, at)
+            if agent.pending_events:
+                changed.append(agent)
+        link = self._link(call.tenant, call.vendor, at)
+        if call.state is CallState.CLOSED:
+            link.call_closed(str(call.id), at)
+        else:
+            link.call_opened(str(call.id), at)
+        if link.pending_events:
+            changed.append(link)
+        return changed
+
+    def _after(self, settings: Tenant, call: Call, at: datetime) -> None:
+        """Side effects of what was committed, each once per call: screen pop, call log."""
+        if call.screen_pop is None:
+            matches = self._screen_pop(settings, call)
+
+            def pop(c: Call) -> list[Aggregate]:
+                c.resolve_screen_pop(matches, at)
+                return []
+
+            call = self._save_call(call.id, pop, None)
+        if call.state is CallState.CLOSED and not call.logged:
+            self._save_call(call.id, lambda c: self._log(c, at), None)
+
+    def _screen_pop(self, settings: Tenant, call: Call) -> tuple[RecordRef, ...]:
+        if call.dial_command_id is not None:
+            request = self._find(
+                DialRequest, DialRequest.create_id(call.tenant, call.dial_command_id)
+            )
+            if request is not None and request.record is not None:
+                return (request.record,)
+        if call.customer is None:
+            return ()
+        return self.directory.find_by_number(settings.slug, call.customer)
+
+    def _log(self, call: Call, at: datetime) -> list[Aggregate]:
+        """The call's entry in its agent's and its record's call log, once."""
+        if call.logged:
+            return []
+        call.mark_logged(at)
+        owners = [f"agent:{call.agent}"] if call.agent else []
+        if call.screen_pop and len(call.screen_pop) == 1:
+            (record,) = call.screen_pop
+            owners.append(f"record:{record.kind.value}:{record.record_id}")
+        books: list[Aggregate] = []
+        for owner in owners:
+            book_id = CallLogBook.create_id(call.tenant, owner)
+            book = self._find(CallLogBook, book_id) or CallLogBook(
+                tenant=call.tenant, owner=owner, timestamp=at
+            )
+            book.add(str(call.id), at)
+            books.append(book)
+        return books
+
+    def _save_call(
+        self,
+        call_id: UUID,
+        change: Callable[[Call], Iterable[Aggregate]],
+        first_heard: Callable[[], Call] | None,
+    ) -> Call:
+        """Load (or create) the call, change it and what it concerns, save all at once."""
+        for _ in range(CONFLICT_ATTEMPTS):
+            call = self._find(Call, call_id)
+            if call is None:
+                if first_heard is None:
+                    raise NotFound(f"no call {call_id}")
+                call = first_heard()
+            others = list(change(call))
+            try:
+                self.save(call, *others)
+            except IntegrityError:
+                continue
+            return call
+        raise ConcurrentChange(f"call {call_id} kept changing; send it again")
+
+    def _call(self, tenant: str, call: str) -> Call:
+        try:
+            call_id = UUID(call)
+        except ValueError:
+            raise InvalidValue(f"{call!r} is not a call id") from None
+        found = self._find(Call, call_id)
+        if found is None or found.tenant != tenant:
+            raise NotFound(f"no call {call} in tenant {tenant}")
+        return found
+
+    def _link(self, tenant: str, vendor: str, at: datetime) -> TelephonyLink:
+        link_id = TelephonyLink.create_id(tenant, vendor)
+        return self._find(TelephonyLink, link_id) or TelephonyLink(
+            tenant=tenant, vendor=vendor, timestamp=at
+        )
+
+    def _adapter(self, tenant: str, vendor: str) -> TelephonyAdapter:
+        try:
+            return self._adapters[(tenant, vendor)]
+        except KeyError:
+            raise Refused(
+                f"no {vendor} phone system is attached for tenant {tenant}"
+            ) from None
+
+    def _customer(self, number: str | None, settings: Tenant) -> PhoneNumber | None:
+        """The caller's number in E.164, when it is one (not "anonymous", not a SIP URI)."""
+        if number is None:
+            return None
+        try:
+            return parse_phone_number(number, settings.default_region)
+        except DomainError:
+            return None
+
+    def _dial_view(self, request_id: UUID) -> DialView:
+        request = self._load(DialRequest, request_id, "no dial request")
+        return DialView(
+            request.command_id, request.agent, request.number, request.record, request.failure
+        )
