@@ -24,7 +24,9 @@ class CallLogs(CallHandling):
         self, tenant: str, record: RecordRef, limit: int = 20, offset: int = 0
     ) -> list[CallLogEntry]:
         checked_slug(tenant, "a tenant")
-        return self._page(tenant, f"record:{record.kind.value}:{record.record_id}", limit, offset)
+        return self._page(
+            tenant, f"record:{record.kind.value}:{record.record_id}", limit, offset
+        )
 
     def _page(self, tenant: str, owner: str, limit: int, offset: int) -> list[CallLogEntry]:
         if not 1 <= limit <= PAGE_MAX or offset < 0:

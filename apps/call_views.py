@@ -101,7 +101,9 @@ class CallLogEntry:
 
     @classmethod
     def of(cls, call: Call) -> "CallLogEntry":
-        single = call.screen_pop[0] if call.screen_pop and len(call.screen_pop) == 1 else None
+        single = (
+            call.screen_pop[0] if call.screen_pop and len(call.screen_pop) == 1 else None
+        )
         return cls(
             call=str(call.id),
             direction=call.direction,

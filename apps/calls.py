@@ -25,7 +25,7 @@ from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef
-from calldesk.domain.signals import CallSignal, Direction
+from calldesk.domain.signals import CallSignal
 from calldesk.domain.telephony_links import TelephonyLink
 from calldesk.domain.tenants import Tenant
 from calldesk.ports.clock import Clock
@@ -97,7 +97,9 @@ class NoDirectory:
 class CallHandling(AgentPresence):
     """Calls, for every tenant and phone system attached to this desk."""
 
-    def __init__(self, env: Mapping[str, str], directory: RecordDirectory | None = None):
+    def __init__(
+        self, env: Mapping[str, str], directory: RecordDirectory | None = None
+    ) -> None:
         super().__init__(env)
         self.directory = directory or NoDirectory()
         self._adapters: dict[tuple[str, str], TelephonyAdapter] = {}
@@ -140,7 +142,7 @@ class CallHandling(AgentPresence):
         ended = discovered = 0
         for open_call in link.open_calls:
             call = self._call(tenant, open_call)
-            if call.vendor_call_id not in live:
+            if call.is_live and call.vendor_call_id not in live:
                 vanished = self._save_call(
                     call.id, lambda c: self._vanish(settings, c, at), None
                 )
@@ -181,15 +183,15 @@ class CallHandling(AgentPresence):
         expired = 0
         for call_id in self._link(tenant, vendor, at).open_calls:
             call = self._call(tenant, call_id)
-            if call.state is CallState.WRAP_UP and call.wrap_up_deadline is not None:
-                if at >= call.wrap_up_deadline:
+            deadline = call.wrap_up_deadline
+            if call.state is CallState.WRAP_UP and deadline is not None and at >= deadline:
 
-                    def expire(c: Call) -> list[Aggregate]:
-                        c.expire_wrap_up(at)
-                        return self._follow(settings, c, at)
+                def expire(c: Call) -> list[Aggregate]:
+                    c.expire_wrap_up(at)
+                    return self._follow(settings, c, at)
 
-                    self._after(settings, self._save_call(call.id, expire, None), at)
-                    expired += 1
+                self._after(settings, self._save_call(call.id, expire, None), at)
+                expired += 1
         return expired
 
     # The agent asks.
@@ -207,7 +209,11 @@ class CallHandling(AgentPresence):
         def request(c: Call) -> list[Aggregate]:
             nonlocal recorded
             recorded = c.request(
-                command.kind, command.agent, command.command_id, command.at, command.argument
+                command.kind,
+                command.agent,
+                command.command_id,
+                command.at,
+                command.argument,
             )
             return []
 
@@ -223,14 +229,15 @@ class CallHandling(AgentPresence):
             try:
                 adapter.send(outgoing)
             except VendorRefusal as refusal:
+                reason = str(refusal)
 
                 def failed(c: Call) -> list[Aggregate]:
-                    c.command_failed(command.command_id, str(refusal), command.at)
+                    c.command_failed(command.command_id, reason, command.at)
                     return []
 
                 self._save_call(call.id, failed, None)
                 raise PhoneSystemRefused(
-                    f"{call.vendor} refused to {command.kind.value}: {refusal}"
+                    f"{call.vendor} refused to {command.kind.value}: {reason}"
                 ) from None
         return CallView.of(call)
 
@@ -241,7 +248,11 @@ class CallHandling(AgentPresence):
 
         def finish(c: Call) -> list[Aggregate]:
             c.wrap_up(
-                command.agent, command.disposition, command.notes, command.command_id, command.at
+                command.agent,
+                command.disposition,
+                command.notes,
+                command.command_id,
+                command.at,
             )
             return self._follow(settings, c, command.at)
 
@@ -276,11 +287,14 @@ class CallHandling(AgentPresence):
         try:
             adapter.send(PlaceCall(command.command_id, command.agent, number))
         except VendorRefusal as refusal:
+            reason = str(refusal)
             self._change(
                 lambda: self._load(DialRequest, request_id, "no dial request"),
-                lambda r: r.fail(str(refusal), command.at),
+                lambda r: r.fail(reason, command.at),
             )
-            raise PhoneSystemRefused(f"{command.vendor} refused to dial: {refusal}") from None
+            raise PhoneSystemRefused(
+                f"{command.vendor} refused to dial: {reason}"
+            ) from None
         return self._dial_view(request_id)
 
     def call(self, tenant: str, call: str) -> CallView:
@@ -295,7 +309,7 @@ class CallHandling(AgentPresence):
         for handle in sorted(concerned):
             agent = self._find(Agent, Agent.create_id(call.tenant, handle))
             if agent is None:
-                continue  # the phone system knows an agent calldesk does not: the call says so
+                continue  # an agent only the phone system knows: the call records it
             work = call.work_of(handle)
             if work is None:
                 handled = handle == call.agent and call.connected_at is not None
@@ -342,7 +356,10 @@ class CallHandling(AgentPresence):
         if call.logged:
             return []
         call.mark_logged(at)
-        owners = [f"agent:{call.agent}"] if call.agent else []
+        agents = {offer.agent for offer in call.offers} | (
+            {call.agent} if call.agent else set()
+        )
+        owners = [f"agent:{agent}" for agent in sorted(agents)]
         if call.screen_pop and len(call.screen_pop) == 1:
             (record,) = call.screen_pop
             owners.append(f"record:{record.kind.value}:{record.record_id}")
@@ -413,5 +430,9 @@ class CallHandling(AgentPresence):
     def _dial_view(self, request_id: UUID) -> DialView:
         request = self._load(DialRequest, request_id, "no dial request")
         return DialView(
-            request.command_id, request.agent, request.number, request.record, request.failure
+            request.command_id,
+            request.agent,
+            request.number,
+            request.record,
+            request.failure,
         )

@@ -46,7 +46,9 @@ for _kind in (str, int, bool):
     converter.register_structure_hook(_kind, _strict(_kind))
 
 # A duration is its exact count of microseconds: a float of seconds would round.
-converter.register_unstructure_hook(timedelta, lambda value: value // timedelta(microseconds=1))
+converter.register_unstructure_hook(
+    timedelta, lambda value: value // timedelta(microseconds=1)
+)
 converter.register_structure_hook(timedelta, lambda value, _: timedelta(microseconds=value))
 
 #: Every value type that can sit inside a stored event or snapshot, by its stored name.

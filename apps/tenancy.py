@@ -4,8 +4,14 @@ import attrs
 
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.commands import TenantCommand, text
+from calldesk.apps.phone_numbers import checked_region
 from calldesk.domain.identity import checked_slug
-from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, NotReadyReason, Tenant
+from calldesk.domain.tenants import (
+    DEFAULT_NOT_READY_REASONS,
+    NotReadyReason,
+    Tenant,
+    WrapUpPolicy,
+)
 
 
 @attrs.frozen
@@ -20,17 +26,36 @@ class DefineNotReadyReasons(TenantCommand):
 
 
 @attrs.frozen
+class SetWrapUpPolicy(TenantCommand):
+    policy: WrapUpPolicy
+
+
+@attrs.frozen
+class SetDefaultRegion(TenantCommand):
+    region: str
+
+
+@attrs.frozen
 class TenantView:
     """A tenant as the CLI and the API show it."""
 
     tenant: str
     name: str
     not_ready_reasons: tuple[NotReadyReason, ...]
+    wrap_up_policy: WrapUpPolicy
+    default_region: str
     version: int
 
     @classmethod
     def of(cls, tenant: Tenant) -> "TenantView":
-        return cls(tenant.slug, tenant.name, tenant.not_ready_reasons, tenant.version)
+        return cls(
+            tenant.slug,
+            tenant.name,
+            tuple(tenant.not_ready_reasons),
+            tenant.wrap_up_policy,
+            tenant.default_region,
+            tenant.version,
+        )
 
 
 class TenantAdministration(DeskApplication):
@@ -46,6 +71,22 @@ class TenantAdministration(DeskApplication):
         tenant = self._change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.define_not_ready_reasons(command.reasons, command.at),
+        )
+        return TenantView.of(tenant)
+
+    def set_wrap_up_policy(self, command: SetWrapUpPolicy) -> TenantView:
+        tenant = self._change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.set_wrap_up_policy(command.policy, command.at),
+        )
+        return TenantView.of(tenant)
+
+    def set_default_region(self, command: SetDefaultRegion) -> TenantView:
+        """Where national numbers of this tenant's callers and records are read."""
+        region = checked_region(command.region)
+        tenant = self._change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.set_default_region(region, command.at),
         )
         return TenantView.of(tenant)
 

@@ -9,8 +9,8 @@ consult, conference, transfer and media trouble are flags of a connected call.
 """
 
 import enum
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -309,10 +309,14 @@ class Call(Aggregate):
         getattr(self, _MOVES[target])(signal=meta, timestamp=at, **fields)
         return True
 
-    def _on_queued(self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime) -> None:
+    def _on_queued(
+        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
+    ) -> None:
         self._reach(CallState.QUEUED, meta, at)
 
-    def _on_offered(self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime) -> None:
+    def _on_offered(
+        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
+    ) -> None:
         if s.agent is None:
             raise InvalidValue("an offered signal names the agent it rings at")
         if self.state is CallState.OFFERED and self.pending_offer(s.agent) is None:
@@ -320,7 +324,9 @@ class Call(Aggregate):
         else:
             self._reach(CallState.OFFERED, meta, at, agent=s.agent)
 
-    def _on_dialing(self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime) -> None:
+    def _on_dialing(
+        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
+    ) -> None:
         if s.agent is None:
             raise InvalidValue("a dialing signal names the agent who dials")
         self._reach(CallState.DIALING, meta, at, agent=s.agent, command_id=s.command_id)
@@ -348,7 +354,9 @@ class Call(Aggregate):
         pending = [o.agent for o in self.offers if o.state is OfferState.PENDING]
         return pending[0] if len(pending) == 1 else None
 
-    def _on_flag(self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime) -> None:
+    def _on_flag(
+        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
+    ) -> None:
         if self.state is not CallState.CONNECTED:
             self._ignore(meta, f"the call is {self.state.value}, not connected", at)
             return
@@ -383,9 +391,13 @@ class Call(Aggregate):
         if self.state is not CallState.CONNECTED:
             self._ignore(meta, f"the call is {self.state.value}, not connected", at)
             return
-        self._end(Party.AGENT, s.reason or "transfer", meta, p, at, Outcome.TRANSFERRED_AWAY)
+        self._end(
+            Party.AGENT, s.reason or "transfer", meta, p, at, Outcome.TRANSFERRED_AWAY
+        )
 
-    def _on_ending(self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime) -> None:
+    def _on_ending(
+        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
+    ) -> None:
         """ENDED, ABANDONED and FAILED: how the call ends depends on how far it got."""
         if self.state.rank >= CallState.WRAP_UP.rank:
             self._ignore(meta, f"stale: the call is already {self.state.value}", at)
@@ -410,7 +422,10 @@ class Call(Aggregate):
         for offer in self.offers:
             if offer.state is OfferState.PENDING:
                 self._offer_ended(
-                    signal=meta, agent=offer.agent, result=OfferState.CANCELLED, timestamp=at
+                    signal=meta,
+                    agent=offer.agent,
+                    result=OfferState.CANCELLED,
+                    timestamp=at,
                 )
         self._ended(
             signal=meta, ended_by=by, reason=s.reason, reconciliation=False, timestamp=at
@@ -444,9 +459,17 @@ class Call(Aggregate):
         self._wrap_up_started(outcome=outcome, deadline=deadline, timestamp=at)
 
     def _close(
-        self, outcome: Outcome, reason: str | None, meta: SignalMeta | None, at: datetime
+        self,
+        outcome: Outcome,
+        reason: str | None,
+        meta: SignalMeta | None,
+        at: datetime,
+        closed_at: datetime | None = None,
     ) -> None:
-        self._closed(signal=meta, outcome=outcome, reason=reason, timestamp=at)
+        """Close now, or at the instant it really closed when that is known (a deadline)."""
+        self._closed(
+            signal=meta, outcome=outcome, reason=reason, closed_at=closed_at, timestamp=at
+        )
 
     # Calldesk's own steps: reconciliation, wrap-up, screen pop, call log.
 
@@ -456,7 +479,13 @@ class Call(Aggregate):
             return
         if self.state in (CallState.CONNECTED, CallState.ANSWERING):
             self._end(
-                Party.UNKNOWN, "unknown", None, policy, at, Outcome.COMPLETED, reconciliation=True
+                Party.UNKNOWN,
+                "unknown",
+                None,
+                policy,
+                at,
+                Outcome.COMPLETED,
+                reconciliation=True,
             )
             return
         self._ended(
@@ -486,18 +515,22 @@ class Call(Aggregate):
         if len(notes) > NOTES_MAX_LENGTH:
             raise InvalidValue(f"notes are at most {NOTES_MAX_LENGTH} characters")
         self._wrapped_up(
-            agent=agent, disposition=disposition, notes=notes, command_id=command_id, timestamp=at
+            agent=agent,
+            disposition=disposition,
+            notes=notes,
+            command_id=command_id,
+            timestamp=at,
         )
         assert self.outcome_on_close is not None
         self._close(self.outcome_on_close, self.end_reason, None, at)
 
     def expire_wrap_up(self, at: datetime) -> None:
         """A timed wrap-up that ran out closes on its own."""
-        if self.state is CallState.WRAP_UP and self.wrap_up_deadline is not None:
-            if at >= self.wrap_up_deadline:
-                self._wrap_up_timed_out(timestamp=at)
-                assert self.outcome_on_close is not None
-                self._close(self.outcome_on_close, self.end_reason, None, at)
+        deadline = self.wrap_up_deadline
+        if self.state is CallState.WRAP_UP and deadline is not None and at >= deadline:
+            self._wrap_up_timed_out(timestamp=at)
+            assert self.outcome_on_close is not None
+            self._close(self.outcome_on_close, self.end_reason, None, at, deadline)
 
     def resolve_screen_pop(self, matches: tuple[RecordRef, ...], at: datetime) -> None:
         """What the caller's number found, recorded once per call."""
@@ -544,7 +577,7 @@ class Call(Aggregate):
             if self.state is not CallState.OFFERED or self.pending_offer(agent) is None:
                 return f"it is {self.state.value}, not ringing at agent {agent}"
             return None
-        if agent != self.agent:
+        if agent != self.agent and self.pending_offer(agent) is None:
             return f"agent {agent} is not on it"
         rule: Callable[[Call], str | None] = _STATE_RULES[kind]
         return rule(self)
@@ -609,13 +642,17 @@ class Call(Aggregate):
         self.remote_ringing = True
 
     @event("Answering", topic="calldesk.call.Answering")
-    def _answering(self, signal: SignalMeta, agent: str | None, timestamp: datetime) -> None:
+    def _answering(
+        self, signal: SignalMeta, agent: str | None, timestamp: datetime
+    ) -> None:
         self._note(signal)
         self.state, self.agent = CallState.ANSWERING, agent
         self._settle_offers(agent, signal.occurred_at)
 
     @event("Connected", topic="calldesk.call.Connected")
-    def _connected(self, signal: SignalMeta, agent: str | None, timestamp: datetime) -> None:
+    def _connected(
+        self, signal: SignalMeta, agent: str | None, timestamp: datetime
+    ) -> None:
         at = self._note(signal)
         self.state, self.agent, self.connected_at = CallState.CONNECTED, agent, at
         self._settle_offers(agent, at)
@@ -626,7 +663,9 @@ class Call(Aggregate):
         self.offers = tuple(
             attrs.evolve(
                 o,
-                state=OfferState.ACCEPTED if o.agent == agent else OfferState.ANSWERED_ELSEWHERE,
+                state=OfferState.ACCEPTED
+                if o.agent == agent
+                else OfferState.ANSWERED_ELSEWHERE,
                 ended_at=at,
             )
             if o.state is OfferState.PENDING
@@ -654,12 +693,16 @@ class Call(Aggregate):
         self._confirm(signal)
 
     @event("DigitsSent", topic="calldesk.call.DigitsSent")
-    def _digits_sent(self, signal: SignalMeta, digits: str | None, timestamp: datetime) -> None:
+    def _digits_sent(
+        self, signal: SignalMeta, digits: str | None, timestamp: datetime
+    ) -> None:
         self._note(signal)
         self._confirm(signal)
 
     @event("ConsultStarted", topic="calldesk.call.ConsultStarted")
-    def _consult_started(self, signal: SignalMeta, target: str, timestamp: datetime) -> None:
+    def _consult_started(
+        self, signal: SignalMeta, target: str, timestamp: datetime
+    ) -> None:
         self._note(signal)
         self.consulting = target
         self._confirm(signal)
@@ -736,9 +779,10 @@ class Call(Aggregate):
         signal: SignalMeta | None,
         outcome: Outcome,
         reason: str | None,
+        closed_at: datetime | None,
         timestamp: datetime,
     ) -> None:
-        at = self._note(signal) if signal else max(self.clock, timestamp)
+        at = self._note(signal) if signal else max(self.clock, closed_at or timestamp)
         self.clock = at
         self.state, self.outcome, self.closed_at = CallState.CLOSED, outcome, at
         self.ended_at = self.ended_at or at
@@ -848,8 +892,8 @@ _HANDLERS = {
     SignalKind.ENDED: Call._on_ending,
     SignalKind.ABANDONED: Call._on_ending,
     SignalKind.FAILED: Call._on_ending,
-    **{kind: Call._on_flag for kind in _FLAG_CHANGES},
-    **{kind: Call._on_offer_end for kind in _OFFER_RESULTS},
+    **dict.fromkeys(_FLAG_CHANGES, Call._on_flag),
+    **dict.fromkeys(_OFFER_RESULTS, Call._on_offer_end),
 }
 
 #: Which commands a signal answers, when the vendor does not echo the command id.
@@ -879,9 +923,11 @@ def _connected_and(rule: str, holds: Any) -> Any:
 
 
 _STATE_RULES = {
-    CommandKind.HANG_UP: lambda c: None
-    if c.state in (CallState.DIALING, CallState.ANSWERING, CallState.CONNECTED)
-    else f"it is {c.state.value}",
+    CommandKind.HANG_UP: lambda c: (
+        None
+        if c.state in (CallState.DIALING, CallState.ANSWERING, CallState.CONNECTED)
+        else f"it is {c.state.value}"
+    ),
     CommandKind.HOLD: _connected_and("it is on hold already", lambda c: not c.on_hold),
     CommandKind.RESUME: _connected_and("it is not on hold", lambda c: c.on_hold),
     CommandKind.MUTE: _connected_and("it is muted already", lambda c: not c.muted),
@@ -900,5 +946,7 @@ _STATE_RULES = {
         "no third party to conference with, or a conference already",
         lambda c: bool(c.third_parties) and not c.conference,
     ),
-    CommandKind.SWAP: _connected_and("no third party to swap with", lambda c: bool(c.third_parties)),
+    CommandKind.SWAP: _connected_and(
+        "no third party to swap with", lambda c: bool(c.third_parties)
+    ),
 }

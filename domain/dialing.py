@@ -10,9 +10,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from calldesk.domain.identity import stable_id
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef
-from calldesk.domain.identity import stable_id
 
 
 class DialRequest(Aggregate):

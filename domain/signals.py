@@ -74,7 +74,9 @@ def _vendor_id(_: object, attribute: "attrs.Attribute[str]", value: str) -> None
         )
 
 
-def _optional_text(_: object, attribute: "attrs.Attribute[str | None]", value: object) -> None:
+def _optional_text(
+    _: object, attribute: "attrs.Attribute[str | None]", value: object
+) -> None:
     if value is not None:
         if not isinstance(value, str):
             raise InvalidValue(f"{attribute.name} must be text")
@@ -99,7 +101,8 @@ def _raw_payload(_: object, __: object, value: dict[str, Any]) -> None:
         raise InvalidValue(f"a signal's raw payload must be JSON: {error}") from None
     if size > RAW_PAYLOAD_MAX_BYTES:
         raise InvalidValue(
-            f"a signal's raw payload is {size} bytes; at most {RAW_PAYLOAD_MAX_BYTES} are kept"
+            f"a signal's raw payload is {size} bytes; "
+            f"at most {RAW_PAYLOAD_MAX_BYTES} are kept"
         )
 
 

@@ -172,4 +172,3 @@ class Tenant(Aggregate):
         self, reasons: tuple[NotReadyReason, ...], timestamp: datetime
     ) -> None:
         self.not_ready_reasons = tuple(reasons)
-

@@ -98,7 +98,7 @@ class TelephonyAdapter(Protocol):
 
     @property
     def vendor(self) -> str:
-        """The vendor's name, part of every call's identity (calls of two vendors never mix)."""
+        """The vendor's name, part of every call's identity: vendors' calls never mix."""
 
     @property
     def capabilities(self) -> frozenset[Capability]: ...

@@ -1,0 +1,292 @@
+"""Calls end to end through the simulator, on SQLite and on a real PostgreSQL."""
+
+from uuid import uuid4
+
+import attrs
+import pytest
+from support.clock import Clock
+from support.desk_driver import tenant_with_agent
+from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, desktop
+
+from calldesk.adapters.telephony.simulator import Callee, Caller, Faults
+from calldesk.apps.calls import RequestCallCommand
+from calldesk.apps.presence import RegisterAgent
+from calldesk.apps.tenancy import SetWrapUpPolicy
+from calldesk.domain.agents import AgentState
+from calldesk.domain.calls import (
+    CallState,
+    CommandKind,
+    CommandNotAllowed,
+    NotInWrapUp,
+    Outcome,
+)
+from calldesk.domain.errors import InvalidValue, NotFound
+from calldesk.domain.signals import Party
+from calldesk.domain.tenants import WrapUpPolicy
+
+
+def test_an_answered_call_is_held_resumed_ended_wrapped_up_and_logged(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=120))
+        desk.simulator.advance(1)
+        ringing = desk.call(call_id)
+        assert (ringing.state, desk.state()) == (CallState.OFFERED, AgentState.OFFERED)
+        assert ringing.screen_pop == (ADA,)
+        desk.do(ringing, CommandKind.ACCEPT)
+        desk.simulator.advance(10)
+        desk.do(desk.call(call_id), CommandKind.HOLD)
+        desk.simulator.advance(30)
+        desk.do(desk.call(call_id), CommandKind.RESUME)
+        desk.simulator.advance(90)
+        ended = desk.call(call_id)
+        assert (ended.state, ended.ended_by) == (CallState.WRAP_UP, Party.CUSTOMER)
+        assert desk.state() is AgentState.WRAP_UP
+        closed = desk.wrap_up(ended, "billing question")
+        assert (closed.state, closed.outcome) == (CallState.CLOSED, Outcome.COMPLETED)
+        assert desk.state() is AgentState.AVAILABLE
+        (entry,) = desk.desk.agent_call_log("acme", "a-17")
+        assert entry.record == ADA
+        assert entry.disposition == "billing question"
+        assert (entry.talk_seconds, entry.hold_seconds) == (
+            pytest.approx(90),
+            pytest.approx(30),
+        )
+        assert desk.desk.record_call_log("acme", ADA) == [entry]
+
+
+def test_a_caller_who_hangs_up_while_ringing_is_abandoned_and_the_agent_freed(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(SHARED_NUMBER, "a-17", patience=8))
+        desk.simulator.advance(1)
+        assert desk.call(call_id).screen_pop == SHARED
+        desk.simulator.advance(10)
+        assert desk.state() is AgentState.AVAILABLE
+        (entry,) = desk.desk.agent_call_log("acme", "a-17")
+        assert (entry.outcome, entry.ended_by, entry.record) == (
+            Outcome.ABANDONED,
+            Party.CUSTOMER,
+            None,
+        )
+        assert entry.ring_seconds == pytest.approx(8)
+
+
+def test_a_second_call_rings_while_the_first_is_on_hold(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        first = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=300))
+        desk.simulator.advance(1)
+        desk.do(desk.call(first), CommandKind.ACCEPT)
+        desk.simulator.advance(5)
+        desk.do(desk.call(first), CommandKind.HOLD)
+        desk.simulator.advance(1)
+        second = desk.simulator.expect(Caller("+16505550199", "a-17", direct=True))
+        desk.simulator.advance(1)
+        assert desk.call(second).state is CallState.OFFERED
+        assert desk.state() is AgentState.ON_CALL
+        works = {c.work.value for c in desk.desk.agent("acme", "a-17").calls}
+        assert works == {"on-call", "offered"}
+
+
+def test_a_rejected_call_goes_back_to_the_queue_and_rings_out_as_missed(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(
+            Caller(ADA_NUMBER, "a-17", ring_timeout=5, patience=60)
+        )
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.REJECT)
+        desk.simulator.advance(0.5)
+        assert desk.call(call_id).state is CallState.QUEUED
+        assert desk.state() is AgentState.AVAILABLE
+        desk.simulator.advance(2)
+        assert desk.call(call_id).state is CallState.OFFERED
+        desk.simulator.advance(6)
+        view = desk.call(call_id)
+        assert [o.state.value for o in view.offers] == ["rejected", "timed-out", "pending"]
+        desk.simulator.advance(60)
+        view = desk.call(call_id)
+        assert (view.state, view.outcome) == (CallState.CLOSED, Outcome.ABANDONED)
+
+
+def test_click_to_dial_from_a_record_places_one_call_and_logs_it_on_that_record(
+    database_url: str, clock: Clock
+) -> None:
+    callee = Callee("+16505550123", answers_after=3, talks_for=20)
+    with desktop(database_url, clock(), callees=(callee,)) as desk:
+        record = SHARED[0]
+        desk.dial("(650) 555-0123", record=record, command_id="click-1")
+        desk.dial("(650) 555-0123", record=record, command_id="click-1")  # double click
+        desk.simulator.advance(1.5)
+        (work,) = desk.desk.agent("acme", "a-17").calls
+        call = desk.desk.call("acme", work.call)
+        assert (call.state, desk.state()) == (CallState.DIALING, AgentState.DIALING)
+        assert call.screen_pop == (record,)
+        desk.simulator.advance(5)
+        assert desk.desk.call("acme", work.call).state is CallState.CONNECTED
+        desk.do(desk.desk.call("acme", work.call), CommandKind.HANG_UP)
+        desk.simulator.advance(1)
+        desk.wrap_up(desk.desk.call("acme", work.call), "callback done")
+        (entry,) = desk.desk.record_call_log("acme", record)
+        assert (entry.direction.value, entry.customer.e164) == ("outbound", "+16505550123")
+        assert entry.ended_by is Party.AGENT
+
+
+def test_a_blind_transfer_closes_as_transferred_away_after_wrap_up(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17"))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(5)
+        desk.do(desk.call(call_id), CommandKind.BLIND_TRANSFER, "+16505550111")
+        desk.simulator.advance(1)
+        closed = desk.wrap_up(desk.call(call_id))
+        assert (closed.outcome, closed.end_reason) == (Outcome.TRANSFERRED_AWAY, "transfer")
+
+
+def test_a_consultation_becomes_a_conference_with_the_third_party(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(5)
+        with pytest.raises(CommandNotAllowed, match="no third party"):
+            desk.do(desk.call(call_id), CommandKind.CONFERENCE)
+        desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
+        desk.simulator.advance(3)
+        assert desk.call(call_id).third_parties == ("+16505550111",)
+        desk.do(desk.call(call_id), CommandKind.CONFERENCE)
+        desk.simulator.advance(1)
+        assert desk.call(call_id).conference
+
+
+def test_duplicated_reordered_and_repeated_signals_end_in_the_same_call(
+    database_url: str, clock: Clock
+) -> None:
+    def run(faults: Faults) -> tuple[object, ...]:
+        with desktop(
+            database_url, clock(), faults=faults, tenant=f"t{faults.seed}"
+        ) as desk:
+            caller = Caller(ADA_NUMBER, "a-17", talks_for=40)
+            call_id = desk.simulator.expect(caller)
+            desk.simulator.advance(1)
+            desk.do(desk.call(call_id), CommandKind.ACCEPT)
+            desk.simulator.advance(10)
+            desk.do(desk.call(call_id), CommandKind.HOLD)
+            desk.simulator.advance(10)
+            desk.do(desk.call(call_id), CommandKind.RESUME)
+            desk.simulator.advance(60)
+            view = desk.call(call_id)
+            return (
+                view.state,
+                view.outcome,
+                view.on_hold,
+                view.talk_seconds,
+                view.hold_seconds,
+            )
+
+    clean = run(Faults(seed=1))
+    assert clean[0] is CallState.WRAP_UP
+    assert run(Faults(seed=2, duplicate=0.5)) == clean
+    assert run(Faults(seed=3, duplicate=0.3, reorder=0.3)) == clean
+
+
+def test_a_call_that_ended_while_the_link_was_down_ends_on_reconciliation(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=30))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(5)
+        desk.simulator.drop_link()
+        desk.simulator.advance(60)
+        assert desk.call(call_id).state is CallState.CONNECTED  # calldesk could not know
+        desk.simulator.restore_link()
+        assert desk.desk.reconcile("acme", "simulator", desk.now) == (1, 0)
+        view = desk.call(call_id)
+        assert (view.state, view.ended_by, view.end_reason) == (
+            CallState.WRAP_UP,
+            Party.UNKNOWN,
+            "unknown",
+        )
+        assert desk.desk.reconcile("acme", "simulator", desk.now) == (0, 0)
+
+
+def test_a_timed_wrap_up_ends_by_itself_and_the_agent_is_ready_again(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        desk.desk.set_wrap_up_policy(
+            SetWrapUpPolicy("acme", policy=WrapUpPolicy(limit_seconds=30), at=desk.now)
+        )
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=10))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(12)
+        assert desk.state() is AgentState.WRAP_UP
+        assert desk.desk.expire_wrap_ups("acme", "simulator", desk.now) == 0
+        desk.simulator.advance(30)
+        assert desk.desk.expire_wrap_ups("acme", "simulator", desk.now) == 1
+        assert desk.state() is AgentState.AVAILABLE
+        (entry,) = desk.desk.agent_call_log("acme", "a-17")
+        assert entry.wrap_up_seconds == pytest.approx(30, abs=1)
+
+
+def test_commands_the_state_does_not_allow_are_refused_before_anything_is_sent(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17"))
+        desk.simulator.advance(1)
+        ringing = desk.call(call_id)
+        desk.desk.register_agent(RegisterAgent("acme", "a-18", name="Alan", at=desk.now))
+        head = desk.desk.head()
+        with pytest.raises(CommandNotAllowed, match="not connected"):
+            desk.do(ringing, CommandKind.HOLD)
+        with pytest.raises(CommandNotAllowed, match="not ringing at agent a-18"):
+            desk.do(ringing, CommandKind.ACCEPT, agent="a-18")
+        assert desk.desk.head() == head
+        desk.do(ringing, CommandKind.ACCEPT, command_id="same")
+        after_first = desk.desk.head()
+        desk.do(ringing, CommandKind.ACCEPT, command_id="same")
+        assert desk.desk.head() == after_first
+
+
+def test_bad_call_input_is_refused_clearly_and_records_nothing(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        tenant_with_agent(desk.desk, desk.now, tenant="globex", agent="g-1")
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17"))
+        desk.simulator.advance(1)
+        ringing = desk.call(call_id)
+        head = desk.desk.head()
+        from_another_tenant = RequestCallCommand(
+            "globex",
+            "g-1",
+            call=ringing.call,
+            kind=CommandKind.ACCEPT,
+            command_id="x-1",
+            at=desk.now,
+        )
+        with pytest.raises(NotFound, match=f"no call {ringing.call} in tenant globex"):
+            desk.desk.command(from_another_tenant)
+        with pytest.raises(NotFound, match="no call"):
+            desk.wrap_up(attrs.evolve(ringing, call=str(uuid4())))
+        with pytest.raises(InvalidValue, match="not a call id"):
+            desk.wrap_up(attrs.evolve(ringing, call="c-1"))
+        with pytest.raises(NotInWrapUp, match="a disposition is given during wrap-up"):
+            desk.wrap_up(ringing)
+        with pytest.raises(InvalidValue, match="is not a phone number"):
+            desk.dial("call me maybe")
+        assert desk.desk.head() == head

@@ -1,0 +1,126 @@
+"""A desk wired to the phone simulator, and the steps an agent takes, for scenarios."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from itertools import count
+
+from calldesk.adapters.telephony.simulator import VENDOR, Callee, Faults, PhoneSimulator
+from calldesk.apps.call_views import CallView
+from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
+from calldesk.apps.desk import Desk
+from calldesk.domain.agents import AgentState
+from calldesk.domain.calls import Call, CommandKind
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
+from support.desk_driver import log_in, ready, tenant_with_agent
+
+ADA = RecordRef(RecordKind.CONTACT, "003-ada", "Ada Byron")
+ADA_NUMBER = "+442079460958"
+SHARED_NUMBER = "+16505550100"
+SHARED = (
+    RecordRef(RecordKind.CONTACT, "003-bob", "Bob Jones"),
+    RecordRef(RecordKind.CONTACT, "003-eve", "Eve Jones"),
+)
+
+
+class StaticDirectory:
+    """A record directory of three people: one match, two matches, or none."""
+
+    def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
+        return {ADA_NUMBER: (ADA,), SHARED_NUMBER: SHARED}.get(number.e164, ())
+
+
+class SimulatorClock:
+    """calldesk hears each signal at the simulator's own time."""
+
+    def __init__(self, simulator: PhoneSimulator) -> None:
+        self.simulator = simulator
+
+    def now(self) -> datetime:
+        return self.simulator.now
+
+
+class Desktop:
+    """One agent, a-17 of a tenant, at a desk whose phone system is the simulator."""
+
+    def __init__(self, desk: Desk, simulator: PhoneSimulator, tenant: str) -> None:
+        self.desk, self.simulator, self.tenant = desk, simulator, tenant
+        self.command_ids = (f"cmd-{n}" for n in count(1))
+
+    @property
+    def now(self) -> datetime:
+        return self.simulator.now
+
+    def state(self, agent: str = "a-17") -> AgentState:
+        return self.desk.agent(self.tenant, agent).state
+
+    def call(self, vendor_call_id: str) -> CallView:
+        """The call the simulator knows by this id, as calldesk shows it."""
+        return self.desk.call(
+            self.tenant, str(Call.create_id(self.tenant, VENDOR, vendor_call_id))
+        )
+
+    def do(
+        self, call: CallView, kind: CommandKind, argument: str | None = None, **kw: str
+    ) -> CallView:
+        command = RequestCallCommand(
+            self.tenant,
+            kw.get("agent", "a-17"),
+            call=call.call,
+            kind=kind,
+            command_id=kw.get("command_id") or next(self.command_ids),
+            argument=argument,
+            at=self.now,
+        )
+        return self.desk.command(command)
+
+    def wrap_up(self, call: CallView, disposition: str = "resolved") -> CallView:
+        return self.desk.wrap_up(
+            WrapUp(
+                self.tenant,
+                "a-17",
+                call=call.call,
+                disposition=disposition,
+                notes="called about the invoice",
+                command_id=next(self.command_ids),
+                at=self.now,
+            )
+        )
+
+    def dial(
+        self, number: str, record: RecordRef | None = None, command_id: str = ""
+    ) -> None:
+        self.desk.dial(
+            Dial(
+                self.tenant,
+                "a-17",
+                number=number,
+                command_id=command_id or next(self.command_ids),
+                vendor="simulator",
+                record=record,
+                at=self.now,
+            )
+        )
+
+
+@contextmanager
+def desktop(
+    database_url: str,
+    start: datetime,
+    faults: Faults | None = None,
+    callees: tuple[Callee, ...] = (),
+    tenant: str = "acme",
+) -> Iterator[Desktop]:
+    """A desk on this store, agent a-17 logged in and available, the simulator attached."""
+    with Desk.at(database_url, directory=StaticDirectory()) as desk:
+        tenant_with_agent(desk, start, tenant)
+        log_in(desk, start, tenant)
+        ready(desk, start, tenant)
+
+        def routable(agent: str) -> bool:
+            return desk.agent(tenant, agent).state is AgentState.AVAILABLE
+
+        simulator = PhoneSimulator(start, faults or Faults(), routable, callees)
+        desk.attach(tenant, simulator, SimulatorClock(simulator))
+        yield Desktop(desk, simulator, tenant)
