@@ -1,0 +1,195 @@
+"""The record directory in one SQLite file, through sqlite-utils.
+
+Numbers are stored as E.164 text beside their extension, and every number column has an
+index that starts with the tenant, so a screen pop is a handful of index probes whatever
+the directory's size (ADR/0007, figures in docs/benchmarks.md).
+"""
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlite_utils import Database
+
+from calldesk.adapters.directory.records import (
+    Account,
+    Case,
+    CaseStatus,
+    Contact,
+    Lead,
+    RecordBatch,
+)
+from calldesk.domain.identity import checked_slug
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
+
+Row = dict[str, str | None]
+
+#: Columns of each table; every table is keyed by (tenant, id).
+_TABLES: Mapping[str, Mapping[str, type]] = {
+    "accounts": {"tenant": str, "id": str, "name": str, "phone": str, "phone_ext": str},
+    "contacts": {
+        "tenant": str,
+        "id": str,
+        "name": str,
+        "account_id": str,
+        "phone": str,
+        "phone_ext": str,
+        "mobile": str,
+        "mobile_ext": str,
+        "email": str,
+    },
+    "leads": {
+        "tenant": str,
+        "id": str,
+        "name": str,
+        "phone": str,
+        "phone_ext": str,
+        "mobile": str,
+        "mobile_ext": str,
+        "email": str,
+    },
+    "cases": {"tenant": str, "id": str, "subject": str, "status": str, "contact_id": str},
+}
+_REQUIRED = {"tenant", "id", "name", "subject", "status", "contact_id"}
+
+#: The lookups a screen pop makes; the tenant leads so no tenant's rows are ever scanned.
+_INDEXES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "accounts": (("tenant", "phone"),),
+    "contacts": (("tenant", "phone"), ("tenant", "mobile")),
+    "leads": (("tenant", "phone"), ("tenant", "mobile")),
+    "cases": (("tenant", "contact_id"),),
+}
+
+# UNION, not UNION ALL: a contact reached by both its numbers, or an account reached
+# through two of its contacts and its own phone, is listed once.
+_FIND_BY_NUMBER = """
+WITH matched_contacts AS MATERIALIZED (
+    SELECT id, name, account_id FROM contacts WHERE tenant = :tenant AND phone = :number
+    UNION
+    SELECT id, name, account_id FROM contacts WHERE tenant = :tenant AND mobile = :number
+)
+SELECT 0 AS rank, 'contact' AS kind, id, name AS title FROM matched_contacts
+UNION
+SELECT 1, 'lead', id, name FROM leads WHERE tenant = :tenant AND phone = :number
+UNION
+SELECT 1, 'lead', id, name FROM leads WHERE tenant = :tenant AND mobile = :number
+UNION
+SELECT 2, 'account', id, name FROM accounts WHERE tenant = :tenant AND phone = :number
+UNION
+SELECT 2, 'account', id, name FROM accounts
+    WHERE tenant = :tenant AND id IN (SELECT account_id FROM matched_contacts)
+UNION
+SELECT 3, 'case', id, subject FROM cases
+    WHERE tenant = :tenant AND contact_id IN (SELECT id FROM matched_contacts)
+    AND status = :open
+ORDER BY rank, title, id
+"""
+
+
+def _number(column: str, number: PhoneNumber | None) -> Row:
+    if number is None:
+        return {column: None, f"{column}_ext": None}
+    return {column: number.e164, f"{column}_ext": number.extension}
+
+
+def _account_row(tenant: str, account: Account) -> Row:
+    return {
+        "tenant": tenant,
+        "id": account.record_id,
+        "name": account.name,
+        **_number("phone", account.phone),
+    }
+
+
+def _contact_row(tenant: str, contact: Contact) -> Row:
+    return {
+        "tenant": tenant,
+        "id": contact.record_id,
+        "name": contact.name,
+        "account_id": contact.account_id,
+        **_number("phone", contact.phone),
+        **_number("mobile", contact.mobile),
+        "email": contact.email,
+    }
+
+
+def _lead_row(tenant: str, lead: Lead) -> Row:
+    return {
+        "tenant": tenant,
+        "id": lead.record_id,
+        "name": lead.name,
+        **_number("phone", lead.phone),
+        **_number("mobile", lead.mobile),
+        "email": lead.email,
+    }
+
+
+def _case_row(tenant: str, case: Case) -> Row:
+    return {
+        "tenant": tenant,
+        "id": case.record_id,
+        "subject": case.subject,
+        "status": case.status.value,
+        "contact_id": case.contact_id,
+    }
+
+
+class SQLiteRecordDirectory:
+    """A RecordDirectory in a SQLite file (WAL), created with its tables on first use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = Database(path)
+        self._db.enable_wal()
+        with self._db.atomic():
+            for name, columns in _TABLES.items():
+                table = self._db.table(name)
+                table.create(
+                    dict(columns),
+                    pk=("tenant", "id"),
+                    not_null=_REQUIRED & columns.keys(),
+                    if_not_exists=True,
+                    strict=True,
+                )
+                for index in _INDEXES[name]:
+                    table.create_index(index, if_not_exists=True)
+
+    def __enter__(self) -> "SQLiteRecordDirectory":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, tenant: str, batch: RecordBatch) -> None:
+        """Writes the batch in one transaction: every record of it, or none.
+
+        A record whose id the tenant already has replaces it, so importing a newer export
+        of the same CRM updates the directory rather than failing.
+        """
+        checked_slug(tenant, "a tenant")
+        with self._db.atomic():
+            self._write("accounts", (_account_row(tenant, a) for a in batch.accounts))
+            self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
+            self._write("leads", (_lead_row(tenant, lead) for lead in batch.leads))
+            self._write("cases", (_case_row(tenant, case) for case in batch.cases))
+
+    def _write(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
+        self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
+
+    def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
+        rows = self._db.execute(
+            _FIND_BY_NUMBER,
+            {"tenant": tenant, "number": number.e164, "open": CaseStatus.OPEN.value},
+        ).fetchall()
+        return tuple(
+            RecordRef(RecordKind(kind), id_, title) for _, kind, id_, title in rows
+        )

@@ -1,0 +1,304 @@
+"""The SQLite record directory answers a screen pop as the RecordDirectory port promises."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import phonenumbers
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calldesk.adapters.directory.csv_import import import_csv
+from calldesk.adapters.directory.records import (
+    Account,
+    Case,
+    CaseStatus,
+    Contact,
+    Lead,
+    RecordBatch,
+)
+from calldesk.adapters.directory.seeding import seed_directory
+from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.apps.phone_numbers import parse_phone_number
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory import RecordDirectory
+
+SWITCHBOARD = PhoneNumber("+16505550100")
+ADA_DESK = PhoneNumber("+16505551234")
+ADA_MOBILE = PhoneNumber("+14155550123")
+GRACE_MOBILE = PhoneNumber("+14155550188")
+LEAD_PHONE = PhoneNumber("+12125550147")
+UNKNOWN = PhoneNumber("+13125550999")
+
+ACME_RECORDS = RecordBatch(
+    accounts=(Account("ACC-1", "Analytical Engines Ltd", SWITCHBOARD),),
+    contacts=(
+        Contact("CON-1", "Ada Lovelace", "ACC-1", ADA_DESK, ADA_MOBILE, "ada@ae.example"),
+        Contact("CON-2", "Charles Babbage", "ACC-1", PhoneNumber(SWITCHBOARD.e164, "12")),
+        Contact("CON-3", "Grace Hopper", None, SWITCHBOARD, GRACE_MOBILE),
+    ),
+    leads=(
+        Lead("LEAD-1", "Alan Turing", phone=LEAD_PHONE),
+        Lead("LEAD-2", "Joan Clarke", mobile=SWITCHBOARD),
+    ),
+    cases=(
+        Case("CASE-1", "Invoice shows the wrong amount", "CON-1"),
+        Case("CASE-2", "Cannot log in", "CON-1", CaseStatus.CLOSED),
+        Case("CASE-3", "Engine jams on the third card", "CON-2"),
+    ),
+)
+
+
+def ref(kind: RecordKind, record_id: str, title: str) -> RecordRef:
+    return RecordRef(kind, record_id, title)
+
+
+ADA = ref(RecordKind.CONTACT, "CON-1", "Ada Lovelace")
+ENGINES = ref(RecordKind.ACCOUNT, "ACC-1", "Analytical Engines Ltd")
+WRONG_INVOICE = ref(RecordKind.CASE, "CASE-1", "Invoice shows the wrong amount")
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Iterator[SQLiteRecordDirectory]:
+    with SQLiteRecordDirectory(tmp_path / "directory.db") as opened:
+        opened.add("acme", ACME_RECORDS)
+        yield opened
+
+
+def test_it_is_a_record_directory(directory: SQLiteRecordDirectory) -> None:
+    port: RecordDirectory = directory
+    assert port.find_by_number("acme", ADA_MOBILE) == (ADA, ENGINES, WRONG_INVOICE)
+
+
+def test_an_unknown_number_reaches_no_record(directory: SQLiteRecordDirectory) -> None:
+    assert directory.find_by_number("acme", UNKNOWN) == ()
+
+
+def test_a_contacts_number_reaches_the_contact_its_account_and_its_open_cases_only(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    assert directory.find_by_number("acme", ADA_DESK) == (ADA, ENGINES, WRONG_INVOICE)
+
+
+def test_a_lead_is_found_by_its_number(directory: SQLiteRecordDirectory) -> None:
+    assert directory.find_by_number("acme", LEAD_PHONE) == (
+        ref(RecordKind.LEAD, "LEAD-1", "Alan Turing"),
+    )
+
+
+def test_a_switchboard_reaches_everyone_on_it_best_first_each_once(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    assert directory.find_by_number("acme", SWITCHBOARD) == (
+        ref(RecordKind.CONTACT, "CON-2", "Charles Babbage"),
+        ref(RecordKind.CONTACT, "CON-3", "Grace Hopper"),
+        ref(RecordKind.LEAD, "LEAD-2", "Joan Clarke"),
+        ENGINES,
+        ref(RecordKind.CASE, "CASE-3", "Engine jams on the third card"),
+    )
+
+
+def test_a_contact_reached_by_both_its_numbers_is_listed_once(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    directory.add(
+        "acme", RecordBatch(contacts=(Contact("CON-9", "Ed", None, UNKNOWN, UNKNOWN),))
+    )
+    assert directory.find_by_number("acme", UNKNOWN) == (
+        ref(RecordKind.CONTACT, "CON-9", "Ed"),
+    )
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "(650) 555-0100",
+        "650.555.0100",
+        "1-650-555-0100",
+        "+1 650 555 0100",
+        "001 650 555 0100",
+        "+16505550100",
+        "650-555-0100 ext. 12",
+        "650 555 0100 x 7",
+        "+16505550100;ext=12",
+    ],
+)
+def test_every_way_of_writing_a_number_finds_the_same_records(
+    directory: SQLiteRecordDirectory, written: str
+) -> None:
+    region = "DE" if written.startswith("00") else "US"
+    found = directory.find_by_number("acme", parse_phone_number(written, region))
+    assert found == directory.find_by_number("acme", SWITCHBOARD)
+    assert len(found) == 5
+
+
+def test_another_tenants_records_never_match(directory: SQLiteRecordDirectory) -> None:
+    directory.add(
+        "globex", RecordBatch(contacts=(Contact("CON-1", "Hank Scorpio", None, UNKNOWN),))
+    )
+    assert directory.find_by_number("globex", ADA_DESK) == ()
+    assert directory.find_by_number("acme", UNKNOWN) == ()
+    assert directory.find_by_number("globex", UNKNOWN) == (
+        ref(RecordKind.CONTACT, "CON-1", "Hank Scorpio"),
+    )
+    assert directory.find_by_number("acme", ADA_DESK) == (ADA, ENGINES, WRONG_INVOICE)
+
+
+def test_a_record_added_again_is_replaced_not_doubled(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    directory.add(
+        "acme", RecordBatch(contacts=(Contact("CON-1", "Ada King", None, ADA_DESK),))
+    )
+    assert directory.find_by_number("acme", ADA_DESK) == (
+        ref(RecordKind.CONTACT, "CON-1", "Ada King"),
+        WRONG_INVOICE,
+    )
+    assert directory.find_by_number("acme", ADA_MOBILE) == ()
+
+
+def test_a_batch_that_fails_part_way_leaves_nothing_behind(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    broken = RecordBatch(
+        contacts=(Contact("CON-9", "Ed", None, UNKNOWN),),
+        cases=(Case("CASE-9", "No contact", None),),  # type: ignore[arg-type]
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        directory.add("acme", broken)
+    assert directory.find_by_number("acme", UNKNOWN) == ()
+
+
+def test_records_are_added_only_to_a_well_named_tenant(tmp_path: Path) -> None:
+    with SQLiteRecordDirectory(tmp_path / "directory.db") as directory:
+        with pytest.raises(InvalidValue, match="a tenant"):
+            directory.add("Acme Inc", ACME_RECORDS)
+        assert directory.find_by_number("Acme Inc", ADA_DESK) == ()
+
+
+numbers = st.sampled_from([ADA_DESK, ADA_MOBILE, SWITCHBOARD, UNKNOWN])
+people = st.lists(
+    st.tuples(
+        st.sampled_from(["acme", "globex"]), st.none() | numbers, st.none() | numbers
+    ),
+    max_size=12,
+)
+
+
+@given(people, numbers)
+def test_a_number_finds_exactly_the_tenants_contacts_that_have_it(
+    listed: list[tuple[str, PhoneNumber | None, PhoneNumber | None]], number: PhoneNumber
+) -> None:
+    with SQLiteRecordDirectory(":memory:") as directory:
+        for serial, (tenant, phone, mobile) in enumerate(listed):
+            contact = Contact(
+                f"CON-{serial:02d}", f"Person {serial:02d}", None, phone, mobile
+            )
+            directory.add(tenant, RecordBatch(contacts=(contact,)))
+        expected = tuple(
+            ref(RecordKind.CONTACT, f"CON-{serial:02d}", f"Person {serial:02d}")
+            for serial, (tenant, phone, mobile) in enumerate(listed)
+            if tenant == "acme" and number in (phone, mobile)
+        )
+        assert directory.find_by_number("acme", number) == expected
+
+
+def write_csv(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_crm_export_is_imported_with_its_numbers_normalized(tmp_path: Path) -> None:
+    export = write_csv(
+        tmp_path,
+        "\ufeffkind,id,name,phone,mobile,account,email,contact,status,owner",
+        'account,ACC-7,"Initech, Inc.",(512) 555-0110,,,,,,Bill',
+        "contact,CON-7,Peter Gibbons,512.555.0111 x4,+1 512 555 0199,ACC-7,pg@it.test,,,",
+        "lead,LEAD-7,Joanna,,011 44 20 7946 0958,,,,,",
+        "case,CASE-7,TPS report cover sheet,,,,,CON-7,open,",
+        "case,CASE-8,Stapler missing,,,,,CON-7,closed,",
+    )
+    with SQLiteRecordDirectory(tmp_path / "directory.db") as directory:
+        counts = import_csv(directory, export, "initech", "US")
+        assert (counts.accounts, counts.contacts, counts.leads, counts.cases) == (
+            1,
+            1,
+            1,
+            2,
+        )
+        peter = ref(RecordKind.CONTACT, "CON-7", "Peter Gibbons")
+        initech = ref(RecordKind.ACCOUNT, "ACC-7", "Initech, Inc.")
+        tps = ref(RecordKind.CASE, "CASE-7", "TPS report cover sheet")
+        assert directory.find_by_number("initech", PhoneNumber("+15125550111")) == (
+            peter,
+            initech,
+            tps,
+        )
+        assert directory.find_by_number("initech", PhoneNumber("+15125550199"))[0] == peter
+        assert directory.find_by_number("initech", PhoneNumber("+15125550110")) == (
+            initech,
+        )
+        assert directory.find_by_number("initech", PhoneNumber("+442079460958")) == (
+            ref(RecordKind.LEAD, "LEAD-7", "Joanna"),
+        )
+
+
+def test_a_bad_row_refuses_the_whole_file_naming_every_bad_line(tmp_path: Path) -> None:
+    export = write_csv(
+        tmp_path,
+        "kind,id,name,phone,contact",
+        "contact,CON-1,Ada Lovelace,(650) 555-1234,",
+        "contact,CON-2,Charles Babbage,555-12,",
+        "contact,CON-3,,(650) 555-1299,",
+        "case,CASE-1,Engine jams,,",
+        "robot,R-1,Marvin,,",
+        "contact,CON-1,Ada again,,",
+    )
+    with SQLiteRecordDirectory(tmp_path / "directory.db") as directory:
+        with pytest.raises(InvalidValue) as refusal:
+            import_csv(directory, export, "acme", "US")
+        assert directory.find_by_number("acme", ADA_DESK) == ()
+    lines = str(refusal.value).splitlines()
+    assert "5 bad row(s), nothing imported" in lines[0]
+    assert lines[1].startswith("line 3: phone: '555-12'")
+    assert lines[2] == "line 4: a record title must not be empty"
+    assert lines[3] == "line 5: a case needs the id of its contact in the contact column"
+    assert lines[4].startswith("line 6: kind 'robot' must be one of contact, account")
+    assert lines[5] == "line 7: contact CON-1 is already on line 2"
+
+
+def test_an_export_without_the_required_columns_is_refused(tmp_path: Path) -> None:
+    export = write_csv(tmp_path, "type,id,full name", "contact,CON-1,Ada")
+    with (
+        SQLiteRecordDirectory(tmp_path / "directory.db") as directory,
+        pytest.raises(InvalidValue, match=r"line 1 .* missing: kind, name"),
+    ):
+        import_csv(directory, export, "acme", "US")
+
+
+def stored_contacts(path: Path) -> list[tuple[str, ...]]:
+    """The contacts table as another program would read the file."""
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute("SELECT * FROM contacts ORDER BY id").fetchall()
+
+
+def test_a_seed_makes_the_same_realistic_directory_every_time(tmp_path: Path) -> None:
+    def seeded(name: str, seed: int) -> list[tuple[str, ...]]:
+        with SQLiteRecordDirectory(tmp_path / name) as directory:
+            counts = seed_directory(directory, "acme", contacts=300, region="GB", seed=seed)
+        assert counts.contacts == 300
+        assert 0 < counts.leads < counts.accounts < counts.contacts
+        return stored_contacts(tmp_path / name)
+
+    first, again, other = seeded("a.db", 7), seeded("b.db", 7), seeded("c.db", 8)
+    assert first == again
+    assert first != other
+    numbers = [number for row in first for number in (row[4], row[6]) if number]
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
+    assert all(number.startswith("+44") for number in numbers)
+    assert len(set(numbers)) < len(numbers), "some people share their company's switchboard"
