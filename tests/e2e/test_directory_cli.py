@@ -1,0 +1,119 @@
+"""`calldesk directory` as an operator types it: seed or import, then look a caller up."""
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberFormat
+from typer.testing import CliRunner
+
+from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND
+from calldesk.adapters.cli.main import app
+
+
+@pytest.fixture
+def directory_path(tmp_path: Path) -> Path:
+    return tmp_path / "directory.db"
+
+
+@pytest.fixture
+def calldesk(directory_path: Path) -> object:
+    """Runs the CLI on the test's directory file; returns (exit code, stdout, stderr)."""
+    runner = CliRunner(env={"CALLDESK_DIRECTORY_PATH": str(directory_path)})
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def a_contact_with_a_desk_phone(path: Path) -> tuple[str, str]:
+    with closing(sqlite3.connect(path)) as connection:
+        name, phone = connection.execute(
+            "SELECT name, phone FROM contacts WHERE phone IS NOT NULL AND phone_ext IS NULL"
+        ).fetchone()
+    return name, phone
+
+
+def test_a_seeded_number_written_nationally_finds_its_contact(
+    calldesk, directory_path
+) -> None:
+    code, shown, progress = calldesk("directory", "seed", "--contacts", "300", "-t", "acme")
+    assert (code, "Seeded acme") == (0, shown[:11]), progress
+    assert "300 contacts" in shown
+    assert "300/300" in progress
+    name, phone = a_contact_with_a_desk_phone(directory_path)
+    national = phonenumbers.format_number(
+        phonenumbers.parse(phone), PhoneNumberFormat.NATIONAL
+    )
+    code, shown, _ = calldesk("directory", "lookup", national, "-t", "acme")
+    assert (code, phone in shown, name in shown) == (0, True, True)
+    code, shown, _ = calldesk("--json", "directory", "lookup", national, "-t", "acme")
+    found = json.loads(shown)
+    assert found["number"] == {"e164": phone, "extension": None}
+    assert found["records"][0]["kind"] == "contact"
+    assert {
+        "kind": "contact",
+        "record_id": found["records"][0]["record_id"],
+        "title": name,
+    } in (found["records"])
+    code, shown, _ = calldesk("--json", "directory", "lookup", national, "-t", "globex")
+    assert (code, json.loads(shown)["records"]) == (0, [])
+
+
+def test_an_export_is_imported_and_a_bad_one_changes_nothing(calldesk, tmp_path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("kind,id,name,phone\ncontact,CON-1,Ada Lovelace,020 7946 0958\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("kind,id,name,phone\ncontact,CON-2,Grace Hopper,0207\n")
+    code, shown, _ = calldesk(
+        "directory", "import", str(good), "-t", "acme", "--region", "GB"
+    )
+    assert (code, "1 contacts" in shown) == (0, True)
+    code, _, error = calldesk(
+        "directory", "import", str(bad), "-t", "acme", "--region", "GB"
+    )
+    assert (code, "line 2: phone: '0207'" in error) == (EXIT_BAD_INPUT, True), error
+    code, shown, _ = calldesk("directory", "lookup", "+44 20 7946 0958", "-t", "acme")
+    assert (code, "Ada Lovelace" in shown, "Grace" in shown) == (0, True, False)
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "message"),
+    [
+        (["lookup", "anonymous", "-t", "acme"], EXIT_BAD_INPUT, "is not a phone number"),
+        (["lookup", "555-1234", "-t", "acme"], EXIT_BAD_INPUT, "add its area code"),
+        (["lookup", "+16505551234", "-t", "acme", "--region", "XX"], EXIT_BAD_INPUT, "ISO"),
+        (["lookup", "+16505551234", "-t", "acme"], EXIT_NOT_FOUND, "no directory at"),
+        (["seed", "--contacts", "5", "-t", "Acme Inc"], EXIT_BAD_INPUT, "a tenant"),
+        (
+            ["seed", "--contacts", "5", "-t", "acme", "--region", "EU"],
+            EXIT_BAD_INPUT,
+            "ISO",
+        ),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_error_line(
+    calldesk, args, exit_code, message
+) -> None:
+    code, _, error = calldesk("directory", *args)
+    assert (code, error.startswith("error:"), message in error) == (
+        exit_code,
+        True,
+        True,
+    ), error
+
+
+def test_the_path_option_overrides_the_environment(calldesk, tmp_path) -> None:
+    elsewhere = tmp_path / "elsewhere.db"
+    assert (
+        calldesk(
+            "directory", "seed", "--contacts", "3", "-t", "acme", "--path", str(elsewhere)
+        )[0]
+        == 0
+    )
+    assert elsewhere.exists()
