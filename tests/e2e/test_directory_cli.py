@@ -1,6 +1,7 @@
 """`calldesk directory` as an operator types it: seed or import, then look a caller up."""
 
 import json
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 from calldesk.adapters.cli.main import app
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "directory.md"
 
 
 @pytest.fixture
@@ -80,6 +83,23 @@ def test_an_export_is_imported_and_a_bad_one_changes_nothing(calldesk, tmp_path)
     assert (code, "line 2: phone: '0207'" in error) == (EXIT_BAD_INPUT, True), error
     code, shown, _ = calldesk("directory", "lookup", "+44 20 7946 0958", "-t", "acme")
     assert (code, "Ada Lovelace" in shown, "Grace" in shown) == (0, True, False)
+
+
+def test_the_guides_example_export_gives_the_answer_the_guide_describes(
+    calldesk, tmp_path
+) -> None:
+    example = re.search(r"```csv\n(.*?)```", GUIDE.read_text(), re.DOTALL)
+    assert example, "docs/directory.md has no csv block"
+    export = tmp_path / "export.csv"
+    export.write_text(example.group(1))
+    assert calldesk("directory", "import", str(export), "-t", "acme")[0] == 0
+    _, shown, _ = calldesk("--json", "directory", "lookup", "(650) 555-0100", "-t", "acme")
+    records = json.loads(shown)["records"]
+    assert [(record["kind"], record["record_id"]) for record in records] == [
+        ("contact", "CON-1"),
+        ("account", "ACC-1"),
+        ("case", "CASE-1"),
+    ]
 
 
 @pytest.mark.parametrize(
