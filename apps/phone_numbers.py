@@ -11,6 +11,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from calldesk.domain.errors import InvalidValue
+from calldesk.domain.identity import checked_text
 from calldesk.domain.phone_numbers import PhoneNumber
 
 #: Longer text is no phone number, whatever it holds; refused before any parsing.
@@ -53,14 +54,7 @@ def parse_phone_number(raw: str, default_region: str) -> PhoneNumber:
     numbering plan says it is a complete number.
     """
     region = checked_region(default_region)
-    text = raw.strip()
-    if not text:
-        raise InvalidValue("a phone number must not be empty")
-    if len(text) > RAW_NUMBER_MAX_LENGTH:
-        raise InvalidValue(
-            f"a phone number is {len(text)} characters long; "
-            f"at most {RAW_NUMBER_MAX_LENGTH} are allowed"
-        )
+    text = checked_text(raw, "a phone number", RAW_NUMBER_MAX_LENGTH)
     try:
         parsed = phonenumbers.parse(text, region)
     except NumberParseException as error:

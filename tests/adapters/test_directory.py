@@ -281,14 +281,17 @@ def test_an_export_without_the_required_columns_is_refused(tmp_path: Path) -> No
         import_csv(directory, export, "acme", "US")
 
 
-def stored_contacts(path: Path) -> list[tuple[str, ...]]:
+def stored_contacts(path: Path) -> list[dict[str, str | None]]:
     """The contacts table as another program would read the file."""
     with closing(sqlite3.connect(path)) as connection:
-        return connection.execute("SELECT * FROM contacts ORDER BY id").fetchall()
+        connection.row_factory = sqlite3.Row
+        return [
+            dict(row) for row in connection.execute("SELECT * FROM contacts ORDER BY id")
+        ]
 
 
 def test_a_seed_makes_the_same_realistic_directory_every_time(tmp_path: Path) -> None:
-    def seeded(name: str, seed: int) -> list[tuple[str, ...]]:
+    def seeded(name: str, seed: int) -> list[dict[str, str | None]]:
         with SQLiteRecordDirectory(tmp_path / name) as directory:
             counts = seed_directory(directory, "acme", contacts=300, region="GB", seed=seed)
         assert counts.contacts == 300
@@ -298,7 +301,7 @@ def test_a_seed_makes_the_same_realistic_directory_every_time(tmp_path: Path) ->
     first, again, other = seeded("a.db", 7), seeded("b.db", 7), seeded("c.db", 8)
     assert first == again
     assert first != other
-    numbers = [number for row in first for number in (row[4], row[6]) if number]
+    numbers = [n for row in first for n in (row["phone"], row["mobile"]) if n]
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
-    assert all(number.startswith("+44") for number in numbers)
+    assert all(n.startswith("+44") for n in numbers)
     assert len(set(numbers)) < len(numbers), "some people share their company's switchboard"
