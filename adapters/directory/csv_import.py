@@ -1,6 +1,7 @@
 """Loading a CRM export, a CSV file, into the directory: every row of it, or nothing.
 
-The file is UTF-8 (a byte-order mark is fine) with a header row. Columns, in any order:
+The file is UTF-8 (a byte-order mark is fine) with a header row. Columns, in any order
+and of any case:
 
 - ``kind`` (required): ``contact``, ``account``, ``lead`` or ``case``.
 - ``id`` (required): the record's id in the CRM, unique per kind within the file.
@@ -60,10 +61,10 @@ def read_records(path: Path, region: str) -> RecordBatch:
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:
             rows = csv.DictReader(file)
+            # "Phone" or " kind" in a hand-made header names the column all the same.
+            rows.fieldnames = [name.strip().lower() for name in rows.fieldnames or ()]
             missing = [
-                column
-                for column in REQUIRED_COLUMNS
-                if column not in (rows.fieldnames or ())
+                column for column in REQUIRED_COLUMNS if column not in rows.fieldnames
             ]
             if missing:
                 raise InvalidValue(

@@ -216,7 +216,7 @@ def write_csv(tmp_path: Path, *lines: str) -> Path:
 def test_a_crm_export_is_imported_with_its_numbers_normalized(tmp_path: Path) -> None:
     export = write_csv(
         tmp_path,
-        "\ufeffkind,id,name,phone,mobile,account,email,contact,status,owner",
+        "\ufeffKind,ID,Name,Phone,Mobile,Account,Email,Contact,Status,Owner",
         'account,ACC-7,"Initech, Inc.",(512) 555-0110,,,,,,Bill',
         "contact,CON-7,Peter Gibbons,512.555.0111 x4,+1 512 555 0199,ACC-7,pg@it.test,,,",
         "lead,LEAD-7,Joanna,,011 44 20 7946 0958,,,,,",
