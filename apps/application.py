@@ -4,8 +4,11 @@ Every capability (tenancy, presence, and later calls, workspace, feed, sync) is 
 on this base, so they all write to one event log with one total order (ADR/0002).
 """
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,6 +20,9 @@ from calldesk.apps.conversion import register_stored_value_types
 from calldesk.domain.errors import AlreadyExists, DomainError, NotFound
 
 A = TypeVar("A", bound=Aggregate)
+D = TypeVar("D", bound="DeskApplication")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: How often a command is retried when another writer changed the aggregate meanwhile.
 CONFLICT_ATTEMPTS = 3
@@ -39,10 +45,18 @@ class DeskApplication(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str]) -> None:
         super().__init__(env=env)
+        self._writer = threading.RLock()
+        self._running = threading.local()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: variables left in os.environ never pick the store."""
-        settings = {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})}
+        settings = {
+            "IS_SNAPSHOTTING_ENABLED": "y",
+            # Aggregates are kept between commands and fast-forwarded from the store,
+            # so a busy call is not replayed from its first event for every signal.
+            "AGGREGATE_CACHE_MAXSIZE": "10000",
+            **(env or {}),
+        }
         return Environment(name, settings)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -53,12 +67,50 @@ class DeskApplication(Application[UUID]):
         """The notification id of the newest event in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One command at a time in this process; the store has one writer anyway.
+
+        Inside, aggregates come from the cache uncopied (copying them was most of a
+        signal's cost, docs/benchmarks.md); if the command fails, every aggregate it
+        loaded is evicted, so a half-applied change never stays in the cache.
+        """
+        with self._writer:
+            if getattr(self._running, "loaded", None) is not None:
+                yield  # a command within a command: the outer one owns the cache
+                return
+            self._running.loaded = set()
+            try:
+                yield
+            except BaseException:
+                for aggregate_id in self._running.loaded:
+                    self._evict(aggregate_id)
+                raise
+            finally:
+                self._running.loaded = None
+
+    def _forget_loaded(self) -> None:
+        """Another writer won: what this command loaded is stale, load it afresh."""
+        loaded: set[UUID] = getattr(self._running, "loaded", None) or set()
+        for aggregate_id in loaded:
+            self._evict(aggregate_id)
+        loaded.clear()
+
+    def _evict(self, aggregate_id: UUID) -> None:
+        with contextlib.suppress(KeyError):
+            self.repository.cache.get(aggregate_id, evict=True)  # type: ignore[union-attr]
+
     def _load(self, kind: type[A], aggregate_id: UUID, missing: str) -> A:
         """The aggregate of this kind, or NotFound with a message naming what is missing."""
+        loaded: set[UUID] | None = getattr(self._running, "loaded", None)
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(
+                aggregate_id, deepcopy_from_cache=loaded is None
+            )
         except AggregateNotFoundError:
             raise NotFound(missing) from None
+        if loaded is not None:
+            loaded.add(aggregate_id)
         if not isinstance(aggregate, kind):
             raise NotFound(missing)
         return aggregate
@@ -88,9 +140,23 @@ class DeskApplication(Application[UUID]):
             try:
                 self.save(aggregate)
             except IntegrityError:
+                self._forget_loaded()
                 continue
             return aggregate
         raise ConcurrentChange(
             f"{aggregate} changed {CONFLICT_ATTEMPTS} times while the command ran; "
             "send it again"
         )
+
+
+def writes(
+    method: Callable[Concatenate[D, P], R],
+) -> Callable[Concatenate[D, P], R]:
+    """Marks a use case that changes things: it runs alone, in DeskApplication._writing."""
+
+    @functools.wraps(method)
+    def run(application: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with application._writing():
+            return method(application, *args, **kwargs)
+
+    return run

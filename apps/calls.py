@@ -5,7 +5,7 @@ to the tenant's link with that phone system. Side effects (the screen pop, the c
 entry) follow from what was committed, each at most once per call (ADR/0008).
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -13,16 +13,17 @@ import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from calldesk.apps.application import CONFLICT_ATTEMPTS, ConcurrentChange
+from calldesk.apps.application import CONFLICT_ATTEMPTS, ConcurrentChange, writes
 from calldesk.apps.call_views import CallView
 from calldesk.apps.commands import AgentCommand, text
 from calldesk.apps.phone_numbers import parse_phone_number
 from calldesk.apps.presence import AgentPresence
-from calldesk.domain.agents import Agent
+from calldesk.domain.agents import Agent, Work
 from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call, CallState, CommandKind
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
+from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef
 from calldesk.domain.signals import CallSignal
@@ -97,6 +98,13 @@ class NoDirectory:
 class CallHandling(AgentPresence):
     """Calls, for every tenant and phone system attached to this desk."""
 
+    # The link and the call-log books grow with every call; agents with every change.
+    snapshotting_intervals = {  # noqa: RUF012 (eventsourcing declares it)
+        Agent: 100,
+        TelephonyLink: 50,
+        CallLogBook: 100,
+    }
+
     def __init__(
         self, env: Mapping[str, str], directory: RecordDirectory | None = None
     ) -> None:
@@ -116,26 +124,34 @@ class CallHandling(AgentPresence):
 
     # The phone system speaks.
 
+    @writes
     def hear(self, tenant: str, signal: CallSignal, at: datetime) -> CallView:
-        """Apply one signal from a phone system of this tenant; a repeat changes nothing."""
-        settings = self._tenant(tenant)
+        """Apply one signal from a phone system of this tenant; a repeat changes nothing.
+
+        The tenant is read only when its call is first heard: the call is keyed by the
+        tenant and keeps the settings it needs, so a busy call costs one load a signal.
+        """
+        checked_slug(tenant, "a tenant")
         call_id = Call.create_id(tenant, signal.vendor, signal.vendor_call_id)
 
-        def apply(call: Call) -> list[Aggregate]:
-            call.hear(signal, settings.wrap_up_policy, at)
-            return self._follow(settings, call, at)
+        def apply(call: Call) -> None:
+            call.hear(signal, at)
+            if call.screen_pop is None:  # once per call, saved with its first signal
+                call.resolve_screen_pop(self._screen_pop(call), at)
 
         def first_heard() -> Call:
+            settings = self._tenant(tenant)
             customer = self._customer(signal.customer_number, settings)
-            return Call.first_heard(tenant, signal, customer, at)
+            return Call.first_heard(tenant, signal, customer, settings.wrap_up_policy, at)
 
-        call = self._save_call(call_id, apply, first_heard)
-        self._after(settings, call, at)
+        call = self._save_call(call_id, apply, at, first_heard)
+        self._after(call, at)
         return CallView.of(call)
 
+    @writes
     def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]:
         """Compare with what the phone system reports now; (ended, discovered) calls."""
-        settings = self._tenant(tenant)
+        self._tenant(tenant)
         adapter = self._adapter(tenant, vendor)
         live = {call.vendor_call_id: call for call in adapter.snapshot()}
         link = self._link(tenant, vendor, at)
@@ -143,10 +159,8 @@ class CallHandling(AgentPresence):
         for open_call in link.open_calls:
             call = self._call(tenant, open_call)
             if call.is_live and call.vendor_call_id not in live:
-                vanished = self._save_call(
-                    call.id, lambda c: self._vanish(settings, c, at), None
-                )
-                self._after(settings, vanished, at)
+                vanished = self._save_call(call.id, lambda c: c.vanish(at), at)
+                self._after(vanished, at)
                 ended += 1
         for reported in live.values():
             reported_id = Call.create_id(tenant, vendor, reported.vendor_call_id)
@@ -173,29 +187,23 @@ class CallHandling(AgentPresence):
         )
         return ended, discovered
 
-    def _vanish(self, settings: Tenant, call: Call, at: datetime) -> list[Aggregate]:
-        call.vanish(settings.wrap_up_policy, at)
-        return self._follow(settings, call, at)
-
+    @writes
     def expire_wrap_ups(self, tenant: str, vendor: str, at: datetime) -> int:
         """Close the timed wrap-ups that ran out by `at`; how many closed."""
-        settings = self._tenant(tenant)
+        self._tenant(tenant)
         expired = 0
         for call_id in self._link(tenant, vendor, at).open_calls:
             call = self._call(tenant, call_id)
             deadline = call.wrap_up_deadline
             if call.state is CallState.WRAP_UP and deadline is not None and at >= deadline:
-
-                def expire(c: Call) -> list[Aggregate]:
-                    c.expire_wrap_up(at)
-                    return self._follow(settings, c, at)
-
-                self._after(settings, self._save_call(call.id, expire, None), at)
+                closed = self._save_call(call.id, lambda c: c.expire_wrap_up(at), at)
+                self._after(closed, at)
                 expired += 1
         return expired
 
     # The agent asks.
 
+    @writes
     def command(self, command: RequestCallCommand) -> CallView:
         """Record the command if the call's state allows it, then send it."""
         self._agent(command.tenant, command.agent)
@@ -206,7 +214,7 @@ class CallHandling(AgentPresence):
             raise Refused(f"{call.vendor} phone systems cannot {command.kind.value}")
         recorded = False
 
-        def request(c: Call) -> list[Aggregate]:
+        def request(c: Call) -> None:
             nonlocal recorded
             recorded = c.request(
                 command.kind,
@@ -215,9 +223,8 @@ class CallHandling(AgentPresence):
                 command.at,
                 command.argument,
             )
-            return []
 
-        call = self._save_call(call.id, request, None)
+        call = self._save_call(call.id, request, command.at)
         if recorded:
             outgoing = CallCommand(
                 command.command_id,
@@ -230,23 +237,22 @@ class CallHandling(AgentPresence):
                 adapter.send(outgoing)
             except VendorRefusal as refusal:
                 reason = str(refusal)
-
-                def failed(c: Call) -> list[Aggregate]:
-                    c.command_failed(command.command_id, reason, command.at)
-                    return []
-
-                self._save_call(call.id, failed, None)
+                self._save_call(
+                    call.id,
+                    lambda c: c.command_failed(command.command_id, reason, command.at),
+                    command.at,
+                )
                 raise PhoneSystemRefused(
                     f"{call.vendor} refused to {command.kind.value}: {reason}"
                 ) from None
         return CallView.of(call)
 
+    @writes
     def wrap_up(self, command: WrapUp) -> CallView:
         """The agent's disposition and notes: the call closes and is logged."""
-        settings = self._tenant(command.tenant)
         call = self._call(command.tenant, command.call)
 
-        def finish(c: Call) -> list[Aggregate]:
+        def finish(c: Call) -> None:
             c.wrap_up(
                 command.agent,
                 command.disposition,
@@ -254,12 +260,12 @@ class CallHandling(AgentPresence):
                 command.command_id,
                 command.at,
             )
-            return self._follow(settings, c, command.at)
 
-        call = self._save_call(call.id, finish, None)
-        self._after(settings, call, command.at)
+        call = self._save_call(call.id, finish, command.at)
+        self._after(call, command.at)
         return CallView.of(call)
 
+    @writes
     def dial(self, command: Dial) -> DialView:
         """Place a call from the agent's phone; the same command id places it once."""
         settings = self._tenant(command.tenant)
@@ -302,45 +308,47 @@ class CallHandling(AgentPresence):
 
     # How a change to a call reaches everything it concerns.
 
-    def _follow(self, settings: Tenant, call: Call, at: datetime) -> list[Aggregate]:
-        """The agents and the link this call's new state concerns, changed to match."""
+    def _follow(
+        self, call: Call, before: Mapping[str, Work | None], at: datetime
+    ) -> list[Aggregate]:
+        """The agents whose work on this call changed, and the link when the call opened
+        or closed, changed to match; nothing else is loaded."""
         changed: list[Aggregate] = []
-        concerned = {o.agent for o in call.offers} | ({call.agent} if call.agent else set())
-        for handle in sorted(concerned):
+        for handle in sorted(set(before) | set(self._works(call))):
+            work = call.work_of(handle)
+            if work is before.get(handle):
+                continue
             agent = self._find(Agent, Agent.create_id(call.tenant, handle))
             if agent is None:
                 continue  # an agent only the phone system knows: the call records it
-            work = call.work_of(handle)
             if work is None:
                 handled = handle == call.agent and call.connected_at is not None
-                agent.release(str(call.id), handled, settings.wrap_up_policy, at)
+                agent.release(str(call.id), handled, call.wrap_up_policy, at)
             else:
                 agent.work_changed(str(call.id), work, at)
-            if agent.pending_events:
-                changed.append(agent)
-        link = self._link(call.tenant, call.vendor, at)
-        if call.state is CallState.CLOSED:
-            link.call_closed(str(call.id), at)
-        else:
-            link.call_opened(str(call.id), at)
-        if link.pending_events:
+            changed.append(agent)
+        opened = any(isinstance(e, Call.Created) for e in call.pending_events)
+        if opened or call.state is CallState.CLOSED:
+            link = self._link(call.tenant, call.vendor, at)
+            if call.state is CallState.CLOSED:
+                link.call_closed(str(call.id), at)
+            else:
+                link.call_opened(str(call.id), at)
             changed.append(link)
         return changed
 
-    def _after(self, settings: Tenant, call: Call, at: datetime) -> None:
-        """Side effects of what was committed, each once per call: screen pop, call log."""
-        if call.screen_pop is None:
-            matches = self._screen_pop(settings, call)
+    @staticmethod
+    def _works(call: Call) -> dict[str, Work | None]:
+        """What the call asks of each agent it has rung or reached."""
+        agents = {o.agent for o in call.offers} | ({call.agent} if call.agent else set())
+        return {agent: call.work_of(agent) for agent in agents}
 
-            def pop(c: Call) -> list[Aggregate]:
-                c.resolve_screen_pop(matches, at)
-                return []
-
-            call = self._save_call(call.id, pop, None)
+    def _after(self, call: Call, at: datetime) -> None:
+        """What follows a committed close, once per call: its call-log entry."""
         if call.state is CallState.CLOSED and not call.logged:
-            self._save_call(call.id, lambda c: self._log(c, at), None)
+            self._save_log(call, at)
 
-    def _screen_pop(self, settings: Tenant, call: Call) -> tuple[RecordRef, ...]:
+    def _screen_pop(self, call: Call) -> tuple[RecordRef, ...]:
         if call.dial_command_id is not None:
             request = self._find(
                 DialRequest, DialRequest.create_id(call.tenant, call.dial_command_id)
@@ -349,35 +357,40 @@ class CallHandling(AgentPresence):
                 return (request.record,)
         if call.customer is None:
             return ()
-        return self.directory.find_by_number(settings.slug, call.customer)
+        return self.directory.find_by_number(call.tenant, call.customer)
 
-    def _log(self, call: Call, at: datetime) -> list[Aggregate]:
-        """The call's entry in its agent's and its record's call log, once."""
-        if call.logged:
-            return []
-        call.mark_logged(at)
-        agents = {offer.agent for offer in call.offers} | (
-            {call.agent} if call.agent else set()
-        )
-        owners = [f"agent:{agent}" for agent in sorted(agents)]
-        if call.screen_pop and len(call.screen_pop) == 1:
-            (record,) = call.screen_pop
-            owners.append(f"record:{record.kind.value}:{record.record_id}")
-        books: list[Aggregate] = []
-        for owner in owners:
-            book_id = CallLogBook.create_id(call.tenant, owner)
-            book = self._find(CallLogBook, book_id) or CallLogBook(
-                tenant=call.tenant, owner=owner, timestamp=at
-            )
-            book.add(str(call.id), at)
-            books.append(book)
-        return books
+    def _save_log(self, call: Call, at: datetime) -> None:
+        """The call's entry in the call log of each agent it rang and its record, once."""
+        for _ in range(CONFLICT_ATTEMPTS):
+            fresh = self._load(Call, call.id, f"no call {call.id}")
+            if fresh.logged:
+                return
+            fresh.mark_logged(at)
+            owners = [f"agent:{agent}" for agent in sorted(self._works(fresh))]
+            if fresh.screen_pop and len(fresh.screen_pop) == 1:
+                (record,) = fresh.screen_pop
+                owners.append(f"record:{record.kind.value}:{record.record_id}")
+            books: list[Aggregate] = []
+            for owner in owners:
+                book = self._find(
+                    CallLogBook, CallLogBook.create_id(fresh.tenant, owner)
+                ) or CallLogBook(tenant=fresh.tenant, owner=owner, timestamp=at)
+                book.add(str(fresh.id), at)
+                books.append(book)
+            try:
+                self.save(fresh, *books)
+            except IntegrityError:
+                self._forget_loaded()
+                continue
+            return
+        raise ConcurrentChange(f"call {call.id} kept changing; its call log waits")
 
     def _save_call(
         self,
         call_id: UUID,
-        change: Callable[[Call], Iterable[Aggregate]],
-        first_heard: Callable[[], Call] | None,
+        change: Callable[[Call], None],
+        at: datetime,
+        first_heard: Callable[[], Call] | None = None,
     ) -> Call:
         """Load (or create) the call, change it and what it concerns, save all at once."""
         for _ in range(CONFLICT_ATTEMPTS):
@@ -386,10 +399,12 @@ class CallHandling(AgentPresence):
                 if first_heard is None:
                     raise NotFound(f"no call {call_id}")
                 call = first_heard()
-            others = list(change(call))
+            before = self._works(call)
+            change(call)
             try:
-                self.save(call, *others)
+                self.save(call, *self._follow(call, before, at))
             except IntegrityError:
+                self._forget_loaded()
                 continue
             return call
         raise ConcurrentChange(f"call {call_id} kept changing; send it again")

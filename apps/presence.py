@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import attrs
 
-from calldesk.apps.application import DeskApplication
+from calldesk.apps.application import DeskApplication, writes
 from calldesk.apps.commands import AgentCommand, code, text
 from calldesk.apps.conversion import converter
 from calldesk.apps.tenancy import TenantAdministration
@@ -89,9 +89,7 @@ _EVENT_ENVELOPE = frozenset(
 
 
 class AgentPresence(TenantAdministration, DeskApplication):
-    # An agent lives for years of presence changes; replay starts from the last snapshot.
-    snapshotting_intervals = {Agent: 100}  # noqa: RUF012 (eventsourcing declares it)
-
+    @writes
     def register_agent(self, command: RegisterAgent) -> AgentView:
         self._tenant(command.tenant)
         agent = Agent.register(command.tenant, command.agent, command.name, command.at)
@@ -102,16 +100,20 @@ class AgentPresence(TenantAdministration, DeskApplication):
             )
         )
 
+    @writes
     def log_in(self, command: LogIn) -> AgentView:
         return self._command(command, lambda agent: agent.log_in(command.at))
 
+    @writes
     def go_available(self, command: GoAvailable) -> AgentView:
         return self._command(command, lambda agent: agent.go_available(command.at))
 
+    @writes
     def go_not_ready(self, command: GoNotReady) -> AgentView:
         reason = self._tenant(command.tenant).not_ready_reason(command.reason)
         return self._command(command, lambda agent: agent.go_not_ready(reason, command.at))
 
+    @writes
     def log_out(self, command: LogOut) -> AgentView:
         return self._command(command, lambda agent: agent.log_out(command.at))
 

@@ -2,7 +2,7 @@
 
 import attrs
 
-from calldesk.apps.application import DeskApplication
+from calldesk.apps.application import DeskApplication, writes
 from calldesk.apps.commands import TenantCommand, text
 from calldesk.apps.phone_numbers import checked_region
 from calldesk.domain.identity import checked_slug
@@ -59,6 +59,7 @@ class TenantView:
 
 
 class TenantAdministration(DeskApplication):
+    @writes
     def create_tenant(self, command: CreateTenant) -> TenantView:
         tenant = Tenant.create(
             command.tenant, command.name, command.not_ready_reasons, command.at
@@ -67,6 +68,7 @@ class TenantAdministration(DeskApplication):
             self._create(tenant, f"tenant {command.tenant} already exists")
         )
 
+    @writes
     def define_not_ready_reasons(self, command: DefineNotReadyReasons) -> TenantView:
         tenant = self._change(
             lambda: self._tenant(command.tenant),
@@ -74,6 +76,7 @@ class TenantAdministration(DeskApplication):
         )
         return TenantView.of(tenant)
 
+    @writes
     def set_wrap_up_policy(self, command: SetWrapUpPolicy) -> TenantView:
         tenant = self._change(
             lambda: self._tenant(command.tenant),
@@ -81,6 +84,7 @@ class TenantAdministration(DeskApplication):
         )
         return TenantView.of(tenant)
 
+    @writes
     def set_default_region(self, command: SetDefaultRegion) -> TenantView:
         """Where national numbers of this tenant's callers and records are read."""
         region = checked_region(command.region)

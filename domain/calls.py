@@ -164,9 +164,15 @@ class Call(Aggregate):
 
     @classmethod
     def first_heard(
-        cls, tenant: str, signal: CallSignal, customer: PhoneNumber | None, at: datetime
+        cls,
+        tenant: str,
+        signal: CallSignal,
+        customer: PhoneNumber | None,
+        wrap_up_policy: WrapUpPolicy,
+        at: datetime,
     ) -> "Call":
-        """A call calldesk had not heard of: it exists from its first signal."""
+        """A call calldesk had not heard of: it exists from its first signal, under the
+        tenant's wrap-up policy of that moment, recorded for the audit."""
         direction = signal.direction or (
             Direction.OUTBOUND if signal.kind is SignalKind.DIALING else Direction.INBOUND
         )
@@ -178,6 +184,7 @@ class Call(Aggregate):
             customer_number=signal.customer_number,
             customer=customer,
             dialed_number=signal.dialed_number,
+            wrap_up_policy=wrap_up_policy,
             timestamp=at,
         )
 
@@ -191,9 +198,11 @@ class Call(Aggregate):
         customer_number: str | None,
         customer: PhoneNumber | None,
         dialed_number: str | None,
+        wrap_up_policy: WrapUpPolicy,
         timestamp: datetime,
     ) -> None:
         self.tenant = tenant
+        self.wrap_up_policy = wrap_up_policy
         self.vendor = vendor
         self.vendor_call_id = vendor_call_id
         self.direction = direction
@@ -283,7 +292,7 @@ class Call(Aggregate):
 
     # The phone system speaks.
 
-    def hear(self, signal: CallSignal, policy: WrapUpPolicy, at: datetime) -> None:
+    def hear(self, signal: CallSignal, at: datetime) -> None:
         """Apply one signal: once, in rank order, or record why it was not applied."""
         if signal.vendor_event_id in self.heard:
             return
@@ -294,7 +303,7 @@ class Call(Aggregate):
         if self.state is CallState.CLOSED:
             self._ignore(meta, "the call is closed", at)
             return
-        _HANDLERS[signal.kind](self, signal, meta, policy, at)
+        _HANDLERS[signal.kind](self, signal, meta, at)
 
     def _ignore(self, meta: SignalMeta, why: str, at: datetime) -> None:
         self._signal_ignored(signal=meta, why=why, timestamp=at)
@@ -309,14 +318,10 @@ class Call(Aggregate):
         getattr(self, _MOVES[target])(signal=meta, timestamp=at, **fields)
         return True
 
-    def _on_queued(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_queued(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         self._reach(CallState.QUEUED, meta, at)
 
-    def _on_offered(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_offered(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if s.agent is None:
             raise InvalidValue("an offered signal names the agent it rings at")
         if self.state is CallState.OFFERED and self.pending_offer(s.agent) is None:
@@ -324,29 +329,21 @@ class Call(Aggregate):
         else:
             self._reach(CallState.OFFERED, meta, at, agent=s.agent)
 
-    def _on_dialing(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_dialing(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if s.agent is None:
             raise InvalidValue("a dialing signal names the agent who dials")
         self._reach(CallState.DIALING, meta, at, agent=s.agent, command_id=s.command_id)
 
-    def _on_remote_ringing(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_remote_ringing(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if self.state is not CallState.DIALING or self.remote_ringing:
             self._ignore(meta, f"the call is {self.state.value}", at)
         else:
             self._remote_ringing(signal=meta, timestamp=at)
 
-    def _on_answering(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_answering(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         self._reach(CallState.ANSWERING, meta, at, agent=s.agent or self.agent)
 
-    def _on_connected(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_connected(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         agent = s.agent or self.agent or self._only_offered_agent()
         self._reach(CallState.CONNECTED, meta, at, agent=agent)
 
@@ -354,9 +351,7 @@ class Call(Aggregate):
         pending = [o.agent for o in self.offers if o.state is OfferState.PENDING]
         return pending[0] if len(pending) == 1 else None
 
-    def _on_flag(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_flag(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if self.state is not CallState.CONNECTED:
             self._ignore(meta, f"the call is {self.state.value}, not connected", at)
             return
@@ -367,9 +362,7 @@ class Call(Aggregate):
             method, fields = change
             getattr(self, method)(signal=meta, timestamp=at, **fields)
 
-    def _on_offer_end(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_offer_end(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         agent = s.agent or self._only_offered_agent()
         if agent is None or self.pending_offer(agent) is None:
             self._ignore(meta, "no offer is ringing at that agent", at)
@@ -385,19 +378,13 @@ class Call(Aggregate):
         else:
             self._close(_OFFER_OUTCOMES[result], s.reason, meta, at)
 
-    def _on_transferred(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_transferred(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if self.state is not CallState.CONNECTED:
             self._ignore(meta, f"the call is {self.state.value}, not connected", at)
             return
-        self._end(
-            Party.AGENT, s.reason or "transfer", meta, p, at, Outcome.TRANSFERRED_AWAY
-        )
+        self._end(Party.AGENT, s.reason or "transfer", meta, at, Outcome.TRANSFERRED_AWAY)
 
-    def _on_ending(
-        self, s: CallSignal, meta: SignalMeta, p: WrapUpPolicy, at: datetime
-    ) -> None:
+    def _on_ending(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         """ENDED, ABANDONED and FAILED: how the call ends depends on how far it got."""
         if self.state.rank >= CallState.WRAP_UP.rank:
             self._ignore(meta, f"stale: the call is already {self.state.value}", at)
@@ -406,7 +393,7 @@ class Call(Aggregate):
             ended_by = s.ended_by or (
                 Party.CUSTOMER if s.kind is SignalKind.ABANDONED else Party.UNKNOWN
             )
-            self._end(ended_by, s.reason, meta, p, at, outcome)
+            self._end(ended_by, s.reason, meta, at, outcome)
         else:
             self._end_unanswered(s, meta, at)
 
@@ -437,7 +424,6 @@ class Call(Aggregate):
         ended_by: Party,
         reason: str | None,
         meta: SignalMeta | None,
-        policy: WrapUpPolicy,
         at: datetime,
         outcome: Outcome,
         reconciliation: bool = False,
@@ -449,6 +435,7 @@ class Call(Aggregate):
             reconciliation=reconciliation,
             timestamp=at,
         )
+        policy = self.wrap_up_policy
         if policy.limit_seconds == 0:
             self._close(outcome, reason, meta, at)
             return
@@ -473,7 +460,7 @@ class Call(Aggregate):
 
     # Calldesk's own steps: reconciliation, wrap-up, screen pop, call log.
 
-    def vanish(self, policy: WrapUpPolicy, at: datetime) -> None:
+    def vanish(self, at: datetime) -> None:
         """The phone system no longer reports this call: it ended while we were away."""
         if self.state.rank >= CallState.WRAP_UP.rank:
             return
@@ -482,7 +469,6 @@ class Call(Aggregate):
                 Party.UNKNOWN,
                 "unknown",
                 None,
-                policy,
                 at,
                 Outcome.COMPLETED,
                 reconciliation=True,
