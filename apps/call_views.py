@@ -6,7 +6,7 @@ import attrs
 
 from calldesk.domain.calls import Call, CallState, CommandKind, Offer, Outcome
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef
+from calldesk.domain.records import RecordRef, single_match
 from calldesk.domain.signals import Direction, Party
 
 
@@ -101,9 +101,7 @@ class CallLogEntry:
 
     @classmethod
     def of(cls, call: Call) -> "CallLogEntry":
-        single = (
-            call.screen_pop[0] if call.screen_pop and len(call.screen_pop) == 1 else None
-        )
+        single = single_match(call.screen_pop or ())
         return cls(
             call=str(call.id),
             direction=call.direction,

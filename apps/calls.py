@@ -25,7 +25,7 @@ from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef
+from calldesk.domain.records import RecordRef, single_match
 from calldesk.domain.signals import CallSignal
 from calldesk.domain.telephony_links import TelephonyLink
 from calldesk.domain.tenants import Tenant
@@ -367,8 +367,8 @@ class CallHandling(AgentPresence):
                 return
             fresh.mark_logged(at)
             owners = [f"agent:{agent}" for agent in sorted(self._works(fresh))]
-            if fresh.screen_pop and len(fresh.screen_pop) == 1:
-                (record,) = fresh.screen_pop
+            record = single_match(fresh.screen_pop or ())
+            if record is not None:
                 owners.append(f"record:{record.kind.value}:{record.record_id}")
             books: list[Aggregate] = []
             for owner in owners:

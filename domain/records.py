@@ -6,6 +6,7 @@ and to link: the kind, the id, and a title a person recognises.
 """
 
 import enum
+from collections.abc import Sequence
 
 import attrs
 
@@ -39,3 +40,21 @@ class RecordRef:
     kind: RecordKind
     record_id: str = attrs.field(validator=_record_id)
     title: str = attrs.field(validator=_title)
+
+
+_PEOPLE = (RecordKind.CONTACT, RecordKind.LEAD)
+
+
+def single_match(matches: Sequence[RecordRef]) -> RecordRef | None:
+    """The record a screen pop opens by itself, or None when the agent must choose.
+
+    A number reaches a person and what belongs to them (their account, their open
+    cases); what the agent wants open is the person. So: the only contact or lead the
+    number reaches; with no person, the only account; otherwise nothing, and the
+    candidates are shown (none at all offers a new contact with the number filled in).
+    """
+    people = [m for m in matches if m.kind in _PEOPLE]
+    if people:
+        return people[0] if len(people) == 1 else None
+    accounts = [m for m in matches if m.kind is RecordKind.ACCOUNT]
+    return accounts[0] if len(accounts) == 1 else None

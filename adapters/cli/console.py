@@ -20,6 +20,7 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView
 from calldesk.apps.tenancy import TenantView
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound
+from calldesk.ports.directory import RecordDirectory
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -59,11 +60,13 @@ def fail(code: int, message: str) -> NoReturn:
 
 
 @contextmanager
-def desk_session(context: typer.Context) -> Iterator[Desk]:
+def desk_session(
+    context: typer.Context, directory: RecordDirectory | None = None
+) -> Iterator[Desk]:
     """The application on the configured store, with refusals turned into exit codes."""
     settings: Settings = context.obj
     try:
-        desk = Desk.at(settings.database_url)
+        desk = Desk.at(settings.database_url, directory)
     except InvalidValue as error:
         fail(EXIT_BAD_INPUT, str(error))
     try:

@@ -1,20 +1,207 @@
-"""`calldesk demo`: the README's main command."""
+"""`calldesk demo`: a shift at a desk, for real, on the configured store.
+
+Ada (agent a-17 of tenant "demo") logs in, takes a lunch break, then the simulated phone
+system rings: a customer the directory knows, a switchboard number that reaches two
+people, and an outbound call from a record. Every step goes through the same
+application and adapters a deployment uses; only the phone system is simulated, its
+time moved forward in steps so the demo runs in seconds. Safe to run again: what exists
+is reused, and each run's calls are new.
+"""
+
+import itertools
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from calldesk.adapters.cli.console import describe, desk_session, now, out
-from calldesk.adapters.cli.presence import history_table
-from calldesk.apps.demo import DEMO_AGENT, DEMO_TENANT, presence_round_trip
+from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
+from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
+from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.adapters.telephony.simulator import VENDOR, Callee, Caller, PhoneSimulator
+from calldesk.apps.call_views import CallLogEntry, CallView
+from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
+from calldesk.apps.desk import Desk
+from calldesk.apps.presence import GoAvailable, GoNotReady, LogIn, LogOut, RegisterAgent
+from calldesk.apps.tenancy import CreateTenant
+from calldesk.domain.agents import AgentState
+from calldesk.domain.calls import Call, CommandKind
+from calldesk.domain.errors import NotFound
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef, single_match
+
+TENANT, AGENT = "demo", "a-17"
+ADA_PHONE, ADA_MOBILE = PhoneNumber("+16505550142"), PhoneNumber("+16505550143")
+ADA = Contact("003-ada", "Ada Byron", "001-analytical", ADA_PHONE, ADA_MOBILE)
+ADA_RECORD = RecordRef(RecordKind.CONTACT, ADA.record_id, ADA.name)
+SWITCHBOARD = PhoneNumber("+16505550100")
+DIRECTORY = RecordBatch(
+    accounts=(Account("001-analytical", "Analytical Engines Ltd", SWITCHBOARD),),
+    contacts=(
+        ADA,
+        Contact("003-charles", "Charles Babbage", "001-analytical", SWITCHBOARD),
+        Contact("003-mary", "Mary Somerville", "001-analytical", SWITCHBOARD),
+    ),
+    cases=(Case("500-engine", "Difference engine jams on carry", "003-ada"),),
+)
 
 
-def demo(context: typer.Context) -> None:
-    """Run a shift's presence changes on the configured store and show the audit trail."""
-    with desk_session(context) as desk:
-        out.print(f"Event store: {context.obj.database_url}")
-        for caption, view in presence_round_trip(desk, now):
-            out.print(f"[bold]{caption:>13}[/]  {describe(view)}")
-        history = desk.agent_history(DEMO_TENANT, DEMO_AGENT)
-        out.print(history_table(history[-6:]))
-        out.print(
-            f"{len(history)} events recorded for {DEMO_AGENT}; log head {desk.head()}."
+DirectoryOption = Annotated[
+    Path,
+    typer.Option(
+        "--directory", envvar=DIRECTORY_PATH_VARIABLE, help="The record directory's file."
+    ),
+]
+
+
+def demo(
+    context: typer.Context, directory_path: DirectoryOption = DEFAULT_DIRECTORY_PATH
+) -> None:
+    """Run a shift with three calls on the configured store, and show the call log."""
+    with SQLiteRecordDirectory(directory_path) as directory:
+        directory.add(TENANT, DIRECTORY)
+        with desk_session(context, directory) as desk:
+            out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
+            start_shift(desk, now)
+            callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
+            phone = PhoneSimulator(now(), None, routable(desk), (callee,))
+            take_calls(desk, phone)
+            logged_out = desk.log_out(LogOut(TENANT, AGENT, at=phone.now()))
+            step("logged out", describe(logged_out))
+            log = desk.agent_call_log(TENANT, AGENT, limit=3)
+            out.print(call_log_table(reversed(log)))
+            out.print(f"Log head {desk.head()}: every step above is a recorded event.")
+
+
+def step(caption: str, detail: object) -> None:
+    out.print(f"[bold]{caption:>16}[/]  {detail}")
+
+
+def start_shift(desk: Desk, clock: Callable[[], datetime]) -> None:
+    try:
+        desk.tenant(TENANT)
+    except NotFound:
+        desk.create_tenant(CreateTenant(TENANT, name="Demo Inc.", at=clock()))
+    try:
+        desk.agent(TENANT, AGENT)
+    except NotFound:
+        desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada Lovelace", at=clock()))
+    step("logged in", describe(desk.log_in(LogIn(TENANT, AGENT, at=clock()))))
+    lunch = GoNotReady(TENANT, AGENT, reason="lunch", at=clock())
+    step("off to lunch", describe(desk.go_not_ready(lunch)))
+    step("ready", describe(desk.go_available(GoAvailable(TENANT, AGENT, at=clock()))))
+
+
+def routable(desk: Desk) -> Callable[[str], bool]:
+    return lambda agent: desk.agent(TENANT, agent).state is AgentState.AVAILABLE
+
+
+def take_calls(desk: Desk, phone: PhoneSimulator) -> None:
+    desk.attach(TENANT, phone, phone)
+    commands = itertools.count(1)
+
+    def call(vendor_call_id: str) -> CallView:
+        return desk.call(TENANT, str(Call.create_id(TENANT, VENDOR, vendor_call_id)))
+
+    def do(view: CallView, kind: CommandKind, argument: str | None = None) -> None:
+        command_id = f"{phone.now():%H%M%S%f}-{next(commands)}"
+        desk.command(
+            RequestCallCommand(
+                TENANT,
+                AGENT,
+                call=view.call,
+                kind=kind,
+                command_id=command_id,
+                argument=argument,
+                at=phone.now(),
+            )
         )
+
+    def wrap_up(view: CallView, disposition: str) -> None:
+        desk.wrap_up(
+            WrapUp(
+                TENANT,
+                AGENT,
+                call=view.call,
+                disposition=disposition,
+                notes="Demo call",
+                command_id=f"wrap-{view.call}",
+                at=phone.now(),
+            )
+        )
+
+    known = phone.expect(Caller(ADA_PHONE.e164, AGENT, talks_for=60))
+    phone.advance(1)
+    step("ringing", f"{call(known).customer_number} → {popped(call(known))}")
+    do(call(known), CommandKind.ACCEPT)
+    phone.advance(5)
+    step("answered", call(known).state.value)
+    do(call(known), CommandKind.HOLD)
+    phone.advance(20)
+    do(call(known), CommandKind.RESUME)
+    phone.advance(60)
+    agent_state = desk.agent(TENANT, AGENT).state.value
+    step("caller hung up", f"{call(known).state.value}; agent {agent_state}")
+    wrap_up(call(known), "Billing question")
+    agent_state = desk.agent(TENANT, AGENT).state.value
+    step("wrapped up", f"{outcome(call(known))}; agent {agent_state}")
+
+    shared = phone.expect(Caller(SWITCHBOARD.e164, AGENT, patience=8))
+    phone.advance(1)
+    step("ringing", f"{SWITCHBOARD.e164} → {popped(call(shared))}")
+    phone.advance(10)
+    step("caller gave up", outcome(call(shared)))
+
+    desk.dial(
+        Dial(
+            TENANT,
+            AGENT,
+            number=ADA_MOBILE.e164,
+            command_id=f"dial-{phone.now():%Y%m%dT%H%M%S%f}",
+            vendor=VENDOR,
+            record=ADA_RECORD,
+            at=phone.now(),
+        )
+    )
+    phone.advance(5)
+    (outbound,) = desk.agent(TENANT, AGENT).calls
+    dialled = desk.call(TENANT, outbound.call)
+    step("dialled", f"{ADA_MOBILE.e164} from {ADA.name}'s record: {dialled.state.value}")
+    do(dialled, CommandKind.HANG_UP)
+    phone.advance(1)
+    wrap_up(desk.call(TENANT, outbound.call), "Follow-up done")
+    step("wrapped up", outcome(desk.call(TENANT, outbound.call)))
+
+
+def outcome(view: CallView) -> str:
+    return view.outcome.value if view.outcome else view.state.value
+
+
+def popped(view: CallView) -> str:
+    matches = view.screen_pop or ()
+    opened = single_match(matches)
+    if opened is not None:
+        return f"screen pop opens {opened.title} ({opened.kind.value})"
+    if not matches:
+        return "screen pop: nobody known, offer a new contact"
+    names = ", ".join(m.title for m in matches)
+    return f"screen pop: choose among {names}"
+
+
+def call_log_table(entries: Iterable[CallLogEntry]) -> Table:
+    table = Table("at", "dir", "number", "record", "talk", "hold", "outcome", "disposition")
+    for entry in entries:
+        table.add_row(
+            entry.started_at.strftime("%H:%M"),
+            entry.direction.value[:3],
+            entry.customer_number or "",
+            entry.record.title if entry.record else "",
+            f"{entry.talk_seconds:.0f}",
+            f"{entry.hold_seconds:.0f}",
+            entry.outcome.value if entry.outcome else "",
+            entry.disposition or "",
+        )
+    return table

@@ -96,7 +96,9 @@ class PhoneSimulator:
         routable: Callable[[str], bool] = lambda agent: True,
         callees: tuple[Callee, ...] = (),
     ) -> None:
-        self.now = start
+        self._now = start
+        # Ids unique to this run, so runs against one store never share a call.
+        self._run = start.strftime("%Y%m%dT%H%M%S%f")
         self._faults = faults or Faults()
         self._random = random.Random(self._faults.seed)
         self._routable = routable
@@ -143,20 +145,24 @@ class PhoneSimulator:
 
     # Driving the simulation.
 
+    def now(self) -> datetime:
+        """The simulation's time: calldesk hears each signal at it (a Clock)."""
+        return self._now
+
     def expect(self, caller: Caller) -> str:
         """Schedule an inbound call; its vendor call id."""
-        call_id = caller.call_id or f"sim-call-{next(self._call_ids)}"
+        call_id = caller.call_id or f"sim-{self._run}-call-{next(self._call_ids)}"
         self._at(caller.arrives_after, lambda: self._arrive(call_id, caller))
         return call_id
 
     def advance(self, seconds: float) -> None:
         """Let time pass, delivering every signal due by then, in order."""
-        until = self.now + timedelta(seconds=seconds)
+        until = self._now + timedelta(seconds=seconds)
         while self._agenda and self._agenda[0][0] <= until:
             when, _, happen = heapq.heappop(self._agenda)
-            self.now = max(self.now, when)
+            self._now = max(self._now, when)
             happen()
-        self.now = until
+        self._now = until
         self._release_held_back()
 
     def drop_link(self) -> None:
@@ -212,7 +218,7 @@ class PhoneSimulator:
             del self._lines[line.call_id]
 
     def _place(self, command: PlaceCall) -> None:
-        call_id = f"sim-call-{next(self._call_ids)}"
+        call_id = f"sim-{self._run}-call-{next(self._call_ids)}"
         callee = self._callees.get(command.number.e164, Callee(command.number.e164))
         line = _Line(
             call_id,
@@ -275,7 +281,7 @@ class PhoneSimulator:
     # Delivery, with the faults asked for.
 
     def _at(self, seconds: float, happen: Callable[[], None]) -> None:
-        when = self.now + timedelta(seconds=seconds)
+        when = self._now + timedelta(seconds=seconds)
         heapq.heappush(self._agenda, (when, next(self._order), happen))
 
     def _move(self, line: _Line, kind: SignalKind, **fields: object) -> None:
@@ -286,10 +292,10 @@ class PhoneSimulator:
     def _emit(self, line: _Line, kind: SignalKind, **fields: object) -> None:
         signal = CallSignal(
             vendor=VENDOR,
-            vendor_event_id=f"sim-event-{next(self._event_ids)}",
+            vendor_event_id=f"sim-{self._run}-event-{next(self._event_ids)}",
             vendor_call_id=line.call_id,
             kind=kind,
-            occurred_at=self.now,
+            occurred_at=self._now,
             direction=line.direction,
             customer_number=line.number,
             agent=line.agent,

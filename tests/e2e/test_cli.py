@@ -120,8 +120,16 @@ def test_the_installed_command_runs_the_demo_on_a_sqlite_file(tmp_path: Path) ->
         [*command, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
-    assert "11 events recorded for a-17" in again.stdout
+    for shown in (first.stdout, again.stdout):
+        assert "screen pop opens Ada Byron (contact)" in shown
+        assert "choose among Charles Babbage, Mary Somerville" in shown
+        assert "caller gave up  abandoned" in shown
+        assert "Billing question" in shown
+        assert "is logged out" in shown
+    heads = [int(r.stdout.rsplit("Log head ", 1)[1].split(":")[0]) for r in (first, again)]
+    assert heads[1] > heads[0]  # the second run's calls are new calls
     assert (tmp_path / "calldesk.db").exists()
+    assert (tmp_path / "calldesk-directory.db").exists()
     version = subprocess.run(
         [*command, "--version"], env=env, capture_output=True, text=True
     )

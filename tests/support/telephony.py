@@ -31,16 +31,6 @@ class StaticDirectory:
         return {ADA_NUMBER: (ADA,), SHARED_NUMBER: SHARED}.get(number.e164, ())
 
 
-class SimulatorClock:
-    """calldesk hears each signal at the simulator's own time."""
-
-    def __init__(self, simulator: PhoneSimulator) -> None:
-        self.simulator = simulator
-
-    def now(self) -> datetime:
-        return self.simulator.now
-
-
 class Desktop:
     """One agent, a-17 of a tenant, at a desk whose phone system is the simulator."""
 
@@ -50,7 +40,7 @@ class Desktop:
 
     @property
     def now(self) -> datetime:
-        return self.simulator.now
+        return self.simulator.now()
 
     def state(self, agent: str = "a-17") -> AgentState:
         return self.desk.agent(self.tenant, agent).state
@@ -122,5 +112,5 @@ def desktop(
             return desk.agent(tenant, agent).state is AgentState.AVAILABLE
 
         simulator = PhoneSimulator(start, faults or Faults(), routable, callees)
-        desk.attach(tenant, simulator, SimulatorClock(simulator))
+        desk.attach(tenant, simulator, simulator)
         yield Desktop(desk, simulator, tenant)
