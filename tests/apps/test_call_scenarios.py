@@ -1,6 +1,6 @@
 """Calls end to end through the simulator, on SQLite and on a real PostgreSQL."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import attrs
 import pytest
@@ -9,7 +9,7 @@ from support.desk_driver import tenant_with_agent
 from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, desktop
 
 from calldesk.adapters.telephony.simulator import Callee, Caller, Faults
-from calldesk.apps.calls import RequestCallCommand
+from calldesk.apps.calls import PhoneSystemRefused, RequestCallCommand
 from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.agents import AgentState
@@ -290,3 +290,47 @@ def test_bad_call_input_is_refused_clearly_and_records_nothing(
         with pytest.raises(InvalidValue, match="is not a phone number"):
             desk.dial("call me maybe")
         assert desk.desk.head() == head
+
+
+def test_mute_digits_and_a_consultative_transfer_follow_the_phone_system(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(1)
+        muting = desk.do(desk.call(call_id), CommandKind.MUTE)
+        assert (muting.muted, muting.pending) == (False, (CommandKind.MUTE,))
+        desk.simulator.advance(1)
+        assert (desk.call(call_id).muted, desk.call(call_id).pending) == (True, ())
+        desk.do(desk.call(call_id), CommandKind.UNMUTE)
+        desk.do(desk.call(call_id), CommandKind.SEND_DIGITS, "1234#")
+        desk.simulator.advance(1)
+        assert not desk.call(call_id).muted
+        desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
+        desk.simulator.advance(3)
+        desk.do(desk.call(call_id), CommandKind.COMPLETE_TRANSFER)
+        desk.simulator.advance(1)
+        view = desk.call(call_id)
+        assert (view.state, view.end_reason) == (CallState.WRAP_UP, "transfer")
+        assert desk.wrap_up(view).outcome is Outcome.TRANSFERRED_AWAY
+
+
+def test_a_command_the_phone_system_refuses_is_recorded_as_failed(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.ACCEPT)
+        desk.simulator.advance(1)
+        desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
+        desk.simulator.advance(3)
+        with pytest.raises(PhoneSystemRefused, match="simulator refused to swap"):
+            desk.do(desk.call(call_id), CommandKind.SWAP)
+        history = [
+            type(e).__name__ for e in desk.desk.events.get(UUID(desk.call(call_id).call))
+        ]
+        assert history[-2:] == ["CommandRequested", "CommandFailed"]
+        assert desk.call(call_id).pending == ()
