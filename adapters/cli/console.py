@@ -113,6 +113,13 @@ def show_tenant(context: typer.Context, view: TenantView) -> None:
         out.print(f"{view.tenant} ({view.name})")
         for reason in view.not_ready_reasons:
             out.print(f"  not ready: {reason.code} = {reason.label}")
+        policy = view.wrap_up_policy
+        limit = policy.limit_seconds
+        ends = "by disposition" if limit is None else f"after {limit} s"
+        then = "available" if policy.auto_ready else "not ready"
+        out.print(
+            f"  wrap-up: ends {ends}, then {then}; numbers read in {view.default_region}"
+        )
 
     show(context, view, human)
 

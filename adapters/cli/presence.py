@@ -26,9 +26,14 @@ from calldesk.apps.presence import (
     LogOut,
     RegisterAgent,
 )
-from calldesk.apps.tenancy import CreateTenant, DefineNotReadyReasons
+from calldesk.apps.tenancy import (
+    CreateTenant,
+    DefineNotReadyReasons,
+    SetDefaultRegion,
+    SetWrapUpPolicy,
+)
 from calldesk.domain.errors import InvalidValue
-from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, NotReadyReason
+from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS, NotReadyReason, WrapUpPolicy
 
 tenant_app = typer.Typer(help="Create tenants and set what their agents choose from.")
 agent_app = typer.Typer(help="Register agents and change their presence.")
@@ -80,6 +85,43 @@ def tenant_reasons(
             DefineNotReadyReasons(tenant, reasons=reasons, at=now())
         ),
     )
+
+
+@tenant_app.command("wrap-up")
+def tenant_wrap_up(
+    context: typer.Context,
+    tenant: Annotated[str, typer.Argument(help="The tenant's slug.")],
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help="Seconds until wrap-up ends by itself; 0 for none; omit: manual."
+        ),
+    ] = None,
+    auto_ready: Annotated[
+        bool, typer.Option(help="After a handled call, available again (else not ready).")
+    ] = True,
+) -> None:
+    """Set how after-call work ends for the tenant's calls from now on."""
+
+    def policy() -> WrapUpPolicy:
+        try:
+            return WrapUpPolicy(limit, auto_ready)
+        except InvalidValue as error:
+            fail(EXIT_BAD_INPUT, str(error))
+
+    command = SetWrapUpPolicy(tenant, policy=policy(), at=now())
+    tenant_command(context, lambda desk: desk.set_wrap_up_policy(command))
+
+
+@tenant_app.command("region")
+def tenant_region(
+    context: typer.Context,
+    tenant: Annotated[str, typer.Argument(help="The tenant's slug.")],
+    region: Annotated[str, typer.Argument(help="An ISO 3166 region, like US or GB.")],
+) -> None:
+    """Set where national numbers of the tenant's callers and records are read."""
+    command = SetDefaultRegion(tenant, region=region, at=now())
+    tenant_command(context, lambda desk: desk.set_default_region(command))
 
 
 @tenant_app.command("show")

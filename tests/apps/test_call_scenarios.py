@@ -1,5 +1,6 @@
 """Calls end to end through the simulator, on SQLite and on a real PostgreSQL."""
 
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import attrs
@@ -21,7 +22,7 @@ from calldesk.domain.calls import (
     Outcome,
 )
 from calldesk.domain.errors import InvalidValue, NotFound
-from calldesk.domain.signals import Party
+from calldesk.domain.signals import CallSignal, Party, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy
 
 
@@ -334,3 +335,46 @@ def test_a_command_the_phone_system_refuses_is_recorded_as_failed(
         ]
         assert history[-2:] == ["CommandRequested", "CommandFailed"]
         assert desk.call(call_id).pending == ()
+
+
+def signal_of(**changes: object) -> CallSignal:
+    fields: dict[str, object] = {
+        "vendor": "simulator",
+        "vendor_event_id": "e-1",
+        "vendor_call_id": "c-1",
+        "kind": SignalKind.OFFERED,
+        "occurred_at": datetime(2026, 11, 2, 9, tzinfo=UTC),
+        "agent": "a-17",
+    }
+    return CallSignal(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"vendor_event_id": ""}, "vendor_event_id must be 1 to 128"),
+        ({"vendor_call_id": "x" * 129}, "vendor_call_id must be 1 to 128"),
+        ({"occurred_at": datetime(2026, 11, 2, 9)}, "occurred_at must be a timezone-aware"),
+        ({"agent": "Not A Handle"}, "lower-case"),
+        ({"raw": {"blob": "x" * 20_000}}, "at most 16384 are kept"),
+        ({"raw": {"when": datetime(2026, 1, 1)}}, "must be JSON"),
+        ({"customer_number": "  "}, "must not be empty"),
+    ],
+)
+def test_a_malformed_signal_is_refused_before_it_reaches_a_call(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        signal_of(**changes)
+
+
+def test_an_incomplete_signal_is_refused_and_records_nothing(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        head = desk.desk.head()
+        with pytest.raises(InvalidValue, match="names the agent it rings at"):
+            desk.desk.hear("acme", signal_of(agent=None), desk.now)
+        with pytest.raises(NotFound, match="no tenant nobody"):
+            desk.desk.hear("nobody", signal_of(), desk.now)
+        assert desk.desk.head() == head

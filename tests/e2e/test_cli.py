@@ -134,3 +134,20 @@ def test_the_installed_command_runs_the_demo_on_a_sqlite_file(tmp_path: Path) ->
         [*command, "--version"], env=env, capture_output=True, text=True
     )
     assert version.stdout.strip() == "calldesk 0.1.0"
+
+
+def test_a_tenants_wrap_up_policy_and_region_are_set_and_bad_ones_refused(
+    calldesk, database_url
+) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    code, shown, _ = calldesk(
+        "tenant", "wrap-up", "acme", "--limit", "45", "--no-auto-ready"
+    )
+    assert (code, "wrap-up: ends after 45 s, then not ready" in shown) == (0, True)
+    code, shown, _ = calldesk("--json", "tenant", "region", "acme", "gb")
+    assert (code, json.loads(shown)["default_region"]) == (0, "GB")
+    before = head(database_url)
+    assert calldesk("tenant", "region", "acme", "XX")[0] == EXIT_BAD_INPUT
+    assert calldesk("tenant", "wrap-up", "acme", "--limit", "-1")[0] == EXIT_BAD_INPUT
+    assert calldesk("tenant", "wrap-up", "globex")[0] == EXIT_NOT_FOUND
+    assert head(database_url) == before
