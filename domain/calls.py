@@ -375,8 +375,11 @@ class Call(Aggregate):
             return
         if self.was_queued and result is not OfferState.ANSWERED_ELSEWHERE:
             self._requeued(signal=meta, timestamp=at)
-        else:
-            self._close(_OFFER_OUTCOMES[result], s.reason, meta, at)
+            return
+        ended_by = Party.AGENT if result is OfferState.REJECTED else Party.SYSTEM
+        self._finish_unanswered(
+            ended_by, s.reason or result.value, _OFFER_OUTCOMES[result], meta, at
+        )
 
     def _on_transferred(self, s: CallSignal, meta: SignalMeta, at: datetime) -> None:
         if self.state is not CallState.CONNECTED:
@@ -406,6 +409,18 @@ class Call(Aggregate):
             outcome, by = Outcome.REJECTED, Party.AGENT
         else:
             outcome, by = Outcome.MISSED, s.ended_by
+        self._finish_unanswered(by, s.reason, outcome, meta, at)
+
+    def _finish_unanswered(
+        self,
+        ended_by: Party,
+        reason: str | None,
+        outcome: Outcome,
+        meta: SignalMeta | None,
+        at: datetime,
+        reconciliation: bool = False,
+    ) -> None:
+        """A call nobody here answered: offers still ringing stop, it ends and closes."""
         for offer in self.offers:
             if offer.state is OfferState.PENDING:
                 self._offer_ended(
@@ -415,9 +430,13 @@ class Call(Aggregate):
                     timestamp=at,
                 )
         self._ended(
-            signal=meta, ended_by=by, reason=s.reason, reconciliation=False, timestamp=at
+            signal=meta,
+            ended_by=ended_by,
+            reason=reason,
+            reconciliation=reconciliation,
+            timestamp=at,
         )
-        self._close(outcome, s.reason, meta, at)
+        self._close(outcome, reason, meta, at)
 
     def _end(
         self,
@@ -436,7 +455,9 @@ class Call(Aggregate):
             timestamp=at,
         )
         policy = self.wrap_up_policy
-        if policy.limit_seconds == 0:
+        if policy.limit_seconds == 0 or self.agent is None:
+            # No wrap-up, or no agent here owns it (the phone system never said who
+            # answered): the call closes as it ends.
             self._close(outcome, reason, meta, at)
             return
         deadline = None
@@ -466,23 +487,13 @@ class Call(Aggregate):
             return
         if self.state in (CallState.CONNECTED, CallState.ANSWERING):
             self._end(
-                Party.UNKNOWN,
-                "unknown",
-                None,
-                at,
-                Outcome.COMPLETED,
-                reconciliation=True,
+                Party.UNKNOWN, "unknown", None, at, Outcome.COMPLETED, reconciliation=True
             )
             return
-        self._ended(
-            signal=None,
-            ended_by=Party.UNKNOWN,
-            reason="unknown",
-            reconciliation=True,
-            timestamp=at,
-        )
         outcome = Outcome.FAILED if self.direction is Direction.OUTBOUND else Outcome.MISSED
-        self._close(outcome, "unknown", None, at)
+        self._finish_unanswered(
+            Party.UNKNOWN, "unknown", outcome, None, at, reconciliation=True
+        )
 
     def wrap_up(
         self, agent: str, disposition: str, notes: str, command_id: str, at: datetime
@@ -574,7 +585,8 @@ class Call(Aggregate):
         """Remember the signal, advance the call's clock; the instant of this change."""
         if signal is None:
             return self.clock
-        self.heard = (*self.heard, signal.signal_id)
+        if signal.signal_id not in self.heard:
+            self.heard = (*self.heard, signal.signal_id)
         self.clock = max(self.clock, signal.occurred_at)
         return self.clock
 
@@ -631,9 +643,9 @@ class Call(Aggregate):
     def _answering(
         self, signal: SignalMeta, agent: str | None, timestamp: datetime
     ) -> None:
-        self._note(signal)
+        at = self._note(signal)
         self.state, self.agent = CallState.ANSWERING, agent
-        self._settle_offers(agent, signal.occurred_at)
+        self._settle_offers(agent, at)
 
     @event("Connected", topic="calldesk.call.Connected")
     def _connected(
