@@ -616,9 +616,13 @@ class Call(Aggregate):
 
     @event("OfferEnded", topic="calldesk.call.OfferEnded")
     def _offer_ended(
-        self, signal: SignalMeta, agent: str, result: OfferState, timestamp: datetime
+        self,
+        signal: SignalMeta | None,
+        agent: str,
+        result: OfferState,
+        timestamp: datetime,
     ) -> None:
-        at = self._note(signal)
+        at = self._note(signal) if signal else max(self.clock, timestamp)
         self.offers = tuple(
             attrs.evolve(o, state=result, ended_at=at)
             if o.agent == agent and o.state is OfferState.PENDING
