@@ -79,10 +79,7 @@ def test_a_second_call_rings_while_the_first_is_on_hold(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        first = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=300))
-        desk.simulator.advance(1)
-        desk.do(desk.call(first), CommandKind.ACCEPT)
-        desk.simulator.advance(5)
+        first = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=300), talk_first=5)
         desk.do(desk.call(first), CommandKind.HOLD)
         desk.simulator.advance(1)
         second = desk.simulator.expect(Caller("+16505550199", "a-17", direct=True))
@@ -142,10 +139,7 @@ def test_a_blind_transfer_closes_as_transferred_away_after_wrap_up(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17"))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(5)
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17"), talk_first=5)
         desk.do(desk.call(call_id), CommandKind.BLIND_TRANSFER, "+16505550111")
         desk.simulator.advance(1)
         closed = desk.wrap_up(desk.call(call_id))
@@ -156,10 +150,7 @@ def test_a_consultation_becomes_a_conference_with_the_third_party(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(5)
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=600), talk_first=5)
         with pytest.raises(CommandNotAllowed, match="no third party"):
             desk.do(desk.call(call_id), CommandKind.CONFERENCE)
         desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
@@ -205,10 +196,7 @@ def test_a_call_that_ended_while_the_link_was_down_ends_on_reconciliation(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=30))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(5)
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=30), talk_first=5)
         desk.simulator.drop_link()
         desk.simulator.advance(60)
         assert desk.call(call_id).state is CallState.CONNECTED  # calldesk could not know
@@ -230,10 +218,7 @@ def test_a_timed_wrap_up_ends_by_itself_and_the_agent_is_ready_again(
         desk.desk.set_wrap_up_policy(
             SetWrapUpPolicy("acme", policy=WrapUpPolicy(limit_seconds=30), at=desk.now)
         )
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=10))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(12)
+        desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=10), talk_first=12)
         assert desk.state() is AgentState.WRAP_UP
         assert desk.desk.expire_wrap_ups("acme", "simulator", desk.now) == 0
         desk.simulator.advance(30)
@@ -297,10 +282,7 @@ def test_mute_digits_and_a_consultative_transfer_follow_the_phone_system(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(1)
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=600), talk_first=1)
         muting = desk.do(desk.call(call_id), CommandKind.MUTE)
         assert (muting.muted, muting.pending) == (False, (CommandKind.MUTE,))
         desk.simulator.advance(1)
@@ -322,10 +304,7 @@ def test_a_command_the_phone_system_refuses_is_recorded_as_failed(
     database_url: str, clock: Clock
 ) -> None:
     with desktop(database_url, clock()) as desk:
-        call_id = desk.simulator.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
-        desk.simulator.advance(1)
-        desk.do(desk.call(call_id), CommandKind.ACCEPT)
-        desk.simulator.advance(1)
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=600), talk_first=1)
         desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
         desk.simulator.advance(3)
         with pytest.raises(PhoneSystemRefused, match="simulator refused to swap"):

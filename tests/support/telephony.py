@@ -5,7 +5,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from itertools import count
 
-from calldesk.adapters.telephony.simulator import VENDOR, Callee, Faults, PhoneSimulator
+from calldesk.adapters.telephony.simulator import (
+    VENDOR,
+    Callee,
+    Caller,
+    Faults,
+    PhoneSimulator,
+)
 from calldesk.apps.call_views import CallView
 from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
 from calldesk.apps.desk import Desk
@@ -50,6 +56,14 @@ class Desktop:
         return self.desk.call(
             self.tenant, str(Call.create_id(self.tenant, VENDOR, vendor_call_id))
         )
+
+    def answered(self, caller: Caller, talk_first: float) -> str:
+        """A call that rings, is answered, and has been connected for a while."""
+        vendor_call_id = self.simulator.expect(caller)
+        self.simulator.advance(1)
+        self.do(self.call(vendor_call_id), CommandKind.ACCEPT)
+        self.simulator.advance(talk_first)
+        return vendor_call_id
 
     def do(
         self, call: CallView, kind: CommandKind, argument: str | None = None, **kw: str
