@@ -4,7 +4,9 @@ from datetime import datetime
 
 import attrs
 
-from calldesk.domain.calls import Call, CallState, CommandKind, Offer, Outcome
+from calldesk.domain.call_commands import CommandKind
+from calldesk.domain.call_states import CallState, Offer, Outcome
+from calldesk.domain.calls import Call
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef, single_match
 from calldesk.domain.signals import Direction, Party

@@ -19,8 +19,10 @@ from calldesk.apps.commands import AgentCommand, text
 from calldesk.apps.phone_numbers import parse_phone_number
 from calldesk.apps.presence import AgentPresence
 from calldesk.domain.agents import Agent, Work
+from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.call_logs import CallLogBook
-from calldesk.domain.calls import Call, CallState, CommandKind
+from calldesk.domain.call_states import CallState
+from calldesk.domain.calls import Call
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
 from calldesk.domain.identity import checked_slug

@@ -14,15 +14,8 @@ from cattrs.preconf.json import make_converter
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
-from calldesk.domain.calls import (
-    CallState,
-    CommandKind,
-    Offer,
-    OfferState,
-    Outcome,
-    PendingCommand,
-    SignalMeta,
-)
+from calldesk.domain.call_commands import CommandKind, PendingCommand
+from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import Direction, Party, SignalKind

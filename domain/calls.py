@@ -8,8 +8,6 @@ as requested, and change nothing until the phone system confirms them. Hold, mut
 consult, conference, transfer and media trouble are flags of a connected call.
 """
 
-import enum
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,6 +16,14 @@ import attrs
 from eventsourcing.domain import Aggregate, event
 
 from calldesk.domain.agents import Work
+from calldesk.domain.call_commands import (
+    CONFIRMED_BY,
+    CommandKind,
+    CommandNotAllowed,
+    PendingCommand,
+)
+from calldesk.domain.call_commands import refusal as command_refusal
+from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
 from calldesk.domain.errors import InvalidValue, Refused
 from calldesk.domain.identity import checked_text, stable_id
 from calldesk.domain.phone_numbers import PhoneNumber
@@ -27,123 +33,6 @@ from calldesk.domain.tenants import WrapUpPolicy
 
 DISPOSITION_MAX_LENGTH = 64
 NOTES_MAX_LENGTH = 4000
-DIGITS_ALLOWED = frozenset("0123456789*#ABCD,")
-
-
-class CallState(enum.Enum):
-    NEW = "new"
-    QUEUED = "queued"
-    OFFERED = "offered"
-    DIALING = "dialing"
-    ANSWERING = "answering"
-    CONNECTED = "connected"
-    WRAP_UP = "wrap-up"
-    CLOSED = "closed"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-
-_RANK = {
-    CallState.NEW: 0,
-    CallState.QUEUED: 1,
-    CallState.OFFERED: 2,
-    CallState.DIALING: 2,
-    CallState.ANSWERING: 3,
-    CallState.CONNECTED: 4,
-    CallState.WRAP_UP: 5,
-    CallState.CLOSED: 6,
-}
-
-
-class Outcome(enum.Enum):
-    COMPLETED = "completed"
-    MISSED = "missed"
-    REJECTED = "rejected"
-    ABANDONED = "abandoned"
-    ANSWERED_ELSEWHERE = "answered-elsewhere"
-    TRANSFERRED_AWAY = "transferred-away"
-    FAILED = "failed"
-
-
-class OfferState(enum.Enum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed-out"
-    ANSWERED_ELSEWHERE = "answered-elsewhere"
-    CANCELLED = "cancelled"
-
-
-class CommandKind(enum.Enum):
-    """What an agent asks the phone system to do with a call."""
-
-    ACCEPT = "accept"
-    REJECT = "reject"
-    HANG_UP = "hang-up"
-    HOLD = "hold"
-    RESUME = "resume"
-    MUTE = "mute"
-    UNMUTE = "unmute"
-    SEND_DIGITS = "send-digits"
-    BLIND_TRANSFER = "blind-transfer"
-    CONSULT = "consult"
-    COMPLETE_TRANSFER = "complete-transfer"
-    CONFERENCE = "conference"
-    SWAP = "swap"
-
-
-#: Commands that need an argument, and what it is.
-COMMAND_ARGUMENTS = {
-    CommandKind.SEND_DIGITS: "digits",
-    CommandKind.BLIND_TRANSFER: "target",
-    CommandKind.CONSULT: "target",
-}
-
-
-@attrs.frozen(slots=False)
-class SignalMeta:
-    """Where a recorded change came from: the vendor's event, as it arrived."""
-
-    signal_id: str
-    kind: SignalKind
-    occurred_at: datetime
-    command_id: str | None = None
-    vendor_kind: str | None = None
-    raw: dict[str, Any] = attrs.field(factory=dict)
-
-    @classmethod
-    def of(cls, signal: CallSignal) -> "SignalMeta":
-        return cls(
-            signal.vendor_event_id,
-            signal.kind,
-            signal.occurred_at,
-            signal.command_id,
-            signal.vendor_kind,
-            dict(signal.raw),
-        )
-
-
-@attrs.frozen(slots=False)
-class Offer:
-    agent: str
-    state: OfferState
-    offered_at: datetime
-    ended_at: datetime | None = None
-
-
-@attrs.frozen(slots=False)
-class PendingCommand:
-    command_id: str
-    kind: CommandKind
-    agent: str
-    argument: str | None
-    requested_at: datetime
-
-
-class CommandNotAllowed(Refused):
-    """The call's state does not allow the command; nothing was sent."""
 
 
 class NotInWrapUp(Refused):
@@ -213,13 +102,13 @@ class Call(Aggregate):
         self.outcome: Outcome | None = None
         self.agent: str | None = None
         self.offers: tuple[Offer, ...] = ()
-        self.on_hold = False
-        self.muted = False
+        self.on_hold: bool = False
+        self.muted: bool = False
         self.consulting: str | None = None
         self.third_parties: tuple[str, ...] = ()
-        self.conference = False
-        self.media_trouble = False
-        self.remote_ringing = False
+        self.conference: bool = False
+        self.media_trouble: bool = False
+        self.remote_ringing: bool = False
         self.ended_by: Party | None = None
         self.end_reason: str | None = None
         self.outcome_on_close: Outcome | None = None
@@ -228,8 +117,8 @@ class Call(Aggregate):
         self.notes: str | None = None
         self.dial_command_id: str | None = None
         self.screen_pop: tuple[RecordRef, ...] | None = None
-        self.logged = False
-        self.was_queued = False
+        self.logged: bool = False
+        self.was_queued: bool = False
         self.heard: tuple[str, ...] = ()
         self.command_ids: tuple[str, ...] = ()
         self.pending: tuple[PendingCommand, ...] = ()
@@ -551,7 +440,7 @@ class Call(Aggregate):
         """Record a command for the phone system; False when this id was seen already."""
         if command_id in self.command_ids:
             return False
-        refusal = self._refusal(kind, agent, argument)
+        refusal = command_refusal(self, kind, agent, argument)
         if refusal:
             raise CommandNotAllowed(f"cannot {kind.value} {self}: {refusal}")
         self._command_requested(
@@ -562,22 +451,6 @@ class Call(Aggregate):
     def command_failed(self, command_id: str, reason: str, at: datetime) -> None:
         if any(p.command_id == command_id for p in self.pending):
             self._command_failed(command_id=command_id, reason=reason, timestamp=at)
-
-    def _refusal(self, kind: CommandKind, agent: str, argument: str | None) -> str | None:
-        """Why the state does not allow the command now, or None when it does."""
-        needed = COMMAND_ARGUMENTS.get(kind)
-        if needed and not argument:
-            return f"it needs {needed}"
-        if kind is CommandKind.SEND_DIGITS and not set(argument or "") <= DIGITS_ALLOWED:
-            return "digits are 0-9, *, #, A-D and , (pause)"
-        if kind in (CommandKind.ACCEPT, CommandKind.REJECT):
-            if self.state is not CallState.OFFERED or self.pending_offer(agent) is None:
-                return f"it is {self.state.value}, not ringing at agent {agent}"
-            return None
-        if agent != self.agent and self.pending_offer(agent) is None:
-            return f"agent {agent} is not on it"
-        rule: Callable[[Call], str | None] = _STATE_RULES[kind]
-        return rule(self)
 
     # Events: each body only changes state, and runs again on every replay.
 
@@ -814,7 +687,7 @@ class Call(Aggregate):
         """The phone system did it: settle the command it names, else those it answers."""
         if signal is None:
             return
-        answered = _CONFIRMS.get(signal.kind, frozenset())
+        answered = CONFIRMED_BY.get(signal.kind, frozenset())
         self.pending = tuple(
             p
             for p in self.pending
@@ -896,59 +769,4 @@ _HANDLERS = {
     SignalKind.FAILED: Call._on_ending,
     **dict.fromkeys(_FLAG_CHANGES, Call._on_flag),
     **dict.fromkeys(_OFFER_RESULTS, Call._on_offer_end),
-}
-
-#: Which commands a signal answers, when the vendor does not echo the command id.
-_CONFIRMS = {
-    SignalKind.CONNECTED: frozenset({CommandKind.ACCEPT}),
-    SignalKind.OFFER_REJECTED: frozenset({CommandKind.REJECT}),
-    SignalKind.HELD: frozenset({CommandKind.HOLD}),
-    SignalKind.RESUMED: frozenset({CommandKind.RESUME}),
-    SignalKind.MUTED: frozenset({CommandKind.MUTE}),
-    SignalKind.UNMUTED: frozenset({CommandKind.UNMUTE}),
-    SignalKind.DIGITS_SENT: frozenset({CommandKind.SEND_DIGITS}),
-    SignalKind.CONSULT_STARTED: frozenset({CommandKind.CONSULT}),
-    SignalKind.CONFERENCED: frozenset({CommandKind.CONFERENCE}),
-    SignalKind.ENDED: frozenset({CommandKind.HANG_UP}),
-}
-
-
-def _connected_and(rule: str, holds: Any) -> Any:
-    """A command rule: the call must be connected, and then this must hold."""
-
-    def refusal(call: Call) -> str | None:
-        if call.state is not CallState.CONNECTED:
-            return f"it is {call.state.value}, not connected"
-        return None if holds(call) else rule
-
-    return refusal
-
-
-_STATE_RULES = {
-    CommandKind.HANG_UP: lambda c: (
-        None
-        if c.state in (CallState.DIALING, CallState.ANSWERING, CallState.CONNECTED)
-        else f"it is {c.state.value}"
-    ),
-    CommandKind.HOLD: _connected_and("it is on hold already", lambda c: not c.on_hold),
-    CommandKind.RESUME: _connected_and("it is not on hold", lambda c: c.on_hold),
-    CommandKind.MUTE: _connected_and("it is muted already", lambda c: not c.muted),
-    CommandKind.UNMUTE: _connected_and("it is not muted", lambda c: c.muted),
-    CommandKind.SEND_DIGITS: _connected_and("", lambda c: True),
-    CommandKind.BLIND_TRANSFER: _connected_and(
-        "a consultation is under way", lambda c: not c.third_parties and not c.consulting
-    ),
-    CommandKind.CONSULT: _connected_and(
-        "a consultation is under way", lambda c: not c.third_parties and not c.consulting
-    ),
-    CommandKind.COMPLETE_TRANSFER: _connected_and(
-        "no third party has joined", lambda c: bool(c.third_parties)
-    ),
-    CommandKind.CONFERENCE: _connected_and(
-        "no third party to conference with, or a conference already",
-        lambda c: bool(c.third_parties) and not c.conference,
-    ),
-    CommandKind.SWAP: _connected_and(
-        "no third party to swap with", lambda c: bool(c.third_parties)
-    ),
 }

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import attrs
 
-from calldesk.domain.calls import CommandKind
+from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.signals import CallSignal, Direction, SignalKind
 

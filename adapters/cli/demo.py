@@ -28,7 +28,8 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, GoNotReady, LogIn, LogOut, RegisterAgent
 from calldesk.apps.tenancy import CreateTenant
 from calldesk.domain.agents import AgentState
-from calldesk.domain.calls import Call, CommandKind
+from calldesk.domain.call_commands import CommandKind
+from calldesk.domain.calls import Call
 from calldesk.domain.errors import NotFound
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef, single_match

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from calldesk.domain.calls import CommandKind
+from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.signals import CallSignal, Direction, Party, SignalKind
 from calldesk.ports.telephony import (
     CallCommand,

@@ -14,13 +14,9 @@ from calldesk.apps.calls import PhoneSystemRefused, RequestCallCommand
 from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.agents import AgentState
-from calldesk.domain.calls import (
-    CallState,
-    CommandKind,
-    CommandNotAllowed,
-    NotInWrapUp,
-    Outcome,
-)
+from calldesk.domain.call_commands import CommandKind, CommandNotAllowed
+from calldesk.domain.call_states import CallState, Outcome
+from calldesk.domain.calls import NotInWrapUp
 from calldesk.domain.errors import InvalidValue, NotFound
 from calldesk.domain.signals import CallSignal, Party, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from calldesk.apps.application import DeskApplication
 from calldesk.apps.conversion import STORED_VALUE_TYPES
 from calldesk.domain.agents import CallWork, Pick, Presence, Work
-from calldesk.domain.calls import CommandKind, Offer, OfferState, PendingCommand, SignalMeta
+from calldesk.domain.call_commands import CommandKind, PendingCommand
+from calldesk.domain.call_states import Offer, OfferState, SignalMeta
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import SignalKind

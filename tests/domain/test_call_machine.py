@@ -22,17 +22,14 @@ from hypothesis.stateful import (
 )
 from support.call_signals import AGENTS, CALL_ID, COMMAND_IDS, START, VENDOR, scripts
 
-from calldesk.domain.calls import (
+from calldesk.domain.call_commands import (
     COMMAND_ARGUMENTS,
-    Call,
-    CallState,
     CommandKind,
     CommandNotAllowed,
-    NotInWrapUp,
-    OfferState,
-    Outcome,
     PendingCommand,
 )
+from calldesk.domain.call_states import CallState, OfferState, Outcome
+from calldesk.domain.calls import Call, NotInWrapUp
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.signals import CallSignal, Party, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy

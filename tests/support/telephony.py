@@ -16,7 +16,8 @@ from calldesk.apps.call_views import CallView
 from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
 from calldesk.apps.desk import Desk
 from calldesk.domain.agents import AgentState
-from calldesk.domain.calls import Call, CommandKind
+from calldesk.domain.call_commands import CommandKind
+from calldesk.domain.calls import Call
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
 from support.desk_driver import log_in, ready, tenant_with_agent
