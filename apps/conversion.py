@@ -13,6 +13,7 @@ import attrs
 from cattrs.preconf.json import make_converter
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from calldesk.domain.access import Role
 from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
@@ -68,6 +69,7 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.Offer": Offer,
     "calldesk.PendingCommand": PendingCommand,
     "calldesk.timedelta": timedelta,
+    "calldesk.Role": Role,
 }
 
 
