@@ -1,11 +1,12 @@
 """The calldesk application: every capability, one event log (ADR/0002)."""
 
+from calldesk.apps.access import TokenAccess
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.settings import persistence_settings
 from calldesk.ports.directory import RecordDirectory
 
 
-class Desk(CallLogs):
+class Desk(TokenAccess, CallLogs):
     """What embedders construct; each capability adds its mixin to the bases."""
 
     @classmethod
