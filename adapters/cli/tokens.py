@@ -1,0 +1,109 @@
+"""`calldesk token`: issue and revoke the bearer tokens browsers connect with.
+
+The secret is drawn here, at the edge, and printed once; the store keeps only its
+digest, so nothing can show the secret again, and revoking a token takes its secret.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import attrs
+import typer
+
+from calldesk.adapters.cli.console import Handle, TenantOption, now, out, run, show
+from calldesk.apps.access import IssueToken, RevokeToken, TokenView
+from calldesk.apps.desk import Desk
+from calldesk.domain.access import MAX_TOKEN_DAYS, Role
+
+token_app = typer.Typer(help="Issue and revoke the bearer tokens browsers connect with.")
+
+#: 32 random bytes: 43 URL-safe characters, 256 bits no one guesses (ADR/0009).
+SECRET_BYTES = 32
+
+
+@attrs.frozen
+class IssuedToken:
+    """A new token and its secret, which nothing will ever show again."""
+
+    secret: str
+    token: TokenView
+
+
+def describe(view: TokenView) -> str:
+    watches = ""
+    if view.all_agents:
+        watches = ", watching every agent of the tenant"
+    elif view.supervises:
+        watches = f", watching {', '.join(view.supervises)}"
+    described = (
+        f"token of {view.agent} in {view.tenant} ({view.role.value}{watches}), "
+        f"expires {moment(view.expires_at)}"
+    )
+    if view.revoked_at is not None:
+        described += f"; revoked {moment(view.revoked_at)}"
+    return described
+
+
+def moment(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@token_app.command("create")
+def token_create(
+    context: typer.Context,
+    handle: Handle,
+    tenant: TenantOption,
+    supervisor: Annotated[
+        bool, typer.Option("--supervisor", help="May watch other agents' events.")
+    ] = False,
+    supervises: Annotated[
+        list[str] | None,
+        typer.Option(help="An agent the supervisor watches; repeat for each."),
+    ] = None,
+    all_agents: Annotated[
+        bool,
+        typer.Option("--all-agents", help="The supervisor watches every agent."),
+    ] = False,
+    days: Annotated[
+        int,
+        typer.Option(min=1, max=MAX_TOKEN_DAYS, help="Days until the token expires."),
+    ] = 30,
+) -> None:
+    """Issue a token for an agent and print its secret, once."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    at = now()
+
+    def issue(desk: Desk) -> TokenView:
+        command = IssueToken(
+            tenant,
+            handle,
+            role=Role.SUPERVISOR if supervisor else Role.AGENT,
+            supervises=tuple(supervises or ()),
+            all_agents=all_agents,
+            expires_at=at + timedelta(days=days),
+            at=at,
+        )
+        return desk.issue_token(command, secret)
+
+    issued = IssuedToken(secret, run(context, issue))
+
+    def human() -> None:
+        out.print(describe(issued.token))
+        out.print("secret (shown only now; keep it safe):")
+        out.print(issued.secret, soft_wrap=True)
+
+    show(context, issued, human)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    context: typer.Context,
+    secret: Annotated[str, typer.Argument(help="The token's secret.")],
+    tenant: TenantOption,
+) -> None:
+    """Stop a token for good; revoking it again changes nothing."""
+    view = run(
+        context, lambda desk: desk.revoke_token(RevokeToken(tenant, at=now()), secret)
+    )
+    show(context, view, lambda: out.print(describe(view)))
