@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import Environment, EnvType
 
 from calldesk.apps.conversion import register_stored_value_types
@@ -47,6 +47,7 @@ class DeskApplication(Application[UUID]):
         super().__init__(env=env)
         self._writer = threading.RLock()
         self._running = threading.local()
+        self._listeners: list[Callable[[int], None]] = []
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: variables left in os.environ never pick the store."""
@@ -62,6 +63,19 @@ class DeskApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_stored_value_types(transcoder)
+
+    def on_recorded(self, listener: Callable[[int], None]) -> None:
+        """Call listener with the newest notification id after each committed save here.
+
+        Saves by other processes are not heard; a follower polls for those too.
+        """
+        self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings and self._listeners:
+            newest = max(r.notification.id for r in recordings)
+            for listener in self._listeners:
+                listener(newest)
 
     def head(self) -> int:
         """The notification id of the newest event in the log (0 when empty)."""

@@ -124,6 +124,10 @@ class CallHandling(AgentPresence):
 
         adapter.listen(sink)
 
+    def vendors(self, tenant: str) -> list[str]:
+        """The phone systems attached for this tenant, by vendor name."""
+        return sorted(vendor for owner, vendor in self._adapters if owner == tenant)
+
     # The phone system speaks.
 
     @writes

@@ -1,12 +1,12 @@
 """The calldesk application: every capability, one event log (ADR/0002)."""
 
 from calldesk.apps.access import TokenAccess
-from calldesk.apps.call_log import CallLogs
 from calldesk.apps.settings import persistence_settings
+from calldesk.apps.softphone import SoftphoneViews
 from calldesk.ports.directory import RecordDirectory
 
 
-class Desk(TokenAccess, CallLogs):
+class Desk(TokenAccess, SoftphoneViews):
     """What embedders construct; each capability adds its mixin to the bases."""
 
     @classmethod

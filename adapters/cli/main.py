@@ -9,6 +9,7 @@ from calldesk.adapters.cli.console import Settings, out
 from calldesk.adapters.cli.demo import demo
 from calldesk.adapters.cli.directory import directory_app
 from calldesk.adapters.cli.presence import agent_app, tenant_app
+from calldesk.adapters.cli.serve import serve
 from calldesk.adapters.cli.tokens import token_app
 from calldesk.apps.settings import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(agent_app, name="agent")
 app.command("demo")(demo)
+app.command("serve")(serve)
 app.add_typer(directory_app, name="directory")
 app.add_typer(token_app, name="token")
 

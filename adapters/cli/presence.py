@@ -109,8 +109,13 @@ def tenant_wrap_up(
         except InvalidValue as error:
             fail(EXIT_BAD_INPUT, str(error))
 
-    command = SetWrapUpPolicy(tenant, policy=policy(), at=now())
-    tenant_command(context, lambda desk: desk.set_wrap_up_policy(command))
+    wrap_up = policy()
+    tenant_command(
+        context,
+        lambda desk: desk.set_wrap_up_policy(
+            SetWrapUpPolicy(tenant, policy=wrap_up, at=now())
+        ),
+    )
 
 
 @tenant_app.command("region")
@@ -120,8 +125,12 @@ def tenant_region(
     region: Annotated[str, typer.Argument(help="An ISO 3166 region, like US or GB.")],
 ) -> None:
     """Set where national numbers of the tenant's callers and records are read."""
-    command = SetDefaultRegion(tenant, region=region, at=now())
-    tenant_command(context, lambda desk: desk.set_default_region(command))
+    tenant_command(
+        context,
+        lambda desk: desk.set_default_region(
+            SetDefaultRegion(tenant, region=region, at=now())
+        ),
+    )
 
 
 @tenant_app.command("show")

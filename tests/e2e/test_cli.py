@@ -150,4 +150,6 @@ def test_a_tenants_wrap_up_policy_and_region_are_set_and_bad_ones_refused(
     assert calldesk("tenant", "region", "acme", "XX")[0] == EXIT_BAD_INPUT
     assert calldesk("tenant", "wrap-up", "acme", "--limit", "-1")[0] == EXIT_BAD_INPUT
     assert calldesk("tenant", "wrap-up", "globex")[0] == EXIT_NOT_FOUND
+    assert calldesk("tenant", "region", "A B", "GB")[0] == EXIT_BAD_INPUT
+    assert calldesk("tenant", "wrap-up", "A B")[0] == EXIT_BAD_INPUT
     assert head(database_url) == before

@@ -1,0 +1,1 @@
+"""The browser connector: calldesk over HTTP, with server-sent events (ADR/0010)."""

@@ -1,0 +1,97 @@
+"""The connector's ASGI application: routes, push, and the guards of a local service."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.params import FromPath
+from litestar.plugins.attrs import AttrsSchemaPlugin
+from litestar.response import ServerSentEvent
+
+from calldesk.adapters.http.auth import principal, watching
+from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.adapters.http.problems import domain_problem, http_problem, problem
+from calldesk.adapters.http.push import PushHub
+from calldesk.adapters.http.routes import Who, api
+from calldesk.apps.desk import Desk
+from calldesk.domain.errors import DomainError, InvalidValue
+from calldesk.ports.clock import Clock
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) -> Litestar:
+    """The connector for this desk; it follows the desk's log while it runs."""
+    config = config or ConnectorConfig()
+    hub = PushHub(desk, config)
+
+    @asynccontextmanager
+    async def following(_: Litestar) -> AsyncIterator[None]:
+        task = asyncio.create_task(hub.run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @get("/agents/{agent:str}/events")
+    async def events(
+        request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
+    ) -> ServerSentEvent:
+        """What concerns the agent, as it is recorded; reconnect with Last-Event-ID."""
+        watching(who, agent)
+        header = request.headers.get("last-event-id")
+        try:
+            last_seen = int(header) if header is not None else None
+        except ValueError:
+            raise InvalidValue(
+                f"Last-Event-ID {header!r} is not a position in the log"
+            ) from None
+        return ServerSentEvent(
+            hub.messages(who.tenant, agent, last_seen),
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @get("/health", sync_to_thread=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def guard(request: Request[Any, Any, Any]) -> Response[Any] | None:
+        """DNS rebinding and cross-site requests stop here, before any handler runs."""
+        host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+        allowed = {h.strip("[]") for h in config.allowed_hosts}
+        if host not in allowed:
+            return problem(
+                421, "wrong-host", f"this connector does not answer for host {host!r}"
+            )
+        origin = request.headers.get("origin")
+        if (
+            request.method in STATE_CHANGING
+            and origin
+            and origin not in config.allowed_origins
+        ):
+            return problem(403, "wrong-origin", f"requests from {origin} are not allowed")
+        return None
+
+    app = Litestar(
+        route_handlers=[api, events, health],
+        dependencies={"who": Provide(principal, sync_to_thread=True)},
+        before_request=guard,
+        exception_handlers={DomainError: domain_problem, HTTPException: http_problem},
+        cors_config=CORSConfig(allow_origins=list(config.allowed_origins)),
+        request_max_body_size=config.max_body_bytes,
+        plugins=[AttrsSchemaPlugin()],
+        openapi_config=OpenAPIConfig(title="calldesk connector", version="1"),
+        lifespan=[following],
+    )
+    app.state.desk, app.state.clock, app.state.hub = desk, clock, hub
+    return app

@@ -1,0 +1,80 @@
+"""Every refusal as an RFC 9457 problem document, with a message a person can act on."""
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from calldesk.apps.application import ConcurrentChange
+from calldesk.apps.calls import PhoneSystemRefused
+from calldesk.domain.access import Unauthorized
+from calldesk.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    Refused,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+#: The status and problem type of each kind of refusal; the most specific class wins.
+STATUS = (
+    (Unauthorized, 401, "unauthorized"),
+    (InvalidValue, 422, "invalid-value"),
+    (NotFound, 404, "not-found"),
+    (AlreadyExists, 409, "already-exists"),
+    (ConcurrentChange, 409, "concurrent-change"),
+    (PhoneSystemRefused, 502, "phone-system-refused"),
+    (Refused, 409, "refused"),
+    (DomainError, 400, "bad-request"),
+)
+
+
+class Forbidden(DomainError):
+    """The token is valid, but not for this agent."""
+
+
+def problem(status: int, kind: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {
+        "type": f"urn:calldesk:problem:{kind}",
+        "title": kind.replace("-", " "),
+        "status": status,
+    }
+    headers = {"WWW-Authenticate": 'Bearer realm="calldesk"'} if status == 401 else None
+    return Response(
+        {**body, "detail": detail, **extra},
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def domain_problem(
+    _: Request[Any, Any, Any], error: DomainError
+) -> Response[dict[str, Any]]:
+    if isinstance(error, Forbidden):
+        return problem(403, "forbidden", str(error))
+    for kind, status, name in STATUS:
+        if isinstance(error, kind):
+            return problem(status, name, str(error))
+    raise AssertionError("DomainError is the last row")
+
+
+def http_problem(
+    _: Request[Any, Any, Any], error: HTTPException
+) -> Response[dict[str, Any]]:
+    """Litestar's own refusals (validation, size, method) in the same form."""
+    extra = {"errors": error.extra} if error.extra else {}
+    name = {
+        400: "bad-request",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+    }
+    return problem(
+        error.status_code,
+        name.get(error.status_code, "http-error"),
+        str(error.detail),
+        **extra,
+    )

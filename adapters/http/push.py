@@ -1,0 +1,178 @@
+"""Server-sent events that resume exactly: each message's id is its place in the log.
+
+One follower per connector reads the application's notification log once, works out
+which agents each event concerns, and hands it to their streams' bounded queues. It
+wakes when this process records something and polls for what other processes record.
+A stream that reconnects with Last-Event-ID first replays the log after that id, then
+goes live, skipping what it already sent: nothing missed, nothing twice, also across a
+restart. A stream whose queue fills (a stalled client) is closed; it resumes by id.
+"""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import attrs
+from litestar.response import ServerSentEventMessage
+
+from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.apps.conversion import converter
+from calldesk.apps.desk import Desk
+from calldesk.apps.softphone import Audience
+
+#: Notifications read from the log at a time.
+PAGE = 200
+
+
+@attrs.frozen
+class Recorded:
+    """One notification, with the agents it concerns."""
+
+    position: int
+    topic: str
+    aggregate: str
+    version: int
+    audience: Audience | None
+
+
+class Stream:
+    """One client's queue of what concerns its agent."""
+
+    def __init__(self, tenant: str, agent: str, size: int) -> None:
+        self.key = (tenant, agent)
+        self.queue: asyncio.Queue[Recorded] = asyncio.Queue(size)
+        self.overflowed = False
+
+    def offer(self, recorded: Recorded) -> None:
+        try:
+            self.queue.put_nowait(recorded)
+        except asyncio.QueueFull:
+            self.overflowed = True  # too far behind: closed, and it resumes by id
+
+
+class PushHub:
+    """Follows the log for every stream of this connector."""
+
+    def __init__(self, desk: Desk, config: ConnectorConfig) -> None:
+        self.desk, self.config = desk, config
+        self.position = 0
+        self.streams: dict[tuple[str, str], set[Stream]] = {}
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self) -> None:
+        """Follow the log until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self.desk.on_recorded(self._recorded_here)
+        self.position = await asyncio.to_thread(self.desk.head)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
+            self._wake.clear()
+            for recorded in await asyncio.to_thread(self.read_after, self.position):
+                self.position = recorded.position
+                self.hand_out(recorded)
+
+    def _recorded_here(self, position: int) -> None:
+        """Called in the thread that saved: wake the follower in its loop."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def read_after(self, position: int, limit: int = PAGE) -> list[Recorded]:
+        """Up to `limit` notifications after `position`, with their audiences."""
+        notifications = self.desk.recorder.select_notifications(
+            start=position + 1, limit=limit
+        )
+        return [
+            Recorded(
+                n.id,
+                n.topic,
+                str(n.originator_id),
+                n.originator_version,
+                self.desk.audience(n.originator_id, n.topic),  # type: ignore[arg-type]
+            )
+            for n in notifications
+        ]
+
+    def hand_out(self, recorded: Recorded) -> None:
+        """Queue a recorded event on the streams of the agents it concerns."""
+        audience = recorded.audience
+        if audience is None:
+            return
+        for agent in audience.agents:
+            for stream in self.streams.get((audience.tenant, agent), ()):
+                stream.offer(recorded)
+
+    def open(self, tenant: str, agent: str) -> Stream:
+        stream = Stream(tenant, agent, self.config.stream_buffer)
+        self.streams.setdefault(stream.key, set()).add(stream)
+        return stream
+
+    def close(self, stream: Stream) -> None:
+        self.streams.get(stream.key, set()).discard(stream)
+
+    async def messages(
+        self, tenant: str, agent: str, last_seen: int | None
+    ) -> AsyncIterator[ServerSentEventMessage]:
+        """The stream of one agent: replay after `last_seen`, then live, with heartbeats."""
+        stream = self.open(tenant, agent)
+        try:
+            sent = last_seen
+            if last_seen is None or await self._too_far_behind(last_seen):
+                sent = await asyncio.to_thread(self.desk.head)
+                yield await self._message(stream, "snapshot", sent, None)
+            else:
+                async for recorded in self._replay(stream, last_seen):
+                    sent = recorded.position
+                    yield await self._message(stream, recorded.topic, sent, recorded)
+            assert sent is not None
+            while not stream.overflowed:
+                try:
+                    recorded = await asyncio.wait_for(
+                        stream.queue.get(), self.config.heartbeat_seconds
+                    )
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="heartbeat", data=None)
+                    continue
+                if recorded.position > sent:
+                    sent = recorded.position
+                    yield await self._message(stream, recorded.topic, sent, recorded)
+        finally:
+            self.close(stream)
+
+    async def _too_far_behind(self, last_seen: int) -> bool:
+        head = await asyncio.to_thread(self.desk.head)
+        return head - last_seen > self.config.replay_limit
+
+    async def _replay(self, stream: Stream, after: int) -> AsyncIterator[Recorded]:
+        tenant, agent = stream.key
+        while True:
+            page = await asyncio.to_thread(self.read_after, after)
+            for recorded in _concerning(page, tenant, agent):
+                yield recorded
+            if len(page) < PAGE:
+                return
+            after = page[-1].position
+
+    async def _message(
+        self, stream: Stream, event: str, position: int, recorded: Recorded | None
+    ) -> ServerSentEventMessage:
+        tenant, agent = stream.key
+        state = await asyncio.to_thread(self.desk.softphone, tenant, agent)
+        body: dict[str, Any] = {"position": position, "state": converter.unstructure(state)}
+        if recorded is not None:
+            body["recorded"] = {
+                "topic": recorded.topic,
+                "aggregate": recorded.aggregate,
+                "version": recorded.version,
+            }
+        return ServerSentEventMessage(data=json.dumps(body), event=event, id=position)
+
+
+def _concerning(page: Iterable[Recorded], tenant: str, agent: str) -> Iterable[Recorded]:
+    for recorded in page:
+        audience = recorded.audience
+        if audience is not None and audience.tenant == tenant and agent in audience.agents:
+            yield recorded

@@ -1,0 +1,223 @@
+"""The connector's commands and queries: each returns the resulting state, or a problem.
+
+Commands are stamped with the connector's clock and the token's tenant and agent; the
+path's agent must be the token's own (a supervisor may read and watch, not act).
+"""
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.bodies import (
+    CallCommandBody,
+    DialBody,
+    NotReadyBody,
+    WrapUpBody,
+)
+from calldesk.apps.access import Principal
+from calldesk.apps.call_views import CallLogEntry, CallView
+from calldesk.apps.calls import Dial, DialView, RequestCallCommand, WrapUp
+from calldesk.apps.desk import Desk
+from calldesk.apps.phone_numbers import parse_phone_number
+from calldesk.apps.presence import AgentView, GoAvailable, GoNotReady, LogIn, LogOut
+from calldesk.domain.errors import InvalidValue, Refused
+from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.clock import Clock
+
+Who = NamedDependency[Principal]
+
+
+def _desk(request: Request[Any, Any, Any]) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def _now(request: Request[Any, Any, Any]) -> Any:
+    clock: Clock = request.app.state.clock
+    return clock.now()
+
+
+@get("/agents/{agent:str}", sync_to_thread=True)
+def show_agent(
+    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
+) -> AgentView:
+    """The agent's presence and the work of each call, as the softphone draws it."""
+    return _desk(request).agent(who.tenant, watching(who, agent))
+
+
+@get("/agents/{agent:str}/calls", sync_to_thread=True)
+def agent_calls(
+    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
+) -> list[CallView]:
+    desk = _desk(request)
+    view = desk.agent(who.tenant, watching(who, agent))
+    return [desk.call(who.tenant, work.call) for work in view.calls]
+
+
+@post("/agents/{agent:str}/login", sync_to_thread=True, status_code=200)
+def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
+    return _desk(request).log_in(LogIn(who.tenant, acting_as(who, agent), at=_now(request)))
+
+
+@post("/agents/{agent:str}/ready", sync_to_thread=True, status_code=200)
+def ready(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
+    command = GoAvailable(who.tenant, acting_as(who, agent), at=_now(request))
+    return _desk(request).go_available(command)
+
+
+@post("/agents/{agent:str}/not-ready", sync_to_thread=True, status_code=200)
+def not_ready(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    data: JSONBody[NotReadyBody],
+) -> AgentView:
+    command = GoNotReady(
+        who.tenant, acting_as(who, agent), reason=data.reason, at=_now(request)
+    )
+    return _desk(request).go_not_ready(command)
+
+
+@post("/agents/{agent:str}/logout", sync_to_thread=True, status_code=200)
+def log_out(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
+    return _desk(request).log_out(
+        LogOut(who.tenant, acting_as(who, agent), at=_now(request))
+    )
+
+
+@get("/calls/{call:str}", sync_to_thread=True)
+def show_call(request: Request[Any, Any, Any], who: Who, call: FromPath[str]) -> CallView:
+    view = _desk(request).call(who.tenant, call)
+    if not any(who.may_watch(agent) for agent in _agents_of(view)):
+        watching(who, view.agent or "")
+    return view
+
+
+def _agents_of(view: CallView) -> set[str]:
+    return {o.agent for o in view.offers} | ({view.agent} if view.agent else set())
+
+
+@post("/calls/{call:str}/commands", sync_to_thread=True, status_code=202)
+def call_command(
+    request: Request[Any, Any, Any],
+    who: Who,
+    call: FromPath[str],
+    data: JSONBody[CallCommandBody],
+) -> CallView:
+    """Recorded as requested and sent; the state changes when the phone system confirms."""
+    command = RequestCallCommand(
+        who.tenant,
+        who.agent,
+        call=call,
+        kind=data.kind,
+        command_id=data.command_id,
+        argument=data.argument,
+        at=_now(request),
+    )
+    return _desk(request).command(command)
+
+
+@post("/calls/{call:str}/wrap-up", sync_to_thread=True, status_code=200)
+def wrap_up(
+    request: Request[Any, Any, Any],
+    who: Who,
+    call: FromPath[str],
+    data: JSONBody[WrapUpBody],
+) -> CallView:
+    command = WrapUp(
+        who.tenant,
+        who.agent,
+        call=call,
+        disposition=data.disposition,
+        notes=data.notes,
+        command_id=data.command_id,
+        at=_now(request),
+    )
+    return _desk(request).wrap_up(command)
+
+
+@post("/agents/{agent:str}/dial", sync_to_thread=True, status_code=202)
+def dial(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    data: JSONBody[DialBody],
+) -> DialView:
+    """Click-to-dial through the tenant's phone system; the same command id dials once."""
+    desk = _desk(request)
+    vendors = desk.vendors(who.tenant)
+    if len(vendors) != 1:
+        raise Refused(f"tenant {who.tenant} has {len(vendors)} phone systems attached")
+    record = None
+    if data.record is not None:
+        record = RecordRef(data.record.kind, data.record.record_id, data.record.title)
+    command = Dial(
+        who.tenant,
+        acting_as(who, agent),
+        number=data.number,
+        command_id=data.command_id,
+        vendor=vendors[0],
+        record=record,
+        at=_now(request),
+    )
+    return desk.dial(command)
+
+
+@get("/agents/{agent:str}/call-log", sync_to_thread=True)
+def agent_call_log(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    limit: FromQuery[int] = 20,
+    offset: FromQuery[int] = 0,
+) -> list[CallLogEntry]:
+    return _desk(request).agent_call_log(who.tenant, watching(who, agent), limit, offset)
+
+
+@get("/records/{kind:str}/{record_id:str}/call-log", sync_to_thread=True)
+def record_call_log(
+    request: Request[Any, Any, Any],
+    who: Who,
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    limit: FromQuery[int] = 20,
+    offset: FromQuery[int] = 0,
+) -> list[CallLogEntry]:
+    try:
+        record = RecordRef(RecordKind(kind), record_id, record_id)
+    except ValueError:
+        raise InvalidValue(f"{kind!r} is not a kind of record") from None
+    return _desk(request).record_call_log(who.tenant, record, limit, offset)
+
+
+@get("/screen-pop", sync_to_thread=True)
+def screen_pop(
+    request: Request[Any, Any, Any], who: Who, number: FromQuery[str]
+) -> list[RecordRef]:
+    """What a call from this number would pop: the records it reaches, best first."""
+    desk = _desk(request)
+    parsed = parse_phone_number(number, desk.tenant(who.tenant).default_region)
+    return list(desk.directory.find_by_number(who.tenant, parsed))
+
+
+api = Router(
+    path="/",
+    route_handlers=[
+        show_agent,
+        agent_calls,
+        log_in,
+        ready,
+        not_ready,
+        log_out,
+        show_call,
+        call_command,
+        wrap_up,
+        dial,
+        agent_call_log,
+        record_call_log,
+        screen_pop,
+    ],
+)
