@@ -38,6 +38,8 @@ class CallView:
     disposition: str | None
     notes: str | None
     wrap_up_deadline: datetime | None
+    started_at: datetime
+    connected_at: datetime | None
     ring_seconds: float
     talk_seconds: float
     hold_seconds: float
@@ -71,6 +73,8 @@ class CallView:
             disposition=call.disposition,
             notes=call.notes,
             wrap_up_deadline=call.wrap_up_deadline,
+            started_at=call.first_alert_at or call.created_on,
+            connected_at=call.connected_at,
             ring_seconds=call.ring_time.total_seconds(),
             talk_seconds=call.talk_time.total_seconds(),
             hold_seconds=call.hold_time.total_seconds(),

@@ -1,9 +1,9 @@
 """The connector's ASGI application: routes, push, and the guards of a local service."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.params import FromPath
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.response import ServerSentEvent
+from litestar.static_files import create_static_files_router
 
 from calldesk.adapters.http.auth import principal, watching
 from calldesk.adapters.http.config import ConnectorConfig
@@ -26,6 +27,9 @@ from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.ports.clock import Clock
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: The console page and the softphone frame: plain ES modules, no build step.
+PAGES = Path(__file__).parent / "pages"
 
 
 def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) -> Litestar:
@@ -39,9 +43,8 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            hub.stop()
+            await task
 
     @get("/agents/{agent:str}/events")
     async def events(
@@ -74,16 +77,19 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
                 421, "wrong-host", f"this connector does not answer for host {host!r}"
             )
         origin = request.headers.get("origin")
-        if (
-            request.method in STATE_CHANGING
-            and origin
-            and origin not in config.allowed_origins
-        ):
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        trusted = origin in config.allowed_origins or origin == own  # same-origin pages
+        if request.method in STATE_CHANGING and origin and not trusted:
             return problem(403, "wrong-origin", f"requests from {origin} are not allowed")
         return None
 
     app = Litestar(
-        route_handlers=[api, events, health],
+        route_handlers=[
+            api,
+            events,
+            health,
+            create_static_files_router(path="/pages", directories=[PAGES]),
+        ],
         dependencies={"who": Provide(principal, sync_to_thread=True)},
         before_request=guard,
         exception_handlers={DomainError: domain_problem, HTTPException: http_problem},

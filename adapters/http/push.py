@@ -61,13 +61,18 @@ class PushHub:
         self.streams: dict[tuple[str, str], set[Stream]] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
 
     async def run(self) -> None:
-        """Follow the log until cancelled."""
+        """Follow the log until stopped; a read under way finishes first."""
         self._loop = asyncio.get_running_loop()
         self.desk.on_recorded(self._recorded_here)
         self.position = await asyncio.to_thread(self.desk.head)
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()

@@ -23,7 +23,14 @@ def serving(
     """The base URL of a running connector; it stops when the block ends."""
     app = create_app(desk, clock, config or ConnectorConfig(heartbeat_seconds=0.5))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
     )
     started = threading.Event()
     original = server.startup

@@ -1,0 +1,118 @@
+"""The console page and its softphone frame in a real browser (Debian's chromium).
+
+The console comes from http://127.0.0.1:PORT and the softphone frame from
+http://localhost:PORT: two origins, as in a deployment, talking with postMessage.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import missing_peer
+from support.connector import serving, token_for
+from support.desk_driver import tenant_with_agent
+from support.telephony import ADA, ADA_NUMBER, StaticDirectory
+
+from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
+from calldesk.apps.desk import Desk
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Where the console's screenshot goes: docs/screenshots when asked for (to refresh
+#: the committed one), else the test's own folder.
+SCREENSHOTS_VARIABLE = "CALLDESK_SCREENSHOTS"
+START = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        missing_peer(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def desk_and_phone(tmp_path: Path) -> Iterator[tuple[Desk, PhoneSimulator]]:
+    with Desk.at(f"sqlite:///{tmp_path}/calldesk.db", directory=StaticDirectory()) as desk:
+        phone = PhoneSimulator(START)
+        tenant_with_agent(desk, START)
+        desk.attach("acme", phone, phone)
+        yield desk, phone
+
+
+def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator], tmp_path: Path
+) -> None:
+    desk, phone = desk_and_phone
+    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
+    with serving(desk, phone) as url:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+        frame = page.frame_locator("#softphone")
+        frame.get_by_role("button", name="Log in").click()
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+
+        phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=40))
+        phone.advance(1)
+        frame.get_by_role("button", name="Answer").click()
+        frame.locator(".call[data-pending~=accept]").wait_for()  # sent, not yet confirmed
+        phone.advance(1)
+        frame.locator(".call[data-state=connected]").wait_for()
+        page.locator("#popped-record").get_by_text(f"{ADA.title} (contact)").wait_for()
+        assert page.locator("#presence").inner_text().endswith("on call")
+
+        frame.get_by_role("button", name="Hang up").click()
+        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        phone.advance(1)
+        frame.get_by_role("textbox", name="Disposition").fill("billing question")
+        frame.get_by_role("button", name="Submit").click()
+        page.locator("#call-log").get_by_text("billing question").wait_for()
+        folder = Path(os.environ.get(SCREENSHOTS_VARIABLE) or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "console.png"), full_page=True)
+        assert (folder / "console.png").stat().st_size > 10_000
+        page.close()
+
+
+def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    desk, phone = desk_and_phone
+    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
+    with serving(desk, phone) as url:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+        frame = page.frame_locator("#softphone")
+        frame.get_by_role("button", name="Log in").click()
+        page.get_by_text("Ada Lovelace (a-17): not ready").wait_for()
+        head = desk.head()
+        softphone = next(f for f in page.frames if f.url.startswith("http://localhost"))
+        softphone.evaluate(
+            """() => window.dispatchEvent(new MessageEvent("message", {
+                origin: "https://evil.example",
+                data: {type: "calldesk.dial", number: "+16505550123"},
+            }))"""
+        )
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+        assert [n.topic for n in desk.recorder.select_notifications(head + 1, 10)] == [
+            "calldesk.agent.StatusPicked"
+        ]
+        page.close()
