@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from calldesk.adapters.cli.browser_demo import serve_demo
 from calldesk.adapters.cli.console import describe, desk_session, now, out
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
 from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
@@ -59,13 +60,25 @@ DirectoryOption = Annotated[
 
 
 def demo(
-    context: typer.Context, directory_path: DirectoryOption = DEFAULT_DIRECTORY_PATH
+    context: typer.Context,
+    directory_path: DirectoryOption = DEFAULT_DIRECTORY_PATH,
+    once: Annotated[
+        bool, typer.Option(help="Play a scripted shift in the terminal and exit.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="The console's port on 127.0.0.1.")] = 8765,
 ) -> None:
-    """Run a shift with three calls on the configured store, and show the call log."""
+    """Work calls in the browser console; --once plays a scripted shift instead."""
     with SQLiteRecordDirectory(directory_path) as directory:
         directory.add(TENANT, DIRECTORY)
         with desk_session(context, directory) as desk:
             out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
+            if not once:
+                start_shift(desk, now, presence=False)
+                callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
+                phone = PhoneSimulator(now(), None, routable(desk), (callee,))
+                callers = (ADA_PHONE.e164, SWITCHBOARD.e164, "+16505550199")
+                serve_demo(desk, phone, TENANT, AGENT, callers, port)
+                return
             start_shift(desk, now)
             callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
             phone = PhoneSimulator(now(), None, routable(desk), (callee,))
@@ -81,7 +94,8 @@ def step(caption: str, detail: object) -> None:
     out.print(f"[bold]{caption:>16}[/]  {detail}")
 
 
-def start_shift(desk: Desk, clock: Callable[[], datetime]) -> None:
+def start_shift(desk: Desk, clock: Callable[[], datetime], presence: bool = True) -> None:
+    """The demo's tenant and agent, created when missing; with presence, a login too."""
     try:
         desk.tenant(TENANT)
     except NotFound:
@@ -90,6 +104,8 @@ def start_shift(desk: Desk, clock: Callable[[], datetime]) -> None:
         desk.agent(TENANT, AGENT)
     except NotFound:
         desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada Lovelace", at=clock()))
+    if not presence:
+        return
     step("logged in", describe(desk.log_in(LogIn(TENANT, AGENT, at=clock()))))
     lunch = GoNotReady(TENANT, AGENT, reason="lunch", at=clock())
     step("off to lunch", describe(desk.go_not_ready(lunch)))

@@ -5,6 +5,8 @@ index that starts with the tenant, so a screen pop is a handful of index probes 
 the directory's size (ADR/0007, figures in docs/benchmarks.md).
 """
 
+import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -125,7 +127,10 @@ class SQLiteRecordDirectory:
     """A RecordDirectory in a SQLite file (WAL), created with its tables on first use."""
 
     def __init__(self, path: str | Path) -> None:
-        self._db = Database(path)
+        # One connection, shared by the threads of a server (request handlers, the phone
+        # driver) and taken in turn: sqlite3 would otherwise refuse a second thread.
+        self._turn = threading.Lock()
+        self._db = Database(sqlite3.connect(path, check_same_thread=False))
         self._db.enable_wal()
         with self._db.atomic():
             for name, columns in _TABLES.items():
@@ -161,7 +166,7 @@ class SQLiteRecordDirectory:
         of the same CRM updates the directory rather than failing.
         """
         checked_slug(tenant, "a tenant")
-        with self._db.atomic():
+        with self._turn, self._db.atomic():
             self._write("accounts", (_account_row(tenant, a) for a in batch.accounts))
             self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
             self._write("leads", (_person_row(tenant, lead) for lead in batch.leads))
@@ -171,10 +176,11 @@ class SQLiteRecordDirectory:
         self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
-        rows = self._db.execute(
-            _FIND_BY_NUMBER,
-            {"tenant": tenant, "number": number.e164, "open": CaseStatus.OPEN.value},
-        ).fetchall()
+        with self._turn:
+            rows = self._db.execute(
+                _FIND_BY_NUMBER,
+                {"tenant": tenant, "number": number.e164, "open": CaseStatus.OPEN.value},
+            ).fetchall()
         return tuple(
             RecordRef(RecordKind(kind), id_, title) for _, kind, id_, title in rows
         )

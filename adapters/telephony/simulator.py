@@ -10,6 +10,7 @@ are confirmed by signals after a short, scripted delay.
 import heapq
 import itertools
 import random
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -111,6 +112,11 @@ class PhoneSimulator:
         self._call_ids = itertools.count(1)
         self._lines: dict[str, _Line] = {}
         self._held_back: CallSignal | None = None
+        # Commands arrive from request threads while a driver advances time: the switch
+        # changes under this lock, and signals reach calldesk after it is released, so a
+        # command (sent while calldesk is busy) and a signal never wait on each other.
+        self._switch = threading.RLock()
+        self._outbox: list[CallSignal] = []
 
     # The port.
 
@@ -130,18 +136,20 @@ class PhoneSimulator:
         self._sink = sink
 
     def send(self, command: CallCommand | PlaceCall) -> None:
-        if not self._linked:
-            raise VendorRefusal("the simulator's link is down")
-        if isinstance(command, PlaceCall):
-            self._place(command)
-        else:
-            self._carry_out(command)
+        with self._switch:
+            if not self._linked:
+                raise VendorRefusal("the simulator's link is down")
+            if isinstance(command, PlaceCall):
+                self._place(command)
+            else:
+                self._carry_out(command)
 
     def snapshot(self) -> tuple[LiveCall, ...]:
-        return tuple(
-            LiveCall(line.call_id, line.state, line.agent, line.direction, line.number)
-            for line in self._lines.values()
-        )
+        with self._switch:
+            return tuple(
+                LiveCall(line.call_id, line.state, line.agent, line.direction, line.number)
+                for line in self._lines.values()
+            )
 
     # Driving the simulation.
 
@@ -151,19 +159,33 @@ class PhoneSimulator:
 
     def expect(self, caller: Caller) -> str:
         """Schedule an inbound call; its vendor call id."""
-        call_id = caller.call_id or f"sim-{self._run}-call-{next(self._call_ids)}"
-        self._at(caller.arrives_after, lambda: self._arrive(call_id, caller))
-        return call_id
+        with self._switch:
+            call_id = caller.call_id or f"sim-{self._run}-call-{next(self._call_ids)}"
+            self._at(caller.arrives_after, lambda: self._arrive(call_id, caller))
+            return call_id
 
     def advance(self, seconds: float) -> None:
         """Let time pass, delivering every signal due by then, in order."""
         until = self._now + timedelta(seconds=seconds)
-        while self._agenda and self._agenda[0][0] <= until:
-            when, _, happen = heapq.heappop(self._agenda)
-            self._now = max(self._now, when)
-            happen()
-        self._now = until
-        self._release_held_back()
+        while True:
+            with self._switch:
+                if not (self._agenda and self._agenda[0][0] <= until):
+                    self._now = max(self._now, until)
+                    self._release_held_back()
+                    break
+                when, _, happen = heapq.heappop(self._agenda)
+                self._now = max(self._now, when)
+                happen()
+            self._flush()
+        self._flush()
+
+    def _flush(self) -> None:
+        """Hand the signals of the last step to calldesk, outside the switch's lock."""
+        with self._switch:
+            outgoing, self._outbox = self._outbox, []
+        for signal in outgoing:
+            assert self._sink is not None
+            self._sink(signal)
 
     def drop_link(self) -> None:
         """The link goes down: signals from now on are lost, calls go on without us."""
@@ -313,15 +335,15 @@ class PhoneSimulator:
         if self._held_back is None and draw() < faults.reorder:
             self._held_back = signal
             return
-        self._sink(signal)
+        self._outbox.append(signal)
         if draw() < faults.duplicate:
-            self._sink(signal)
+            self._outbox.append(signal)
         self._release_held_back()
 
     def _release_held_back(self) -> None:
         held, self._held_back = self._held_back, None
         if held is not None and self._sink is not None and self._linked:
-            self._sink(held)
+            self._outbox.append(held)
 
 
 #: The signal kinds that are a call's state on the switch (reported in snapshots).

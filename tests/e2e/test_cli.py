@@ -114,10 +114,10 @@ def test_the_installed_command_runs_the_demo_on_a_sqlite_file(tmp_path: Path) ->
     command = [str(Path(sys.executable).with_name("calldesk"))]
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "120"}
     first = subprocess.run(
-        [*command, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [*command, "demo", "--once"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     again = subprocess.run(
-        [*command, "demo"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [*command, "demo", "--once"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
     for shown in (first.stdout, again.stdout):
