@@ -64,12 +64,11 @@ class DeskApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_stored_value_types(transcoder)
 
-    def on_recorded(self, listener: Callable[[int], None]) -> None:
-        """Call listener with the newest notification id after each committed save here.
-
-        Saves by other processes are not heard; a follower polls for those too.
-        """
+    def on_recorded(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call listener with the newest notification id after each committed save here;
+        returns what stops it. Saves by other processes are not heard: poll for those."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings and self._listeners:

@@ -70,7 +70,13 @@ class PushHub:
     async def run(self) -> None:
         """Follow the log until stopped; a read under way finishes first."""
         self._loop = asyncio.get_running_loop()
-        self.desk.on_recorded(self._recorded_here)
+        stop_hearing = self.desk.on_recorded(self._recorded_here)
+        try:
+            await self._follow()
+        finally:
+            stop_hearing()
+
+    async def _follow(self) -> None:
         self.position = await asyncio.to_thread(self.desk.head)
         while not self._stopping:
             with contextlib.suppress(TimeoutError):

@@ -6,6 +6,7 @@ http://localhost:PORT: two origins, as in a deployment, talking with postMessage
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import missing_peer
 from support.connector import serving, token_for
-from support.desk_driver import tenant_with_agent
+from support.desk_driver import not_ready, ready, tenant_with_agent
 from support.telephony import ADA, ADA_NUMBER, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
@@ -115,4 +116,33 @@ def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(
         assert [n.topic for n in desk.recorder.select_notifications(head + 1, 10)] == [
             "calldesk.agent.StatusPicked"
         ]
+        page.close()
+
+
+def test_the_page_loses_and_doubles_nothing_when_the_connector_restarts(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    desk, phone = desk_and_phone
+    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    page = browser.new_page()  # type: ignore[attr-defined]
+    with serving(desk, phone, port=port) as url:
+        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+        frame = page.frame_locator("#softphone")
+        frame.get_by_role("button", name="Log in").click()
+        page.get_by_text("Ada Lovelace (a-17): not ready").wait_for()
+    # The connector is down: the agent's state changes elsewhere (another process).
+    not_ready(desk, "lunch", phone.now())
+    ready(desk, phone.now())
+    with serving(desk, phone, port=port):
+        page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+        softphone = next(f for f in page.frames if f.url.startswith("http://localhost"))
+        received = [
+            int(i) for i in softphone.evaluate("document.body.dataset.received").split()
+        ]
+        changes = [n.id for n in desk.recorder.select_notifications(1, 100)]
+        assert received == sorted(set(received))  # in order, none twice
+        assert set(changes[-2:]) <= set(received)  # the two made while it was down
         page.close()

@@ -18,7 +18,7 @@ from calldesk.ports.clock import Clock
 
 @contextmanager
 def serving(
-    desk: Desk, clock: Clock, config: ConnectorConfig | None = None
+    desk: Desk, clock: Clock, config: ConnectorConfig | None = None, port: int = 0
 ) -> Iterator[str]:
     """The base URL of a running connector; it stops when the block ends."""
     app = create_app(desk, clock, config or ConnectorConfig(heartbeat_seconds=0.5))
@@ -26,7 +26,7 @@ def serving(
         uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=1,
@@ -44,7 +44,7 @@ def serving(
     thread.start()
     if not started.wait(10):
         raise RuntimeError("the connector did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
+    port = port or server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -64,12 +64,18 @@ function showRecord(state) {
   }
 }
 
+let latestLogRequest = 0;
+
 async function showCallLog() {
+  const request = ++latestLogRequest;
   const response = await fetch(`/agents/${encodeURIComponent(agent)}/call-log`, {
     headers: { Authorization: `Bearer ${token}` },
   });
-  if (!response.ok) return;
-  const rows = (await response.json()).map((entry) => {
+  // Answers can come back out of order: only the newest request may draw.
+  if (!response.ok || request !== latestLogRequest) return;
+  const entries = await response.json();
+  if (request !== latestLogRequest) return;
+  const rows = entries.map((entry) => {
     const row = document.createElement("tr");
     row.append(
       text("td", new Date(entry.started_at).toLocaleTimeString()),

@@ -130,7 +130,10 @@ async function follow() {
             block.split("\n").filter((line) => line && !line.startsWith(":"))
               .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
           );
-          if (fields.id) lastId = fields.id;
+          if (fields.id) {
+            lastId = fields.id;
+            document.body.dataset.received = `${document.body.dataset.received || ""} ${lastId}`.trim();
+          }
           if (fields.data) render(JSON.parse(fields.data).state);
         }
       }
