@@ -61,6 +61,10 @@ class CommandNotAllowed(Refused):
     """The call's state does not allow the command; nothing was sent."""
 
 
+#: Answering and declining one ringing call exclude each other while either is pending.
+_ANSWERS_TO_RINGING = frozenset({CommandKind.ACCEPT, CommandKind.REJECT})
+
+
 def refusal(
     call: "Call", kind: CommandKind, agent: str, argument: str | None
 ) -> str | None:
@@ -70,6 +74,9 @@ def refusal(
         return f"it needs {needed}"
     if kind is CommandKind.SEND_DIGITS and not set(argument or "") <= DIGITS_ALLOWED:
         return "digits are 0-9, *, #, A-D and , (pause)"
+    waiting = _ANSWERS_TO_RINGING if kind in _ANSWERS_TO_RINGING else {kind}
+    if kind is not CommandKind.SEND_DIGITS and any(p.kind in waiting for p in call.pending):
+        return f"a {kind.value} is already waiting for the phone system to confirm it"
     if kind in (CommandKind.ACCEPT, CommandKind.REJECT):
         if call.state is not CallState.OFFERED or call.pending_offer(agent) is None:
             return f"it is {call.state.value}, not ringing at agent {agent}"

@@ -35,13 +35,20 @@ class Forbidden(DomainError):
     """The token is valid, but not for this agent."""
 
 
-def problem(status: int, kind: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def problem(
+    status: int,
+    kind: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
     body = {
         "type": f"urn:calldesk:problem:{kind}",
         "title": kind.replace("-", " "),
         "status": status,
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="calldesk"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="calldesk"'}
     return Response(
         {**body, "detail": detail, **extra},
         status_code=status,
@@ -76,5 +83,6 @@ def http_problem(
         error.status_code,
         name.get(error.status_code, "http-error"),
         str(error.detail),
+        headers=dict(error.headers or {}),  # a 405's Allow, for one
         **extra,
     )
