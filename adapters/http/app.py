@@ -12,6 +12,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.response import ServerSentEvent
@@ -19,7 +20,12 @@ from litestar.static_files import create_static_files_router
 
 from calldesk.adapters.http.auth import principal, watching
 from calldesk.adapters.http.config import ConnectorConfig
-from calldesk.adapters.http.problems import domain_problem, http_problem, problem
+from calldesk.adapters.http.problems import (
+    PROBLEM_RESPONSES,
+    domain_problem,
+    http_problem,
+    problem,
+)
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.routes import Who, api
 from calldesk.apps.desk import Desk
@@ -46,7 +52,7 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
             hub.stop()
             await task
 
-    @get("/agents/{agent:str}/events")
+    @get("/agents/{agent:str}/events", responses=PROBLEM_RESPONSES)
     async def events(
         request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
     ) -> ServerSentEvent:
@@ -96,7 +102,14 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
         cors_config=CORSConfig(allow_origins=list(config.allowed_origins)),
         request_max_body_size=config.max_body_bytes,
         plugins=[AttrsSchemaPlugin()],
-        openapi_config=OpenAPIConfig(title="calldesk connector", version="1"),
+        openapi_config=OpenAPIConfig(
+            title="calldesk connector",
+            version="1",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            security=[{"bearer": []}],
+        ),
         lifespan=[following],
     )
     app.state.desk, app.state.clock, app.state.hub = desk, clock, hub

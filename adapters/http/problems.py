@@ -2,8 +2,10 @@
 
 from typing import Any
 
+import attrs
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 
 from calldesk.apps.application import ConcurrentChange
 from calldesk.apps.calls import PhoneSystemRefused
@@ -29,6 +31,38 @@ STATUS = (
     (Refused, 409, "refused"),
     (DomainError, 400, "bad-request"),
 )
+
+
+@attrs.frozen
+class Problem:
+    """An RFC 9457 problem document, as every refusal is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+#: The refusals any route may answer, for the OpenAPI document.
+PROBLEM_RESPONSES = {
+    status: ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+    )
+    for status, description in (
+        (400, "The request is malformed: not JSON, or of the wrong shape"),
+        (401, "No bearer token, or one that is unknown, expired or revoked"),
+        (403, "The token is not for this agent, or the Origin is not allowed"),
+        (404, "No such agent, call, reason or record in the token's tenant"),
+        (409, "The current state does not allow it"),
+        (413, "The body is larger than the connector takes"),
+        (421, "The Host is not one of the connector's names"),
+        (422, "A value breaks its rule"),
+        (502, "The phone system refused or could not be reached"),
+    )
+}
 
 
 class Forbidden(DomainError):

@@ -17,6 +17,7 @@ from calldesk.adapters.http.bodies import (
     NotReadyBody,
     WrapUpBody,
 )
+from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.apps.access import Principal
 from calldesk.apps.call_views import CallLogEntry, CallView
 from calldesk.apps.calls import Dial, DialView, RequestCallCommand, WrapUp
@@ -40,7 +41,7 @@ def _now(request: Request[Any, Any, Any]) -> Any:
     return clock.now()
 
 
-@get("/agents/{agent:str}", sync_to_thread=True)
+@get("/agents/{agent:str}", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def show_agent(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> AgentView:
@@ -48,7 +49,7 @@ def show_agent(
     return _desk(request).agent(who.tenant, watching(who, agent))
 
 
-@get("/agents/{agent:str}/calls", sync_to_thread=True)
+@get("/agents/{agent:str}/calls", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def agent_calls(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> list[CallView]:
@@ -57,18 +58,33 @@ def agent_calls(
     return [desk.call(who.tenant, work.call) for work in view.calls]
 
 
-@post("/agents/{agent:str}/login", sync_to_thread=True, status_code=200)
+@post(
+    "/agents/{agent:str}/login",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
 def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
     return _desk(request).log_in(LogIn(who.tenant, acting_as(who, agent), at=_now(request)))
 
 
-@post("/agents/{agent:str}/ready", sync_to_thread=True, status_code=200)
+@post(
+    "/agents/{agent:str}/ready",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
 def ready(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
     command = GoAvailable(who.tenant, acting_as(who, agent), at=_now(request))
     return _desk(request).go_available(command)
 
 
-@post("/agents/{agent:str}/not-ready", sync_to_thread=True, status_code=200)
+@post(
+    "/agents/{agent:str}/not-ready",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
 def not_ready(
     request: Request[Any, Any, Any],
     who: Who,
@@ -81,14 +97,19 @@ def not_ready(
     return _desk(request).go_not_ready(command)
 
 
-@post("/agents/{agent:str}/logout", sync_to_thread=True, status_code=200)
+@post(
+    "/agents/{agent:str}/logout",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
 def log_out(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
     return _desk(request).log_out(
         LogOut(who.tenant, acting_as(who, agent), at=_now(request))
     )
 
 
-@get("/calls/{call:str}", sync_to_thread=True)
+@get("/calls/{call:str}", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def show_call(request: Request[Any, Any, Any], who: Who, call: FromPath[str]) -> CallView:
     view = _desk(request).call(who.tenant, call)
     if not any(who.may_watch(agent) for agent in _agents_of(view)):
@@ -100,7 +121,12 @@ def _agents_of(view: CallView) -> set[str]:
     return {o.agent for o in view.offers} | ({view.agent} if view.agent else set())
 
 
-@post("/calls/{call:str}/commands", sync_to_thread=True, status_code=202)
+@post(
+    "/calls/{call:str}/commands",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=202,
+)
 def call_command(
     request: Request[Any, Any, Any],
     who: Who,
@@ -120,7 +146,12 @@ def call_command(
     return _desk(request).command(command)
 
 
-@post("/calls/{call:str}/wrap-up", sync_to_thread=True, status_code=200)
+@post(
+    "/calls/{call:str}/wrap-up",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
 def wrap_up(
     request: Request[Any, Any, Any],
     who: Who,
@@ -139,7 +170,12 @@ def wrap_up(
     return _desk(request).wrap_up(command)
 
 
-@post("/agents/{agent:str}/dial", sync_to_thread=True, status_code=202)
+@post(
+    "/agents/{agent:str}/dial",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=202,
+)
 def dial(
     request: Request[Any, Any, Any],
     who: Who,
@@ -166,7 +202,7 @@ def dial(
     return desk.dial(command)
 
 
-@get("/agents/{agent:str}/call-log", sync_to_thread=True)
+@get("/agents/{agent:str}/call-log", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def agent_call_log(
     request: Request[Any, Any, Any],
     who: Who,
@@ -177,7 +213,11 @@ def agent_call_log(
     return _desk(request).agent_call_log(who.tenant, watching(who, agent), limit, offset)
 
 
-@get("/records/{kind:str}/{record_id:str}/call-log", sync_to_thread=True)
+@get(
+    "/records/{kind:str}/{record_id:str}/call-log",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+)
 def record_call_log(
     request: Request[Any, Any, Any],
     who: Who,
@@ -193,7 +233,7 @@ def record_call_log(
     return _desk(request).record_call_log(who.tenant, record, limit, offset)
 
 
-@get("/screen-pop", sync_to_thread=True)
+@get("/screen-pop", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def screen_pop(
     request: Request[Any, Any, Any], who: Who, number: FromQuery[str]
 ) -> list[RecordRef]:
