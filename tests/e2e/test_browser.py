@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import missing_peer
@@ -57,16 +58,24 @@ def desk_and_phone(tmp_path: Path) -> Iterator[tuple[Desk, PhoneSimulator]]:
         yield desk, phone
 
 
+def logged_in_console(
+    browser: object, desk: Desk, phone: PhoneSimulator, url: str
+) -> tuple[Any, Any]:
+    """The console page of agent a-17 with a fresh token; logged in from the frame."""
+    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+    frame = page.frame_locator("#softphone")
+    frame.get_by_role("button", name="Log in").click()
+    return page, frame
+
+
 def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
     browser: object, desk_and_phone: tuple[Desk, PhoneSimulator], tmp_path: Path
 ) -> None:
     desk, phone = desk_and_phone
-    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
     with serving(desk, phone) as url:
-        page = browser.new_page()  # type: ignore[attr-defined]
-        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
-        frame = page.frame_locator("#softphone")
-        frame.get_by_role("button", name="Log in").click()
+        page, frame = logged_in_console(browser, desk, phone, url)
         frame.get_by_role("button", name="Ready", exact=True).click()
         page.get_by_text("Ada Lovelace (a-17): available").wait_for()
 
@@ -96,12 +105,8 @@ def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(
     browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
 ) -> None:
     desk, phone = desk_and_phone
-    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
     with serving(desk, phone) as url:
-        page = browser.new_page()  # type: ignore[attr-defined]
-        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
-        frame = page.frame_locator("#softphone")
-        frame.get_by_role("button", name="Log in").click()
+        page, frame = logged_in_console(browser, desk, phone, url)
         page.get_by_text("Ada Lovelace (a-17): not ready").wait_for()
         head = desk.head()
         softphone = next(f for f in page.frames if f.url.startswith("http://localhost"))
@@ -123,15 +128,11 @@ def test_the_page_loses_and_doubles_nothing_when_the_connector_restarts(
     browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
 ) -> None:
     desk, phone = desk_and_phone
-    secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    page = browser.new_page()  # type: ignore[attr-defined]
     with serving(desk, phone, port=port) as url:
-        page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
-        frame = page.frame_locator("#softphone")
-        frame.get_by_role("button", name="Log in").click()
+        page, _ = logged_in_console(browser, desk, phone, url)
         page.get_by_text("Ada Lovelace (a-17): not ready").wait_for()
     # The connector is down: the agent's state changes elsewhere (another process).
     not_ready(desk, "lunch", phone.now())
