@@ -99,8 +99,17 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(
     context: typer.Context,
-    secret: Annotated[str, typer.Argument(help="The token's secret.")],
     tenant: TenantOption,
+    secret: Annotated[
+        str,
+        typer.Option(
+            prompt="Secret",
+            hide_input=True,
+            help="The token's secret; asked for (or read from stdin) when not given, "
+            "so it stays out of shell history. Give it as --secret=VALUE: it may start "
+            "with a dash.",
+        ),
+    ],
 ) -> None:
     """Stop a token for good; revoking it again changes nothing."""
     view = run(

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND
 from calldesk.adapters.cli.main import app
+from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import Role, Unauthorized
 
@@ -53,7 +54,7 @@ def test_a_created_token_prints_a_secret_that_authenticates_once_shown(
         assert (who.agent, who.role) == ("a-17", Role.AGENT)
         with pytest.raises(Unauthorized):
             desk.authenticate(secret, datetime.now(UTC) + timedelta(days=7))
-    assert secret not in calldesk("token", "revoke", secret, "-t", "acme")[1]
+    assert secret not in calldesk("token", "revoke", "-t", "acme", f"--secret={secret}")[1]
     with Desk.at(database_url) as desk, pytest.raises(Unauthorized):
         desk.authenticate(secret, datetime.now(UTC))
 
@@ -78,7 +79,9 @@ def test_a_supervisor_token_as_json_names_whom_it_watches(calldesk, database_url
     )
     with Desk.at(database_url) as desk:
         assert desk.authenticate(issued["secret"], datetime.now(UTC)).may_watch("a-2")
-    code, shown, _ = calldesk("--json", "token", "revoke", issued["secret"], "-t", "acme")
+    code, shown, _ = calldesk(
+        "--json", "token", "revoke", "-t", "acme", f"--secret={issued['secret']}"
+    )
     assert (code, json.loads(shown)["revoked_at"] is not None) == (0, True)
 
 
@@ -105,8 +108,12 @@ CREATE = ["token", "create", "a-17", "-t", "acme"]
         ),
         ([*CREATE, "--days", "366"], EXIT_BAD_INPUT, "--days"),
         ([*CREATE, "--days", "0"], EXIT_BAD_INPUT, "--days"),
-        (["token", "revoke", "short", "-t", "acme"], EXIT_BAD_INPUT, "32 to 200"),
-        (["token", "revoke", "k" * 43, "-t", "acme"], EXIT_NOT_FOUND, "no token"),
+        (["token", "revoke", "-t", "acme", "--secret=short"], EXIT_BAD_INPUT, "32 to 200"),
+        (
+            ["token", "revoke", "-t", "acme", "--secret=" + "k" * 43],
+            EXIT_NOT_FOUND,
+            "no token",
+        ),
     ],
 )
 def test_token_refusals_exit_non_zero_with_a_message_and_record_nothing(
@@ -117,3 +124,23 @@ def test_token_refusals_exit_non_zero_with_a_message_and_record_nothing(
     assert (code, message in error) == (exit_code, True), error
     assert not shown
     assert head(database_url) == before
+
+
+def test_a_secret_that_starts_with_a_dash_is_revoked_from_stdin(
+    calldesk, database_url
+) -> None:
+    secret = "-" + "d" * 42  # token_urlsafe draws a leading dash one time in 64
+    with Desk.at(database_url) as desk:
+        at = datetime.now(UTC)
+        desk.issue_token(
+            IssueToken("acme", "a-17", at=at, expires_at=at + timedelta(days=1)), secret
+        )
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", database_url, "token", "revoke", "-t", "acme"],
+        input=f"{secret}\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert secret not in result.stdout
+    with Desk.at(database_url) as desk, pytest.raises(Unauthorized):
+        desk.authenticate(secret, datetime.now(UTC))
