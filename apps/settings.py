@@ -5,18 +5,12 @@ use) or ``postgresql://user:password@host:port/database?schema=name``. The URL i
 into eventsourcing's own persistence settings here, so nothing else needs to know them.
 """
 
-import os
-from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from calldesk.domain.errors import InvalidValue
 
 DATABASE_URL_VARIABLE = "CALLDESK_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///calldesk.db"
-
-
-def configured_database_url(environ: Mapping[str, str] = os.environ) -> str:
-    return environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
 
 
 def persistence_settings(database_url: str) -> dict[str, str]:

@@ -4,14 +4,12 @@ import pytest
 
 from calldesk.apps.settings import (
     DEFAULT_DATABASE_URL,
-    configured_database_url,
     persistence_settings,
 )
 from calldesk.domain.errors import InvalidValue
 
 
 def test_without_the_setting_the_store_is_calldesk_db_in_the_working_directory() -> None:
-    assert configured_database_url({}) == DEFAULT_DATABASE_URL
     assert persistence_settings(DEFAULT_DATABASE_URL) == {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": "calldesk.db",
