@@ -117,9 +117,16 @@ class DeskApplication(Application[UUID]):
         """The aggregate of this kind, or NotFound with a message naming what is missing."""
         loaded: set[UUID] | None = getattr(self._running, "loaded", None)
         try:
-            aggregate: object = self.repository.get(
-                aggregate_id, deepcopy_from_cache=loaded is None
-            )
+            if loaded is not None:
+                aggregate: object = self.repository.get(
+                    aggregate_id, deepcopy_from_cache=False
+                )
+            else:
+                # A query copies what it reads, and waits for a command of another
+                # thread to finish: the cached aggregate it would copy is being changed
+                # in place, and unsaved changes must never be seen.
+                with self._writer:
+                    aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
         if loaded is not None:

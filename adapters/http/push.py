@@ -11,6 +11,7 @@ restart. A stream whose queue fills (a stalled client) is closed; it resumes by 
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -21,6 +22,8 @@ from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.apps.conversion import converter
 from calldesk.apps.desk import Desk
 from calldesk.apps.softphone import Audience
+
+logger = logging.getLogger(__name__)
 
 #: Notifications read from the log at a time.
 PAGE = 200
@@ -82,7 +85,14 @@ class PushHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()
-            for recorded in await asyncio.to_thread(self.read_after, self.position):
+            try:
+                page = await asyncio.to_thread(self.read_after, self.position)
+            except Exception:
+                # Keep following: a store that failed once is read again at the next
+                # wake or poll, and the streams catch up by position.
+                logger.exception("the push follower could not read the log")
+                continue
+            for recorded in page:
                 self.position = recorded.position
                 self.hand_out(recorded)
 
