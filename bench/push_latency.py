@@ -39,13 +39,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import attrs
 import httpx
-import uvicorn
 from litestar import Litestar, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from rich.console import Console
@@ -54,6 +53,7 @@ from rich.table import Table
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.push import PushHub, Recorded
+from calldesk.adapters.http.serving import served_in_thread
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, LogIn, RegisterAgent
@@ -260,39 +260,12 @@ def _cpu_seconds() -> tuple[float, float]:
 
 
 @contextmanager
-def serving(app: Callable[..., Any], lifespan: str) -> Iterator[str]:
-    """The base URL of this ASGI app served by uvicorn on loopback, until the block ends.
-
-    The approach of tests/support/connector.py: a thread of its own, a free port.
-    """
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan=lifespan,  # type: ignore[arg-type]
-            timeout_graceful_shutdown=5,
-        )
-    )
-    started = threading.Event()
-    original = server.startup
-
-    async def startup(sockets: object = None) -> None:
-        await original(sockets)  # type: ignore[arg-type]
-        started.set()
-
-    server.startup = startup  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the server did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def serving(
+    app: Callable[..., Any], lifespan: Literal["auto", "on", "off"]
+) -> Iterator[str]:
+    """The base URL of this ASGI app served by uvicorn on loopback, until the block ends."""
+    with served_in_thread(app, lifespan=lifespan, graceful_seconds=5) as url:
+        yield url
 
 
 class Listeners:

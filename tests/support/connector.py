@@ -1,15 +1,14 @@
 """A connector served by uvicorn on a free loopback port, for tests that stream."""
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-import uvicorn
 
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.adapters.http.serving import served_in_thread
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import Role
@@ -22,34 +21,8 @@ def serving(
 ) -> Iterator[str]:
     """The base URL of a running connector; it stops when the block ends."""
     app = create_app(desk, clock, config or ConnectorConfig(heartbeat_seconds=0.5))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    started = threading.Event()
-    original = server.startup
-
-    async def startup(sockets: object = None) -> None:
-        await original(sockets)  # type: ignore[arg-type]
-        started.set()
-
-    server.startup = startup  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the connector did not start")
-    port = port or server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served_in_thread(app, port) as url:
+        yield url
 
 
 def token_for(
