@@ -23,7 +23,7 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	mkdir -p $(TYPECHECK_TREE)/calldesk
-	for layer in domain ports adapters apps; do \
+	for layer in domain ports adapters apps testing; do \
 		ln -sfn ../../../$$layer $(TYPECHECK_TREE)/calldesk/$$layer; done
 	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy -p calldesk
 

@@ -119,8 +119,8 @@ class CallHandling(AgentPresence):
         self._tenant(tenant)
         self._adapters[(tenant, adapter.vendor)] = adapter
 
-        def sink(signal: CallSignal) -> None:
-            self.hear(tenant, signal, clock.now())
+        def sink(signal: CallSignal) -> bool:
+            return self.hear_news(tenant, signal, clock.now())
 
         adapter.listen(sink)
 
@@ -153,6 +153,17 @@ class CallHandling(AgentPresence):
         call = self._save_call(call_id, apply, at, first_heard)
         self._after(call, at)
         return CallView.of(call)
+
+    @writes
+    def hear_news(self, tenant: str, signal: CallSignal, at: datetime) -> bool:
+        """Hear a signal unless it was heard before; whether it was news (replay checks)."""
+        checked_slug(tenant, "a tenant")
+        call_id = Call.create_id(tenant, signal.vendor, signal.vendor_call_id)
+        known = self._find(Call, call_id)
+        if known is not None and signal.vendor_event_id in known.heard:
+            return False
+        self.hear(tenant, signal, at)
+        return True
 
     @writes
     def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]:

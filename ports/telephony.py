@@ -7,7 +7,7 @@ closest public model is Salesforce's Service Cloud Voice connector contract.
 """
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import attrs
@@ -22,15 +22,20 @@ __all__ = [
     "Capability",
     "LiveCall",
     "PlaceCall",
+    "RejectionReason",
     "SignalSink",
     "TelephonyAdapter",
+    "VendorDelivery",
+    "VendorEventRejected",
     "VendorRefusal",
+    "WebhookAdapter",
 ]
 
 
 class Capability(enum.Enum):
     """What a phone system can do; commands it cannot do are refused before sending."""
 
+    ANSWER = "answer"  # accept or reject an offered call from calldesk
     DIAL = "dial"
     HOLD = "hold"
     MUTE = "mute"
@@ -38,10 +43,13 @@ class Capability(enum.Enum):
     BLIND_TRANSFER = "blind-transfer"
     CONSULT = "consult"
     CONFERENCE = "conference"
+    SWAP = "swap"  # alternate between the customer and a consulted party
 
 
 #: The capability each call command needs; commands not listed need none.
 COMMAND_NEEDS = {
+    CommandKind.ACCEPT: Capability.ANSWER,
+    CommandKind.REJECT: Capability.ANSWER,
     CommandKind.HOLD: Capability.HOLD,
     CommandKind.RESUME: Capability.HOLD,
     CommandKind.MUTE: Capability.MUTE,
@@ -50,7 +58,7 @@ COMMAND_NEEDS = {
     CommandKind.BLIND_TRANSFER: Capability.BLIND_TRANSFER,
     CommandKind.CONSULT: Capability.CONSULT,
     CommandKind.COMPLETE_TRANSFER: Capability.CONSULT,
-    CommandKind.SWAP: Capability.CONSULT,
+    CommandKind.SWAP: Capability.SWAP,
     CommandKind.CONFERENCE: Capability.CONFERENCE,
 }
 
@@ -90,7 +98,41 @@ class VendorRefusal(Exception):
     """The phone system refused a command or could not be reached; nothing was done."""
 
 
-SignalSink = Callable[[CallSignal], None]
+class RejectionReason(enum.Enum):
+    """Why a vendor's event was refused: a label of the refusals counter."""
+
+    UNAUTHENTICATED = "unauthenticated"  # missing or wrong signature or key: 403
+    FOREIGN_TENANT = "foreign-tenant"  # another tenant's number or account: 403
+    UNSUPPORTED_MEDIA = "unsupported-media"  # wrong content type: 415
+    MALFORMED = "malformed"  # not the vendor's documented shape: 422
+    UNKNOWN_STATUS = "unknown-status"  # a status the vendor does not document: 422
+    REPLAYED = "replayed"  # every signal in it was heard before: 409
+
+
+class VendorEventRejected(Exception):
+    """A vendor's event was refused before anything was recorded; the message says why."""
+
+    def __init__(self, reason: RejectionReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@attrs.frozen
+class VendorDelivery:
+    """One request a phone system sent to calldesk (a webhook), exactly as it arrived.
+
+    ``url`` is the address the vendor called (signatures cover it); header names are
+    lower case.
+    """
+
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    content_type: str
+
+
+#: Takes one signal to calldesk; True when it was news, False when heard before.
+SignalSink = Callable[[CallSignal], bool]
 
 
 class TelephonyAdapter(Protocol):
@@ -115,3 +157,14 @@ class TelephonyAdapter(Protocol):
 
     def snapshot(self) -> tuple[LiveCall, ...]:
         """The calls the phone system has now, for reconciliation after a reconnect."""
+
+
+class WebhookAdapter(TelephonyAdapter, Protocol):
+    """A phone system that tells calldesk about calls by calling its HTTP endpoint."""
+
+    def receive(self, delivery: VendorDelivery) -> tuple[CallSignal, ...]:
+        """Check and translate one delivery, then hand its signals to the sink.
+
+        Raises VendorEventRejected (sink untouched) when the delivery is not authentic,
+        not this tenant's, or not the vendor's documented shape. Returns the signals.
+        """

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("domain", "ports", "adapters", "apps")
+LAYERS = ("domain", "ports", "adapters", "apps", "testing")
 
 #: What each layer may import besides the standard library.
 ALLOWED = {

@@ -84,7 +84,8 @@ class _Line:
     third_party: str | None = None
 
 
-ALL_CAPABILITIES = frozenset(Capability)
+#: Everything but swapping, which the simulated switch does not do.
+CAPABILITIES = frozenset(Capability) - {Capability.SWAP}
 
 
 class PhoneSimulator:
@@ -126,7 +127,7 @@ class PhoneSimulator:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return ALL_CAPABILITIES
+        return CAPABILITIES
 
     @property
     def needs_acknowledgement(self) -> bool:
@@ -186,6 +187,12 @@ class PhoneSimulator:
         for signal in outgoing:
             assert self._sink is not None
             self._sink(signal)
+
+    def retransmit(self, signal: CallSignal) -> None:
+        """Put a signal on the wire again, as a flaky link does; for tests of one moment."""
+        with self._switch:
+            self._outbox.append(signal)
+        self._flush()
 
     def drop_link(self) -> None:
         """The link goes down: signals from now on are lost, calls go on without us."""
@@ -322,6 +329,7 @@ class PhoneSimulator:
             customer_number=line.number,
             agent=line.agent,
             vendor_kind=kind.value,
+            raw={"call": line.call_id, "event": kind.value, "line": line.state.value},
             **fields,  # type: ignore[arg-type]
         )
         self._deliver(signal)

@@ -301,10 +301,9 @@ def test_a_command_the_phone_system_refuses_is_recorded_as_failed(
 ) -> None:
     with desktop(database_url, clock()) as desk:
         call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=600), talk_first=1)
-        desk.do(desk.call(call_id), CommandKind.CONSULT, "+16505550111")
-        desk.simulator.advance(3)
-        with pytest.raises(PhoneSystemRefused, match="simulator refused to swap"):
-            desk.do(desk.call(call_id), CommandKind.SWAP)
+        desk.simulator.drop_link()
+        with pytest.raises(PhoneSystemRefused, match="simulator refused to hold"):
+            desk.do(desk.call(call_id), CommandKind.HOLD)
         history = [
             type(e).__name__ for e in desk.desk.events.get(UUID(desk.call(call_id).call))
         ]
