@@ -1,7 +1,7 @@
 """The connector's ASGI application: routes, push, and the guards of a local service."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ from calldesk.adapters.http.problems import (
 )
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.routes import Who, api
+from calldesk.adapters.http.webhooks import Webhooks, metrics, vendor_event
 from calldesk.apps.desk import Desk
 from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.ports.clock import Clock
+from calldesk.ports.telephony import WebhookAdapter
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -38,10 +40,22 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGES = Path(__file__).parent / "pages"
 
 
-def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) -> Litestar:
-    """The connector for this desk; it follows the desk's log while it runs."""
+def create_app(
+    desk: Desk,
+    clock: Clock,
+    config: ConnectorConfig | None = None,
+    webhooks: Mapping[str, Sequence[WebhookAdapter]] | None = None,
+) -> Litestar:
+    """The connector for this desk; it follows the desk's log while it runs.
+
+    ``webhooks``: by tenant, the phone systems that post their events to the connector;
+    each is attached to the desk for its tenant.
+    """
     config = config or ConnectorConfig()
     hub = PushHub(desk, config)
+    inbound = Webhooks(webhooks or {})
+    for (tenant, _), adapter in inbound.adapters.items():
+        desk.attach(tenant, adapter, clock)
 
     @asynccontextmanager
     async def following(_: Litestar) -> AsyncIterator[None]:
@@ -94,6 +108,8 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
             api,
             events,
             health,
+            vendor_event,
+            metrics,
             create_static_files_router(path="/pages", directories=[PAGES]),
         ],
         dependencies={"who": Provide(principal, sync_to_thread=True)},
@@ -113,4 +129,5 @@ def create_app(desk: Desk, clock: Clock, config: ConnectorConfig | None = None) 
         lifespan=[following],
     )
     app.state.desk, app.state.clock, app.state.hub = desk, clock, hub
+    app.state.config, app.state.webhooks = config, inbound
     return app

@@ -23,3 +23,6 @@ class ConnectorConfig:
     poll_seconds: float = 0.25
     stream_buffer: int = 512
     replay_limit: int = 10_000
+    #: The address vendors call the webhooks at, when a proxy or tunnel stands between
+    #: (their signatures cover the URL they called); None: the request's own URL.
+    public_base_url: str | None = None

@@ -12,6 +12,10 @@ class Clock:
     def __call__(self) -> datetime:
         return self.current
 
+    def now(self) -> datetime:
+        """The Clock port, for the adapters under test."""
+        return self.current
+
     def advance(self, seconds: float = 1) -> datetime:
         self.current += timedelta(seconds=seconds)
         return self.current
