@@ -143,23 +143,32 @@ class PushHub:
             sent = last_seen
             if last_seen is None or await self._too_far_behind(last_seen):
                 sent = await asyncio.to_thread(self.desk.head)
-                yield await self._message(stream, "snapshot", sent, None)
+                state = await self._state(stream)
+                yield _message(state, "snapshot", sent, None)
             else:
-                async for recorded in self._replay(stream, last_seen):
-                    sent = recorded.position
-                    yield await self._message(stream, recorded.topic, sent, recorded)
+                async for page in self._replay(stream, last_seen):
+                    state = await self._state(stream)
+                    for recorded in page:
+                        sent = recorded.position
+                        yield _message(state, recorded.topic, sent, recorded)
             assert sent is not None
             while not stream.overflowed:
                 try:
-                    recorded = await asyncio.wait_for(
+                    first = await asyncio.wait_for(
                         stream.queue.get(), self.config.heartbeat_seconds
                     )
                 except TimeoutError:
                     yield ServerSentEventMessage(comment="heartbeat", data=None)
                     continue
-                if recorded.position > sent:
+                fresh = [r for r in _with_queued(first, stream) if r.position > sent]
+                if not fresh:
+                    continue
+                # One state for everything queued: one signal records several events
+                # at once, and each frame shows the state as it is sent.
+                state = await self._state(stream)
+                for recorded in fresh:
                     sent = recorded.position
-                    yield await self._message(stream, recorded.topic, sent, recorded)
+                    yield _message(state, recorded.topic, sent, recorded)
         finally:
             self.close(stream)
 
@@ -167,29 +176,43 @@ class PushHub:
         head = await asyncio.to_thread(self.desk.head)
         return head - last_seen > self.config.replay_limit
 
-    async def _replay(self, stream: Stream, after: int) -> AsyncIterator[Recorded]:
+    async def _replay(self, stream: Stream, after: int) -> AsyncIterator[list[Recorded]]:
+        """What concerns the stream's agent in the log after `after`, a page at a time."""
         tenant, agent = stream.key
         while True:
             page = await asyncio.to_thread(self.read_after, after)
-            for recorded in _concerning(page, tenant, agent):
-                yield recorded
+            concerning = list(_concerning(page, tenant, agent))
+            if concerning:
+                yield concerning
             if len(page) < PAGE:
                 return
             after = page[-1].position
 
-    async def _message(
-        self, stream: Stream, event: str, position: int, recorded: Recorded | None
-    ) -> ServerSentEventMessage:
-        tenant, agent = stream.key
-        state = await asyncio.to_thread(self.desk.softphone, tenant, agent)
-        body: dict[str, Any] = {"position": position, "state": converter.unstructure(state)}
-        if recorded is not None:
-            body["recorded"] = {
-                "topic": recorded.topic,
-                "aggregate": recorded.aggregate,
-                "version": recorded.version,
-            }
-        return ServerSentEventMessage(data=json.dumps(body), event=event, id=position)
+    async def _state(self, stream: Stream) -> Any:
+        """The agent's softphone state now, as JSON-ready data."""
+        state = await asyncio.to_thread(self.desk.softphone, *stream.key)
+        return converter.unstructure(state)
+
+
+def _with_queued(first: Recorded, stream: Stream) -> list[Recorded]:
+    """The first recorded event, and every one queued behind it already."""
+    drained = [first]
+    while not stream.queue.empty():
+        drained.append(stream.queue.get_nowait())
+    return drained
+
+
+def _message(
+    state: Any, event: str, position: int, recorded: Recorded | None
+) -> ServerSentEventMessage:
+    body: dict[str, Any] = {"position": position, "state": state}
+    if recorded is not None:
+        body["recorded"] = {
+            "topic": recorded.topic,
+            "aggregate": recorded.aggregate,
+            "version": recorded.version,
+        }
+    return ServerSentEventMessage(data=json.dumps(body), event=event, id=position)
 
 
 def _concerning(page: Iterable[Recorded], tenant: str, agent: str) -> Iterable[Recorded]:
