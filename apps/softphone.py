@@ -16,6 +16,8 @@ from calldesk.domain.agents import Agent
 from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call
 from calldesk.domain.dialing import DialRequest
+from calldesk.domain.errors import NotFound
+from calldesk.domain.identity import checked_slug
 
 
 @attrs.frozen
@@ -34,31 +36,50 @@ class Audience:
 
 class SoftphoneViews(CallLogs):
     def softphone(self, tenant: str, agent: str) -> Softphone:
-        view = self.agent(tenant, agent)
-        return Softphone(view, tuple(self.call(tenant, work.call) for work in view.calls))
+        """The agent and its calls as of one moment: no save falls between the reads.
+
+        Pushed with every frame, so it is read without copying aggregates: views are
+        made of immutable values, taken under the writer's lock.
+        """
+        checked_slug(tenant, "a tenant")
+        checked_slug(agent, "an agent handle")
+        with self._writer:
+            view = self._glance(Agent, Agent.create_id(tenant, agent), AgentView.of)
+            if view is None:
+                raise NotFound(f"no agent {agent} in tenant {tenant}")
+            calls = (
+                self._glance(Call, UUID(work.call), CallView.of) for work in view.calls
+            )
+            return Softphone(view, tuple(call for call in calls if call is not None))
 
     def audience(self, originator_id: UUID, topic: str) -> Audience | None:
         """Whom an event of this aggregate concerns; None when no agent screen shows it."""
         kind = topic.split(".")[1] if topic.count(".") >= 2 else ""
         if kind == "agent":
-            agent = self._find(Agent, originator_id)
-            if agent is None:
-                return None
-            return Audience(agent.tenant, frozenset({agent.handle}))
+            return self._glance(Agent, originator_id, _agent_audience)
         if kind == "call":
-            call = self._find(Call, originator_id)
-            if call is None:
-                return None
-            agents = {o.agent for o in call.offers} | (
-                {call.agent} if call.agent else set()
-            )
-            return Audience(call.tenant, frozenset(agents))
+            return self._glance(Call, originator_id, _call_audience)
         if kind == "calllog":
-            book = self._find(CallLogBook, originator_id)
-            if book is None or not book.owner.startswith("agent:"):
-                return None
-            return Audience(book.tenant, frozenset({book.owner.removeprefix("agent:")}))
+            return self._glance(CallLogBook, originator_id, _book_audience)
         if kind == "dial":
-            dial = self._find(DialRequest, originator_id)
-            return None if dial is None else Audience(dial.tenant, frozenset({dial.agent}))
+            return self._glance(DialRequest, originator_id, _dial_audience)
         return None
+
+
+def _agent_audience(agent: Agent) -> Audience:
+    return Audience(agent.tenant, frozenset({agent.handle}))
+
+
+def _call_audience(call: Call) -> Audience:
+    agents = {o.agent for o in call.offers} | ({call.agent} if call.agent else set())
+    return Audience(call.tenant, frozenset(agents))
+
+
+def _book_audience(book: CallLogBook) -> Audience | None:
+    if not book.owner.startswith("agent:"):
+        return None
+    return Audience(book.tenant, frozenset({book.owner.removeprefix("agent:")}))
+
+
+def _dial_audience(dial: DialRequest) -> Audience:
+    return Audience(dial.tenant, frozenset({dial.agent}))
