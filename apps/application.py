@@ -13,7 +13,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Notification,
+    Recording,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from calldesk.apps.conversion import register_stored_value_types
@@ -47,7 +52,7 @@ class DeskApplication(Application[UUID]):
         super().__init__(env=env)
         self._writer = threading.RLock()
         self._running = threading.local()
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[list[Notification]], None]] = []
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: variables left in os.environ never pick the store."""
@@ -64,17 +69,19 @@ class DeskApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_stored_value_types(transcoder)
 
-    def on_recorded(self, listener: Callable[[int], None]) -> Callable[[], None]:
-        """Call listener with the newest notification id after each committed save here;
-        returns what stops it. Saves by other processes are not heard: poll for those."""
+    def on_recorded(
+        self, listener: Callable[[list[Notification]], None]
+    ) -> Callable[[], None]:
+        """Call listener with the notifications of each committed save here, in log
+        order; returns what stops it. Saves by other processes are not heard: poll."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if recordings and self._listeners:
-            newest = max(r.notification.id for r in recordings)
+            notifications = sorted((r.notification for r in recordings), key=_position)
             for listener in self._listeners:
-                listener(newest)
+                listener(notifications)
 
     def head(self) -> int:
         """The notification id of the newest event in the log (0 when empty)."""
@@ -197,3 +204,7 @@ def writes(
             return method(application, *args, **kwargs)
 
     return run
+
+
+def _position(notification: Notification) -> int:
+    return notification.id

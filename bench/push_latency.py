@@ -45,6 +45,7 @@ from uuid import uuid4
 
 import attrs
 import httpx
+from eventsourcing.persistence import Notification
 from litestar import Litestar, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from rich.console import Console
@@ -393,8 +394,8 @@ def through_calldesk(url: str, signals: Sequence[CallSignal], rate: float) -> Ru
         feeding = {"signal": -1, "head": desk.head()}
         first = feeding["head"]
 
-        def saved(newest: int) -> None:  # in the feeder's thread, after each commit
-            at = time.perf_counter_ns()
+        def saved(notifications: list[Notification]) -> None:  # after each commit
+            at, newest = time.perf_counter_ns(), notifications[-1].id
             for position in range(feeding["head"] + 1, newest + 1):
                 signal_of[position], committed[position] = feeding["signal"], at
             feeding["head"] = newest

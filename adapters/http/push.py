@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import attrs
+from eventsourcing.persistence import Notification
 from litestar.response import ServerSentEventMessage
 
 from calldesk.adapters.http.config import ConnectorConfig
@@ -63,6 +64,7 @@ class PushHub:
         self.position = 0
         self.streams: dict[tuple[str, str], set[Stream]] = {}
         self._wake = asyncio.Event()
+        self._heard_here: list[Notification] = []  # saves of this process, in order
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -85,8 +87,9 @@ class PushHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()
+            heard, self._heard_here = self._heard_here, []
             try:
-                page = await asyncio.to_thread(self.read_after, self.position)
+                page = await asyncio.to_thread(self._next_page, heard)
             except Exception:
                 # Keep following: a store that failed once is read again at the next
                 # wake or poll, and the streams catch up by position.
@@ -96,16 +99,32 @@ class PushHub:
                 self.position = recorded.position
                 self.hand_out(recorded)
 
-    def _recorded_here(self, position: int) -> None:
-        """Called in the thread that saved: wake the follower in its loop."""
+    def _recorded_here(self, notifications: list[Notification]) -> None:
+        """Called in the thread that saved: hand them to the follower in its loop."""
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._heard, notifications)
+
+    def _heard(self, notifications: list[Notification]) -> None:
+        self._heard_here.extend(notifications)
+        self._wake.set()
+
+    def _next_page(self, heard: list[Notification]) -> list[Recorded]:
+        """What follows the position: as heard from this process's saves when they
+        follow it without a gap, else read from the log (other processes write too)."""
+        fresh = [n for n in heard if n.id > self.position]
+        expected = range(self.position + 1, self.position + 1 + len(fresh))
+        if fresh and [n.id for n in fresh] == list(expected):
+            return self._with_audiences(fresh)
+        return self.read_after(self.position)
 
     def read_after(self, position: int, limit: int = PAGE) -> list[Recorded]:
         """Up to `limit` notifications after `position`, with their audiences."""
         notifications = self.desk.recorder.select_notifications(
             start=position + 1, limit=limit
         )
+        return self._with_audiences(notifications)
+
+    def _with_audiences(self, notifications: Iterable[Notification]) -> list[Recorded]:
         return [
             Recorded(
                 n.id,
