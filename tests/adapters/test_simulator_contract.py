@@ -51,7 +51,11 @@ def _busy(simulator: PhoneSimulator) -> None:
     simulator.advance(5)
 
 
-ANSWERED, ABANDONED, BUSY_LINE = _recorded(_answered), _recorded(_abandoned), _recorded(_busy)
+ANSWERED, ABANDONED, BUSY_LINE = (
+    _recorded(_answered),
+    _recorded(_abandoned),
+    _recorded(_busy),
+)
 
 
 class Switchboard(PhoneSimulator):
