@@ -44,7 +44,7 @@ from calldesk.ports.telephony import (
     VendorRefusal,
 )
 
-__all__ = ["AdapterContract", "AdapterHarness", "Story"]
+__all__ = ["TENANT", "AdapterContract", "AdapterHarness", "Story", "desk_with_agents"]
 
 TENANT = "contract-kit"
 DIAL_NUMBER = "+14155550123"
@@ -115,12 +115,13 @@ def _deliver_tolerating_replays(harness: AdapterHarness, event: Any) -> None:
             raise
 
 
-def _desk_for(harness: AdapterHarness) -> Desk:
+def desk_with_agents(agents: tuple[str, ...]) -> Desk:
+    """calldesk in memory: tenant TENANT, without wrap-up, these agents available."""
     desk = Desk(env={})
     desk.create_tenant(CreateTenant(TENANT, name="Contract kit", at=DAWN))
     # No wrap-up: a story's last event closes its call, so its outcome can be checked.
     desk.set_wrap_up_policy(SetWrapUpPolicy(TENANT, WrapUpPolicy(limit_seconds=0), at=DAWN))
-    for agent in harness.agents:
+    for agent in agents:
         desk.register_agent(RegisterAgent(TENANT, agent, name=agent, at=DAWN))
         desk.log_in(LogIn(TENANT, agent, at=DAWN))
         desk.go_available(GoAvailable(TENANT, agent, at=DAWN))
@@ -203,7 +204,7 @@ class AdapterContract:
     def test_stories_end_as_the_vendor_told(self) -> None:
         for story in self.make_harness().stories:
             harness = self.make_harness()
-            desk = _desk_for(harness)
+            desk = desk_with_agents(harness.agents)
             _listening(harness, desk)
             for event in story.events:
                 harness.deliver(event)
@@ -230,7 +231,7 @@ class AdapterContract:
         )
         shuffled = data.draw(st.permutations(events), label="order")
         harness = self.make_harness()
-        desk = _desk_for(harness)
+        desk = desk_with_agents(harness.agents)
         _listening(harness, desk)
         for event in shuffled:
             _deliver_tolerating_replays(harness, event)

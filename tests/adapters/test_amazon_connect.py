@@ -8,7 +8,6 @@ API reference's requests and answers (connect_api.py).
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -42,7 +41,6 @@ from calldesk.adapters.telephony.amazon_connect import (
 )
 from calldesk.apps.calls import Dial, PhoneSystemRefused
 from calldesk.apps.desk import Desk
-from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.agents import AgentState
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.call_states import CallState, Outcome
@@ -56,7 +54,6 @@ from calldesk.domain.signals import (
     Party,
     SignalKind,
 )
-from calldesk.domain.tenants import WrapUpPolicy
 from calldesk.ports.telephony import (
     CallCommand,
     Capability,
@@ -67,7 +64,7 @@ from calldesk.ports.telephony import (
     VendorEventRejected,
     VendorRefusal,
 )
-from calldesk.testing.adapter_contract import DAWN, TENANT, _desk_for
+from calldesk.testing.adapter_contract import TENANT, desk_with_agents
 
 KEY_HEADER = "X-Calldesk-Key"
 KEY = "eventbridge-connection-key"
@@ -143,8 +140,7 @@ def heard(connect: AmazonConnect) -> Heard:
 @pytest.fixture
 def desk(connect: AmazonConnect) -> Desk:
     """A tenant without wrap-up, so each call closes with its outcome; a-17 and b-22."""
-    desk = _desk_for(SimpleNamespace(agents=("a-17", "b-22")))
-    desk.set_wrap_up_policy(SetWrapUpPolicy(TENANT, WrapUpPolicy(0), at=DAWN))
+    desk = desk_with_agents(("a-17", "b-22"))
     desk.attach(TENANT, connect, Clock(STORY_START))
     return desk
 
