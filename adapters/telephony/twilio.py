@@ -2,13 +2,25 @@
 
 Twilio tells calldesk about calls with status callbacks (twilio_callbacks) and takes
 commands through its REST API, called with the official twilio library. calldesk hangs
-up and dials. An agent answers or declines on their Twilio Voice SDK softphone, and the
-callbacks of the leg that rang them tell calldesk. Hold, mute, digits and transfers are
-not offered: the REST API can only redirect a call to new TwiML, which drops the agent's
-leg instead of holding it.
+up, dials, holds, resumes and transfers blind. An agent answers or declines on their
+Twilio Voice SDK softphone, and the callbacks of the leg that rang them tell calldesk.
+
+Hold, resume and transfer give the customer's leg new TwiML (Call resource, "Update a
+Call"), which ends the agent's leg (twilio_redirects says how its end is heard):
+- hold: <Enqueue> into a queue of the call's own, where Twilio plays the waitUrl (by
+  default its classical playlist) until the call is redirected or hung up; Twilio's
+  200 confirms it (HELD);
+- resume: <Dial> the agent again, with the status callbacks of the inbound flow and the
+  command id in their URL; the new leg's answer confirms it (RESUMED);
+- blind transfer: <Dial> the target (a number, client: or sip:); Twilio's 200 confirms
+  it (TRANSFERRED), and the call leaves calldesk.
+Mute and digits are not offered: they belong to the agent's own leg, which the REST API
+does not reach; consultation and conference would need a <Conference>.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -27,15 +39,19 @@ from calldesk.adapters.telephony.twilio_account import (
     SIP_PREFIX,
     LegRole,
     TwilioAccount,
+    check_endpoint,
 )
 from calldesk.adapters.telephony.twilio_callbacks import (
     COMMAND,
     PLACED_BY,
+    RESUME,
     VENDOR,
     read_status_callback,
 )
+from calldesk.adapters.telephony.twilio_redirects import Redirects, confirmation
 from calldesk.adapters.telephony.webhooks import hand_over
 from calldesk.domain.call_commands import CommandKind
+from calldesk.domain.errors import InvalidValue
 from calldesk.domain.signals import CallSignal, Direction, SignalKind
 from calldesk.ports.telephony import (
     CallCommand,
@@ -55,6 +71,14 @@ REQUEST_TIMEOUT = 10.0
 CALL_PROGRESS_EVENTS = ("initiated", "ringing", "answered", "completed")
 #: Call resource statuses of a call still on the phone, each listed on its own.
 LIVE_STATUSES = ("queued", "ringing", "in-progress")
+#: The name of a held call's queue, before its CallSid (TwiML <Enqueue>: 64 at most).
+HOLD_QUEUE = "calldesk-hold-"
+#: What Twilio's 200 on a redirect confirms; a resume waits for the agent to answer.
+_CONFIRMED_BY_ANSWER = {
+    CommandKind.HOLD: SignalKind.HELD,
+    CommandKind.BLIND_TRANSFER: SignalKind.TRANSFERRED,
+}
+_REDIRECTS = frozenset({*_CONFIRMED_BY_ANSWER, CommandKind.RESUME})
 
 #: What a live leg is now, by whose leg it is and its Call resource status.
 _LIVE_STATES = {
@@ -122,6 +146,7 @@ class TwilioVoice:
             http_client=_TwilioApiAt(account.api_base_url, REQUEST_TIMEOUT),
         )
         self._sink: SignalSink | None = None
+        self._redirects = Redirects()
 
     # The port.
 
@@ -131,7 +156,7 @@ class TwilioVoice:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.DIAL})
+        return frozenset({Capability.DIAL, Capability.HOLD, Capability.BLIND_TRANSFER})
 
     @property
     def needs_acknowledgement(self) -> bool:
@@ -146,17 +171,20 @@ class TwilioVoice:
         if self._sink is None:
             raise RuntimeError("a Twilio callback arrived before calldesk listened")
         callback = read_status_callback(delivery, self._account)
-        return hand_over(self._sink, callback.signals())
+        return hand_over(self._sink, self._redirects.heard(callback))
 
     def send(self, command: CallCommand | PlaceCall) -> None:
         if isinstance(command, PlaceCall):
             self._place(command)
         elif command.kind is CommandKind.HANG_UP:
             self._hang_up(command.vendor_call_id)
+        elif command.kind in _REDIRECTS:
+            self._redirect(command)
         else:
             raise VendorRefusal(
-                f"calldesk cannot {command.kind.value} a Twilio call: it hangs up and "
-                "dials; the agent does the rest on the Twilio softphone"
+                f"calldesk cannot {command.kind.value} a Twilio call: it hangs up, dials, "
+                "holds, resumes and transfers; the agent does the rest on the Twilio "
+                "softphone"
             )
 
     def snapshot(self) -> tuple[LiveCall, ...]:
@@ -200,19 +228,69 @@ class TwilioVoice:
             raise VendorRefusal(
                 f"cannot dial for agent {command.agent}: no Twilio endpoint rings them"
             )
-        query = urlencode({PLACED_BY: command.agent, COMMAND: command.command_id})
-        separator = "&" if urlsplit(self._account.webhook_url).query else "?"
+        status_callback = self._callback_url(
+            {PLACED_BY: command.agent, COMMAND: command.command_id}
+        )
         self._carry(
             f"dial {command.number.e164} for agent {command.agent}",
             lambda: self._client.calls.create(
                 to=command.number.e164,
                 from_=self._account.caller_id,
                 twiml=str(_ringing(endpoint)),
-                status_callback=f"{self._account.webhook_url}{separator}{query}",
+                status_callback=status_callback,
                 status_callback_event=list(CALL_PROGRESS_EVENTS),
                 status_callback_method="POST",
             ),
         )
+
+    def _redirect(self, command: CallCommand) -> None:
+        """Give the customer's leg new TwiML; Twilio's 200 confirms a hold or transfer."""
+        sink = self._sink
+        if sink is None:
+            raise RuntimeError(f"a {command.kind.value} was sent before calldesk listened")
+        sid = command.vendor_call_id
+        what = f"{command.kind.value} call {sid}"
+        if not CALL_SID.fullmatch(sid):
+            raise VendorRefusal(f"cannot {what}: it is not a Twilio call SID")
+        twiml = str(self._twiml(command, what))
+        self._redirects.sending(command)
+        try:
+            call = self._carry(what, lambda: self._client.calls(sid).update(twiml=twiml))
+        except VendorRefusal:
+            for signal in self._redirects.refused(command):
+                sink(signal)
+            raise
+        held_back = self._redirects.answered(command)
+        kind = _CONFIRMED_BY_ANSWER.get(command.kind)
+        confirmed = () if kind is None else (_confirmed(command, kind, call, twiml),)
+        for signal in (*confirmed, *held_back):
+            sink(signal)
+
+    def _twiml(self, command: CallCommand, what: str) -> VoiceResponse:
+        if command.kind is CommandKind.HOLD:
+            return _holding(command.vendor_call_id, self._account.hold_wait_url)
+        if command.kind is CommandKind.RESUME:
+            endpoint = self._account.endpoint_of(command.agent)
+            if endpoint is None:
+                raise VendorRefusal(
+                    f"cannot {what} for agent {command.agent}: no Twilio endpoint rings "
+                    "them"
+                )
+            return _ringing(endpoint, self._callback_url({RESUME: command.command_id}))
+        target = command.argument or ""
+        try:
+            check_endpoint(target)
+        except InvalidValue as error:
+            raise VendorRefusal(
+                f"cannot {what} to {target!r}: Twilio dials an E.164 number, a client: "
+                f"or a sip: address ({error})"
+            ) from None
+        return _ringing(target)
+
+    def _callback_url(self, query: dict[str, str]) -> str:
+        """The tenant's status callback URL, with what calldesk needs to read them."""
+        separator = "&" if urlsplit(self._account.webhook_url).query else "?"
+        return f"{self._account.webhook_url}{separator}{urlencode(query)}"
 
     def _carry(self, what: str, request: Callable[[], _Result]) -> _Result:
         """Make one REST request; anything but success is Twilio refusing."""
@@ -260,14 +338,38 @@ class TwilioVoice:
         return precedence, call
 
 
-def _ringing(endpoint: str) -> VoiceResponse:
-    """TwiML that rings an agent's endpoint (TwiML <Dial>: <Client>, <Sip>, <Number>)."""
+def _ringing(endpoint: str, status_callback: str | None = None) -> VoiceResponse:
+    """TwiML that rings an endpoint (TwiML <Dial>: <Client>, <Sip>, <Number>), its leg
+    reporting every call progress event to ``status_callback`` when given."""
     response = VoiceResponse()
     dial = response.dial()
+    reports: dict[str, str] = {}
+    if status_callback is not None:
+        reports = {
+            "status_callback_event": " ".join(CALL_PROGRESS_EVENTS),
+            "status_callback": status_callback,
+            "status_callback_method": "POST",
+        }
     if endpoint.startswith(CLIENT_PREFIX):
-        dial.client(endpoint.removeprefix(CLIENT_PREFIX))
+        dial.client(endpoint.removeprefix(CLIENT_PREFIX), **reports)
     elif endpoint.startswith(SIP_PREFIX):
-        dial.sip(endpoint)
+        dial.sip(endpoint, **reports)
     else:
-        dial.number(endpoint)
+        dial.number(endpoint, **reports)
+    return response
+
+
+def _confirmed(command: CallCommand, kind: SignalKind, call: Any, twiml: str) -> CallSignal:
+    """Twilio's answer to an update (the Call resource) as the signal confirming it."""
+    # Twilio documents date_updated on every call; the host's clock stands in.
+    at: datetime = call.date_updated or datetime.now(UTC)
+    answer = {"sid": call.sid, "status": call.status, "date_updated": format_datetime(at)}
+    return confirmation(command, kind, at, {**answer, "twiml": twiml})
+
+
+def _holding(call_sid: str, wait_url: str | None) -> VoiceResponse:
+    """TwiML that keeps the customer on the line, with music, in a queue of the call's
+    own (TwiML <Enqueue>; no waitUrl: Twilio's default classical playlist)."""
+    response = VoiceResponse()
+    response.enqueue(f"{HOLD_QUEUE}{call_sid}", wait_url=wait_url)
     return response

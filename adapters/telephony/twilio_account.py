@@ -3,13 +3,15 @@
 Twilio reports every leg of a call on its own (a CallSid each; a leg that <Dial> created
 names its parent). calldesk's call is the customer's leg: the leg a customer placed to
 one of the tenant's numbers, or the leg Twilio placed to a customer for an agent. The
-leg on which Twilio rings an agent belongs to its parent, the customer's leg.
+legs on which Twilio rings an agent belong to their parent, the customer's leg: the one
+that rang first, and each one calldesk rings to take a held customer back.
 """
 
 import enum
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -35,6 +37,7 @@ class LegRole(enum.Enum):
     CUSTOMER_INBOUND = "customer-inbound"  # a customer called one of the tenant's numbers
     AGENT_RINGING = "agent-ringing"  # <Dial> rings an agent for the customer's call
     CUSTOMER_OUTBOUND = "customer-outbound"  # Twilio dials a customer for an agent
+    AGENT_RESUMED = "agent-resumed"  # calldesk rings the agent to take a held call back
     AGENT_OWN = "agent-own"  # an agent's own device leg: its customer leg tells the call
 
 
@@ -65,7 +68,8 @@ def _numbers(_: object, __: object, value: tuple[str, ...]) -> None:
         PhoneNumber(number)
 
 
-def _endpoint(endpoint: str) -> None:
+def check_endpoint(endpoint: str) -> None:
+    """An endpoint Twilio can dial: a Voice SDK client, a SIP address or an E.164 number."""
     if endpoint.startswith(CLIENT_PREFIX):
         if not endpoint.removeprefix(CLIENT_PREFIX):
             raise InvalidValue(f"{endpoint!r} names no Voice SDK client identity")
@@ -77,8 +81,18 @@ def _agents(_: object, __: object, value: Mapping[str, str]) -> None:
     if not value:
         raise InvalidValue("a Twilio account needs at least one agent endpoint")
     for endpoint, handle in value.items():
-        _endpoint(endpoint)
+        check_endpoint(endpoint)
         checked_slug(handle, "an agent handle")
+
+
+def _wait_url(_: object, __: object, value: str | None) -> None:
+    if value is None:
+        return
+    url = urlsplit(value)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise InvalidValue(
+            f"hold_wait_url {value!r} must be an absolute http(s) URL Twilio can fetch"
+        )
 
 
 def _frozen(agents: Mapping[str, str]) -> Mapping[str, str]:
@@ -92,7 +106,8 @@ class TwilioAccount:
     ``agents`` maps the endpoint Twilio dials to ring an agent ("client:ada", a SIP
     address or a number) to the agent's calldesk handle. ``webhook_url`` is the address
     Twilio calls with status callbacks for this tenant; ``numbers[0]`` is the caller id
-    of calls calldesk places.
+    of calls calldesk places. ``hold_wait_url`` is the TwiML Twilio runs for a customer
+    on hold (TwiML <Enqueue> waitUrl); None plays Twilio's default classical playlist.
     """
 
     account_sid: str = attrs.field(validator=_account_sid)
@@ -103,6 +118,7 @@ class TwilioAccount:
     )
     webhook_url: str
     api_base_url: str = TWILIO_API
+    hold_wait_url: str | None = attrs.field(default=None, validator=_wait_url)
 
     @property
     def caller_id(self) -> str:

@@ -5,6 +5,9 @@ Twilio posts a form for each call progress event of one leg (Call resource,
 the account's auth token in X-Twilio-Signature. The events of a leg are numbered
 (SequenceNumber) but may arrive in any order, so a status that implies earlier steps
 says them too (completed: it was answered); the call ranks what it hears (ADR/0008).
+
+The leg calldesk rings to take a held customer back carries the resume command's id in
+its callback URL: its answer confirms the resume, and its ringing is no new offer.
 """
 
 from collections import Counter
@@ -33,6 +36,9 @@ SIGNATURE_HEADER = "x-twilio-signature"
 #: dials for and the command id, so that the call's signals can name them.
 PLACED_BY = "agent"
 COMMAND = "command"
+#: Query parameter of the status callback URL of an agent leg calldesk rings to resume a
+#: held call: the resume command's id.
+RESUME = "resume"
 
 #: CallStatus values (Call resource, "Call Status Values"; TwiML voice request).
 STATUSES = (
@@ -61,6 +67,8 @@ _REQUIRED = (
 _ENDINGS = frozenset(
     {SignalKind.ENDED, SignalKind.ABANDONED, SignalKind.FAILED, SignalKind.OFFER_TIMED_OUT}
 )
+#: Signals that name the calldesk command they confirm, from the callback URL.
+_ECHOING = frozenset({SignalKind.DIALING, SignalKind.RESUMED})
 
 _Step = tuple[SignalKind, Party | None]
 
@@ -71,10 +79,13 @@ _ENDED: _Step = (SignalKind.ENDED, None)
 _BY_SYSTEM: _Step = (SignalKind.ENDED, Party.SYSTEM)
 _ABANDONED: _Step = (SignalKind.ABANDONED, Party.CUSTOMER)
 _FAILED: _Step = (SignalKind.FAILED, Party.SYSTEM)
+_RESUMED: _Step = (SignalKind.RESUMED, None)
 
 #: What each status of each kind of leg says, in the order it happened. An unanswered
 #: inbound call ends MISSED when Twilio gave up on it (busy, no-answer: "no answer or
-#: rejected"), ABANDONED when the caller hung up first (canceled) (ADR/0008).
+#: rejected"), ABANDONED when the caller hung up first (canceled) (ADR/0008). A leg rung
+#: to resume a held call answers with RESUMED; unanswered, its <Dial> ends and Twilio
+#: hangs up on the customer, who has no more TwiML to run.
 STEPS: Mapping[LegRole, Mapping[str, tuple[_Step, ...]]] = {
     LegRole.AGENT_RINGING: {
         "queued": (),  # <Dial> legs are never queued; the ring comes with "ringing"
@@ -109,7 +120,31 @@ STEPS: Mapping[LegRole, Mapping[str, tuple[_Step, ...]]] = {
         "canceled": (_DIALING, (SignalKind.FAILED, None)),
         "failed": (_DIALING, _FAILED),
     },
+    LegRole.AGENT_RESUMED: {
+        "queued": (),
+        "initiated": (),
+        "ringing": (),  # the agent's phone rings to take the call back: no new offer
+        "in-progress": (_RESUMED,),
+        "completed": (_RESUMED, _ENDED),
+        "busy": (_BY_SYSTEM,),
+        "no-answer": (_BY_SYSTEM,),
+        "canceled": (_ABANDONED,),
+        "failed": (_FAILED,),
+    },
     LegRole.AGENT_OWN: dict.fromkeys(STATUSES, ()),
+}
+#: The agent legs of a customer's call: the ones calldesk's redirects end.
+AGENT_LEGS = frozenset({LegRole.AGENT_RINGING, LegRole.AGENT_RESUMED})
+#: How the agent leg that rang first is known apart from those that resumes rang, which
+#: go by their command ids (never empty).
+FIRST_AGENT_LEG = ""
+
+
+#: The direction of the customer's call a leg's signals say; a resumed agent's leg does
+#: not tell (a resume rings the agent of inbound and outbound calls alike).
+_DIRECTIONS: Mapping[LegRole, Direction | None] = {
+    LegRole.CUSTOMER_OUTBOUND: Direction.OUTBOUND,
+    LegRole.AGENT_RESUMED: None,
 }
 
 
@@ -129,6 +164,25 @@ class StatusCallback:
     @property
     def status(self) -> str:
         return self.form["CallStatus"]
+
+    @property
+    def call_id(self) -> str:
+        """calldesk's call: the customer's leg."""
+        assert self.leg.call_id is not None
+        return self.leg.call_id
+
+    @property
+    def agent_leg(self) -> str | None:
+        """Which agent leg of its call this is: FIRST_AGENT_LEG, or the resume command
+        that rang it; None when it is no agent leg of a customer's call."""
+        if self.leg.role is LegRole.AGENT_RESUMED:
+            return self.command_id
+        return FIRST_AGENT_LEG if self.leg.role in AGENT_LEGS else None
+
+    @property
+    def ends(self) -> bool:
+        """Whether it says its leg is over."""
+        return any(kind in _ENDINGS for kind, _ in STEPS[self.leg.role][self.status])
 
     def signals(self) -> tuple[CallSignal, ...]:
         """The signals this callback says, the last one the status itself.
@@ -150,19 +204,17 @@ class StatusCallback:
 
     def _signal(self, kind: SignalKind, by: Party | None, event_id: str) -> CallSignal:
         leg = self.leg
-        assert leg.call_id is not None
-        inbound = leg.role is not LegRole.CUSTOMER_OUTBOUND
         return CallSignal(
             vendor=VENDOR,
             vendor_event_id=event_id,
-            vendor_call_id=leg.call_id,
+            vendor_call_id=self.call_id,
             kind=kind,
             occurred_at=self.occurred_at,
-            direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
+            direction=_DIRECTIONS.get(leg.role, Direction.INBOUND),
             customer_number=leg.customer,
             dialed_number=self.form["To"] if leg.role is LegRole.CUSTOMER_INBOUND else None,
             agent=leg.agent,
-            command_id=self.command_id if kind is SignalKind.DIALING else None,
+            command_id=self.command_id if kind in _ECHOING else None,
             ended_by=by,
             reason=self.status if kind in _ENDINGS else None,
             vendor_kind=self.status,
@@ -202,8 +254,9 @@ def read_status_callback(
     _check_shape(form)
     query = parse_qs(urlsplit(delivery.url).query)
     placed_by = query.get(PLACED_BY, [None])[0]
-    command_id = query.get(COMMAND, [None])[0]
-    leg = _leg(form, account, placed_by)
+    resume = query.get(RESUME, [None])[0]
+    command_id = resume or query.get(COMMAND, [None])[0]
+    leg = _leg(form, account, placed_by, resume)
     return StatusCallback(form, leg, _timestamp(form["Timestamp"]), command_id)
 
 
@@ -279,7 +332,9 @@ def _timestamp(text: str) -> datetime:
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
-def _leg(form: dict[str, str], account: TwilioAccount, placed_by: str | None) -> Leg:
+def _leg(
+    form: dict[str, str], account: TwilioAccount, placed_by: str | None, resume: str | None
+) -> Leg:
     if placed_by is not None and not account.is_agent(placed_by):
         raise _refused(
             RejectionReason.FOREIGN_TENANT,
@@ -306,6 +361,8 @@ def _leg(form: dict[str, str], account: TwilioAccount, placed_by: str | None) ->
             f"a {form['Direction']} leg ringing an agent names no ParentCallSid, the "
             "customer's call it belongs to",
         )
+    if resume is not None:
+        return _resumed(leg, form, resume)
     if leg.role is LegRole.CUSTOMER_OUTBOUND and leg.agent is None:
         raise _refused(
             RejectionReason.MALFORMED,
@@ -314,3 +371,14 @@ def _leg(form: dict[str, str], account: TwilioAccount, placed_by: str | None) ->
             "number mapped to an agent",
         )
     return leg
+
+
+def _resumed(leg: Leg, form: dict[str, str], resume: str) -> Leg:
+    """An agent leg calldesk rang to resume a held call (its URL names the command)."""
+    if leg.role is not LegRole.AGENT_RINGING:
+        raise _refused(
+            RejectionReason.MALFORMED,
+            f"its URL names resume command {resume!r}, but the {form['Direction']} leg "
+            f"from {form['From']!r} to {form['To']!r} rings no agent for a customer",
+        )
+    return attrs.evolve(leg, role=LegRole.AGENT_RESUMED)

@@ -1,7 +1,8 @@
 """The Twilio adapter keeps the telephony adapters' contract (calldesk.testing).
 
 The harness plays the tenant's Twilio account: documented status callbacks from
-tests/fixtures/twilio/, and a stand-in of the REST API that keeps every request.
+tests/fixtures/twilio/, and a stand-in of the REST API that keeps every request and
+answers the commands a story sends.
 """
 
 from collections.abc import Iterator
@@ -15,12 +16,14 @@ from fixtures.twilio.callbacks import (
     NUMBER,
     OUTBOUND_COMPLETED,
     REFUSED,
+    RESUMED_LEG,
     STORIES,
     WEBHOOK,
     Callback,
+    SentCommand,
     account,
 )
-from fixtures.twilio.rest_api import CALLS, RING_ADA, ApiRequest, TwilioStandIn
+from fixtures.twilio.rest_api import CALLS, RING_ADA, ApiRequest, TwilioStandIn, deliver
 
 from calldesk.adapters.telephony.twilio import TwilioVoice
 from calldesk.domain.call_commands import CommandKind
@@ -67,14 +70,29 @@ STATUS_KINDS: dict[str, dict[str, tuple[SignalKind, ...]]] = {
         "canceled": (SignalKind.DIALING, SignalKind.FAILED),
         "failed": (SignalKind.DIALING, SignalKind.FAILED),
     },
+    "agent leg rung to resume": {
+        "queued": (),
+        "initiated": (),
+        "ringing": (),
+        "in-progress": (SignalKind.RESUMED,),
+        "completed": (SignalKind.RESUMED, SignalKind.ENDED),
+        "busy": (SignalKind.ENDED,),
+        "no-answer": (SignalKind.ENDED,),
+        "canceled": (SignalKind.ABANDONED,),
+        "failed": (SignalKind.FAILED,),
+    },
     "agent's own leg": {"ringing": (), "in-progress": (), "completed": ()},
 }
 _TEMPLATES = {
     "agent leg": AGENT_LEG,
     "customer inbound": CUSTOMER_IN,
     "customer outbound": CUSTOMER_OUT,
+    "agent leg rung to resume": RESUMED_LEG,
     "agent's own leg": AGENT_OWN,
 }
+#: The TwiML of each redirect, as the TwiML reference writes it (fixtures/twilio/twiml.py).
+_XML = '<?xml version="1.0" encoding="UTF-8"?>'
+
 DOCUMENTED = {
     f"{status} ({leg})": (_TEMPLATES[leg].with_form(CallStatus=status), kinds)
     for leg, statuses in STATUS_KINDS.items()
@@ -93,13 +111,16 @@ class TwilioHarness:
         self.stories = STORIES
         self.malformed = {problem: callback for problem, (callback, _) in REFUSED.items()}
 
-    def deliver(self, event: Callback) -> None:
-        self.adapter.receive(event.delivery())
+    def deliver(self, event: Callback | SentCommand) -> None:
+        deliver(self.adapter, self.api, event)
 
     def live_call(self, kind: CommandKind) -> str:
         answered = OUTBOUND_COMPLETED.events[2]
         self.deliver(answered)
-        return OUTBOUND_COMPLETED.vendor_call_id
+        call = OUTBOUND_COMPLETED.vendor_call_id
+        if kind is CommandKind.RESUME:
+            self.adapter.send(CallCommand("held-first", CommandKind.HOLD, call, "ada"))
+        return call
 
     def requests(self) -> list[ApiRequest]:
         return list(self.api.requests)
@@ -124,9 +145,27 @@ class TwilioHarness:
                     "StatusCallbackMethod": ("POST",),
                 },
             )
-        return ApiRequest(
-            "POST", f"{CALLS}/{command.vendor_call_id}.json", {"Status": ("completed",)}
+        call = f"{CALLS}/{command.vendor_call_id}.json"
+        if command.kind is CommandKind.HANG_UP:
+            return ApiRequest("POST", call, {"Status": ("completed",)})
+        return ApiRequest("POST", call, {"Twiml": (_XML + _redirected_to(command),)})
+
+
+def _redirected_to(command: CallCommand) -> str:
+    if command.kind is CommandKind.HOLD:
+        queue = f"calldesk-hold-{command.vendor_call_id}"
+        return f"<Response><Enqueue>{queue}</Enqueue></Response>"
+    if command.kind is CommandKind.RESUME:
+        callback = f"{WEBHOOK}?resume={command.command_id}"
+        reports = (
+            f'statusCallback="{callback}" '
+            'statusCallbackEvent="initiated ringing answered completed" '
+            'statusCallbackMethod="POST"'
         )
+        client = command.agent  # the stories' agents ring at client:<their handle>
+        return f"<Response><Dial><Client {reports}>{client}</Client></Dial></Response>"
+    assert command.kind is CommandKind.BLIND_TRANSFER
+    return f"<Response><Dial><Number>{command.argument}</Number></Dial></Response>"
 
 
 @pytest.fixture(scope="class")
