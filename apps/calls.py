@@ -28,7 +28,7 @@ from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef, single_match
-from calldesk.domain.signals import CallSignal
+from calldesk.domain.signals import CallSignal, SignalKind
 from calldesk.domain.telephony_links import TelephonyLink
 from calldesk.domain.tenants import Tenant
 from calldesk.ports.clock import Clock
@@ -37,6 +37,7 @@ from calldesk.ports.telephony import (
     COMMAND_NEEDS,
     CallCommand,
     Capability,
+    LiveCall,
     PlaceCall,
     TelephonyAdapter,
     VendorRefusal,
@@ -182,22 +183,10 @@ class CallHandling(AgentPresence):
         for reported in live.values():
             reported_id = Call.create_id(tenant, vendor, reported.vendor_call_id)
             discovered += reported_id not in self.repository
-            self.hear(
-                tenant,
-                CallSignal(
-                    vendor=vendor,
-                    vendor_event_id=f"{RECONCILIATION}:{reported.vendor_call_id}:"
-                    f"{reported.state.value}",
-                    vendor_call_id=reported.vendor_call_id,
-                    kind=reported.state,
-                    occurred_at=at,
-                    direction=reported.direction,
-                    customer_number=reported.customer_number,
-                    agent=reported.agent,
-                    vendor_kind=RECONCILIATION,
-                ),
-                at,
-            )
+            heard = self.hear(tenant, _reported(vendor, reported, reported.state, at), at)
+            if heard.state is CallState.CONNECTED and heard.on_hold != reported.on_hold:
+                hold = SignalKind.HELD if reported.on_hold else SignalKind.RESUMED
+                self.hear(tenant, _reported(vendor, reported, hold, at), at)
         self._change(
             lambda: self._link(tenant, vendor, at),
             lambda link: link.reconciled(ended, discovered, at),
@@ -468,3 +457,27 @@ class CallHandling(AgentPresence):
             request.record,
             request.failure,
         )
+
+
+def _reported(
+    vendor: str, reported: LiveCall, kind: SignalKind, at: datetime
+) -> CallSignal:
+    """What a phone system's snapshot says of a call, as a signal marked reconciliation.
+
+    A state reported again is heard once; hold and resume can alternate, so each
+    correction is its own event.
+    """
+    event_id = f"{RECONCILIATION}:{reported.vendor_call_id}:{kind.value}"
+    if kind in (SignalKind.HELD, SignalKind.RESUMED):
+        event_id = f"{event_id}:{at.isoformat()}"
+    return CallSignal(
+        vendor=vendor,
+        vendor_event_id=event_id,
+        vendor_call_id=reported.vendor_call_id,
+        kind=kind,
+        occurred_at=at,
+        direction=reported.direction,
+        customer_number=reported.customer_number,
+        agent=reported.agent,
+        vendor_kind=RECONCILIATION,
+    )

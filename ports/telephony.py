@@ -92,6 +92,7 @@ class LiveCall:
     agent: str | None
     direction: Direction
     customer_number: str | None = None
+    on_hold: bool = False
 
 
 class VendorRefusal(Exception):

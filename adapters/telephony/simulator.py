@@ -148,7 +148,14 @@ class PhoneSimulator:
     def snapshot(self) -> tuple[LiveCall, ...]:
         with self._switch:
             return tuple(
-                LiveCall(line.call_id, line.state, line.agent, line.direction, line.number)
+                LiveCall(
+                    line.call_id,
+                    line.state,
+                    line.agent,
+                    line.direction,
+                    line.number,
+                    line.on_hold,
+                )
                 for line in self._lines.values()
             )
 

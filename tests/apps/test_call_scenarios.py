@@ -207,6 +207,27 @@ def test_a_call_that_ended_while_the_link_was_down_ends_on_reconciliation(
         assert desk.desk.reconcile("acme", "simulator", desk.now) == (0, 0)
 
 
+def test_a_hold_confirmed_while_the_link_was_down_shows_after_reconciliation(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=600), talk_first=5)
+        desk.do(desk.call(call_id), CommandKind.HOLD)
+        desk.simulator.drop_link()  # the switch holds the call; its signal is lost
+        desk.simulator.advance(1)
+        assert not desk.call(call_id).on_hold
+        desk.simulator.restore_link()
+
+        desk.desk.reconcile("acme", "simulator", desk.now)
+
+        held = desk.call(call_id)
+        assert (held.on_hold, held.pending) == (True, ())
+        head = desk.desk.head()
+        desk.desk.reconcile("acme", "simulator", desk.now)
+        assert desk.call(call_id).on_hold
+        assert desk.desk.head() == head + 1  # the link's reconciled, nothing more
+
+
 def test_a_timed_wrap_up_ends_by_itself_and_the_agent_is_ready_again(
     database_url: str, clock: Clock
 ) -> None:
