@@ -17,7 +17,11 @@ from calldesk.domain.access import Role
 from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
+from calldesk.domain.drafts import Draft, DraftState
+from calldesk.domain.feed_batches import ItemResult, PublishedBatch
+from calldesk.domain.feed_items import Content, ItemType, StatusChange, Visibility
 from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import Direction, Party, SignalKind
 from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
@@ -70,6 +74,15 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.PendingCommand": PendingCommand,
     "calldesk.timedelta": timedelta,
     "calldesk.Role": Role,
+    "calldesk.ItemType": ItemType,
+    "calldesk.Visibility": Visibility,
+    "calldesk.StatusChange": StatusChange,
+    "calldesk.Content": Content,
+    "calldesk.FeedItem": FeedItem,
+    "calldesk.DraftState": DraftState,
+    "calldesk.Draft": Draft,
+    "calldesk.ItemResult": ItemResult,
+    "calldesk.PublishedBatch": PublishedBatch,
 }
 
 

@@ -12,7 +12,11 @@ from calldesk.apps.conversion import STORED_VALUE_TYPES
 from calldesk.domain.agents import CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import Offer, OfferState, SignalMeta
+from calldesk.domain.drafts import Draft, DraftState
+from calldesk.domain.feed_batches import ItemResult, PublishedBatch
+from calldesk.domain.feed_items import Content, ItemType, StatusChange, Visibility
 from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import SignalKind
 from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
@@ -74,6 +78,48 @@ STRATEGIES |= {
         instants,
     ),
 }
+
+STRATEGIES[StatusChange] = st.builds(
+    lambda statuses: StatusChange(*statuses),
+    st.lists(codes, min_size=2, max_size=2, unique=True),
+)
+STRATEGIES[Content] = st.builds(
+    Content,
+    text=st.text(max_size=40),
+    status_change=st.none() | STRATEGIES[StatusChange],
+    attachment=st.none() | codes,
+    call=st.none() | codes,
+)
+STRATEGIES |= {
+    FeedItem: st.builds(
+        FeedItem,
+        id=codes,
+        draft=codes,
+        batch=codes,
+        position=st.integers(0, 500),
+        author=codes,
+        item_type=st.sampled_from(ItemType),
+        visibility=st.sampled_from(Visibility),
+        content=STRATEGIES[Content],
+        published_at=instants,
+    ),
+    Draft: st.builds(
+        Draft,
+        id=codes,
+        item_type=st.sampled_from(ItemType),
+        visibility=st.sampled_from(Visibility),
+        content=STRATEGIES[Content],
+        state=st.sampled_from(DraftState),
+        close_asked=st.booleans(),
+        feed_item=st.none() | codes,
+    ),
+    ItemResult: st.builds(
+        ItemResult, draft=codes, feed_item=st.none() | codes, problem=st.none() | labels
+    ),
+}
+STRATEGIES[PublishedBatch] = st.builds(
+    PublishedBatch, fingerprint=codes, results=st.tuples(STRATEGIES[ItemResult])
+)
 
 
 def values_of(value_type: type) -> st.SearchStrategy[Any]:
