@@ -27,12 +27,12 @@ from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef, single_match
+from calldesk.domain.records import RecordKind, RecordRef, single_match
 from calldesk.domain.signals import CallSignal, SignalKind
 from calldesk.domain.telephony_links import TelephonyLink
 from calldesk.domain.tenants import Tenant
 from calldesk.ports.clock import Clock
-from calldesk.ports.directory import RecordDirectory
+from calldesk.ports.directory import KnownRecord, RecordDirectory
 from calldesk.ports.telephony import (
     COMMAND_NEEDS,
     CallCommand,
@@ -92,10 +92,13 @@ class DialView:
 
 
 class NoDirectory:
-    """A desk without a record directory: every caller is unknown."""
+    """A desk without a record directory: every caller and every record is unknown."""
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         return ()
+
+    def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
+        return None
 
 
 class CallHandling(AgentPresence):

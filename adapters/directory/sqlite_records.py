@@ -25,6 +25,7 @@ from calldesk.adapters.directory.records import (
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory import KnownRecord
 
 Row = dict[str, str | None]
 
@@ -45,6 +46,13 @@ _TABLES: Mapping[str, Mapping[str, type]] = {
     "contacts": {**_PERSON, "account_id": str},
     "leads": _PERSON,
     "cases": {"tenant": str, "id": str, "subject": str, "status": str, "contact_id": str},
+}
+#: Where each kind of record lives, and the column that titles it.
+_RECORD_TABLES: Mapping[RecordKind, tuple[str, str]] = {
+    RecordKind.ACCOUNT: ("accounts", "name"),
+    RecordKind.CONTACT: ("contacts", "name"),
+    RecordKind.LEAD: ("leads", "name"),
+    RecordKind.CASE: ("cases", "subject"),
 }
 _REQUIRED = {"tenant", "id", "name", "subject", "status", "contact_id"}
 
@@ -174,6 +182,18 @@ class SQLiteRecordDirectory:
 
     def _write(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
+
+    def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
+        table, title = _RECORD_TABLES[kind]
+        status = "status" if kind is RecordKind.CASE else "NULL"
+        with self._turn:
+            row = self._db.execute(
+                f"SELECT {title}, {status} FROM {table} WHERE tenant = ? AND id = ?",
+                (tenant, record_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return KnownRecord(RecordRef(kind, record_id, row[0]), row[1])
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         with self._turn:

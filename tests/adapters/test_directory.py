@@ -25,7 +25,7 @@ from calldesk.apps.phone_numbers import parse_phone_number
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.ports.directory import RecordDirectory
+from calldesk.ports.directory import KnownRecord, RecordDirectory
 
 SWITCHBOARD = PhoneNumber("+16505550100")
 ADA_DESK = PhoneNumber("+16505551234")
@@ -67,6 +67,16 @@ def directory(tmp_path: Path) -> Iterator[SQLiteRecordDirectory]:
     with SQLiteRecordDirectory(tmp_path / "directory.db") as opened:
         opened.add("acme", ACME_RECORDS)
         yield opened
+
+
+def test_a_record_is_found_by_id_with_its_status_in_its_tenant_only(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    case = directory.record("acme", RecordKind.CASE, "CASE-2")
+    assert case == KnownRecord(ref(RecordKind.CASE, "CASE-2", "Cannot log in"), "closed")
+    assert directory.record("acme", RecordKind.CONTACT, "CON-1") == KnownRecord(ADA)
+    assert directory.record("acme", RecordKind.LEAD, "CON-1") is None  # not a lead
+    assert directory.record("globex", RecordKind.CONTACT, "CON-1") is None
 
 
 def test_it_is_a_record_directory(directory: SQLiteRecordDirectory) -> None:

@@ -20,6 +20,7 @@ from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.calls import Call
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory import KnownRecord
 from support.desk_driver import log_in, ready, tenant_with_agent
 
 ADA = RecordRef(RecordKind.CONTACT, "003-ada", "Ada Byron")
@@ -29,6 +30,7 @@ SHARED = (
     RecordRef(RecordKind.CONTACT, "003-bob", "Bob Jones"),
     RecordRef(RecordKind.CONTACT, "003-eve", "Eve Jones"),
 )
+CASE = RecordRef(RecordKind.CASE, "500-invoice", "Invoice charged twice")
 
 
 class StaticDirectory:
@@ -36,6 +38,13 @@ class StaticDirectory:
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         return {ADA_NUMBER: (ADA,), SHARED_NUMBER: SHARED}.get(number.e164, ())
+
+    def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
+        known = {(r.kind, r.record_id): r for r in (ADA, *SHARED, CASE)}
+        ref = known.get((kind, record_id)) if tenant == "acme" else None
+        if ref is None:
+            return None
+        return KnownRecord(ref, "new" if kind is RecordKind.CASE else None)
 
 
 class Desktop:
