@@ -25,8 +25,10 @@ from calldesk.domain.call_states import CallState
 from calldesk.domain.calls import Call
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound, Refused
+from calldesk.domain.feed import Publisher
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.record_feed import Feed
 from calldesk.domain.records import RecordKind, RecordRef, single_match
 from calldesk.domain.signals import CallSignal, SignalKind
 from calldesk.domain.telephony_links import TelephonyLink
@@ -109,6 +111,8 @@ class CallHandling(AgentPresence):
         Agent: 100,
         TelephonyLink: 50,
         CallLogBook: 100,
+        Publisher: 50,
+        Feed: 50,
     }
 
     def __init__(
@@ -377,9 +381,11 @@ class CallHandling(AgentPresence):
             fresh.mark_logged(at)
             owners = [f"agent:{agent}" for agent in sorted(self._works(fresh))]
             record = single_match(fresh.screen_pop or ())
+            books: list[Aggregate] = []
             if record is not None:
                 owners.append(f"record:{record.kind.value}:{record.record_id}")
-            books: list[Aggregate] = []
+                if fresh.agent is not None:
+                    books.extend(self._call_log_draft(fresh, fresh.agent, record, at))
             for owner in owners:
                 book = self._find(
                     CallLogBook, CallLogBook.create_id(fresh.tenant, owner)
@@ -393,6 +399,23 @@ class CallHandling(AgentPresence):
                 continue
             return
         raise ConcurrentChange(f"call {call.id} kept changing; its call log waits")
+
+    def _call_log_draft(
+        self, call: Call, agent: str, record: RecordRef, at: datetime
+    ) -> tuple[Publisher, Feed]:
+        """The ended call's log, a draft in its agent's publisher on its record, ready
+        for notes (seed 002); saved with the call marked logged, so it arrives once."""
+        tenant, kind, record_id = call.tenant, record.kind, record.record_id
+        known = self.directory.record(tenant, kind, record_id)
+        status = None if known is None else known.status
+        feed = self._find(Feed, Feed.create_id(tenant, kind, record_id)) or Feed.start(
+            tenant, kind, record_id, status, at
+        )
+        publisher = self._find(
+            Publisher, Publisher.create_id(tenant, agent, kind, record_id)
+        ) or Publisher.start(tenant, agent, feed, at)
+        publisher.receive_call_log(str(call.id), call_summary(call), at)
+        return publisher, feed
 
     def _save_call(
         self,
@@ -483,4 +506,15 @@ def _reported(
         customer_number=reported.customer_number,
         agent=reported.agent,
         vendor_kind=RECONCILIATION,
+    )
+
+
+def call_summary(call: Call) -> str:
+    """A call log's first words: who, which way, how it ended, how long they talked."""
+    minutes, seconds = divmod(round(call.talk_time.total_seconds()), 60)
+    outcome = "open" if call.outcome is None else call.outcome.value
+    who = call.customer_number or "an unknown number"
+    return (
+        f"{call.direction.value.capitalize()} call with {who}: {outcome}, "
+        f"talked {minutes}:{seconds:02d}."
     )

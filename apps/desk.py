@@ -1,12 +1,13 @@
 """The calldesk application: every capability, one event log (ADR/0002)."""
 
 from calldesk.apps.access import TokenAccess
+from calldesk.apps.feeds import Publishing
 from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
 from calldesk.ports.directory import RecordDirectory
 
 
-class Desk(TokenAccess, SoftphoneViews):
+class Desk(TokenAccess, SoftphoneViews, Publishing):
     """What embedders construct; each capability adds its mixin to the bases."""
 
     @classmethod

@@ -17,6 +17,7 @@ from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import NotFound
+from calldesk.domain.feed import Publisher
 from calldesk.domain.identity import checked_slug
 
 
@@ -63,6 +64,8 @@ class SoftphoneViews(CallLogs):
             return self._glance(CallLogBook, originator_id, _book_audience)
         if kind == "dial":
             return self._glance(DialRequest, originator_id, _dial_audience)
+        if kind == "publisher":
+            return self._glance(Publisher, originator_id, _publisher_audience)
         return None
 
 
@@ -83,3 +86,7 @@ def _book_audience(book: CallLogBook) -> Audience | None:
 
 def _dial_audience(dial: DialRequest) -> Audience:
     return Audience(dial.tenant, frozenset({dial.agent}))
+
+
+def _publisher_audience(publisher: Publisher) -> Audience:
+    return Audience(publisher.tenant, frozenset({publisher.agent}))
