@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 
 from calldesk.adapters.http.auth import principal, watching
 from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.adapters.http.feed_routes import feed_api
 from calldesk.adapters.http.problems import (
     PROBLEM_RESPONSES,
     domain_problem,
@@ -106,6 +107,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             api,
+            feed_api,
             events,
             health,
             vendor_event,

@@ -31,12 +31,12 @@ from calldesk.ports.clock import Clock
 Who = NamedDependency[Principal]
 
 
-def _desk(request: Request[Any, Any, Any]) -> Desk:
+def desk_of(request: Request[Any, Any, Any]) -> Desk:
     desk: Desk = request.app.state.desk
     return desk
 
 
-def _now(request: Request[Any, Any, Any]) -> Any:
+def now_of(request: Request[Any, Any, Any]) -> Any:
     clock: Clock = request.app.state.clock
     return clock.now()
 
@@ -46,14 +46,14 @@ def show_agent(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> AgentView:
     """The agent's presence and the work of each call, as the softphone draws it."""
-    return _desk(request).agent(who.tenant, watching(who, agent))
+    return desk_of(request).agent(who.tenant, watching(who, agent))
 
 
 @get("/agents/{agent:str}/calls", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def agent_calls(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> list[CallView]:
-    desk = _desk(request)
+    desk = desk_of(request)
     view = desk.agent(who.tenant, watching(who, agent))
     return [desk.call(who.tenant, work.call) for work in view.calls]
 
@@ -65,7 +65,9 @@ def agent_calls(
     status_code=200,
 )
 def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    return _desk(request).log_in(LogIn(who.tenant, acting_as(who, agent), at=_now(request)))
+    return desk_of(request).log_in(
+        LogIn(who.tenant, acting_as(who, agent), at=now_of(request))
+    )
 
 
 @post(
@@ -75,8 +77,8 @@ def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> A
     status_code=200,
 )
 def ready(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    command = GoAvailable(who.tenant, acting_as(who, agent), at=_now(request))
-    return _desk(request).go_available(command)
+    command = GoAvailable(who.tenant, acting_as(who, agent), at=now_of(request))
+    return desk_of(request).go_available(command)
 
 
 @post(
@@ -92,9 +94,9 @@ def not_ready(
     data: JSONBody[NotReadyBody],
 ) -> AgentView:
     command = GoNotReady(
-        who.tenant, acting_as(who, agent), reason=data.reason, at=_now(request)
+        who.tenant, acting_as(who, agent), reason=data.reason, at=now_of(request)
     )
-    return _desk(request).go_not_ready(command)
+    return desk_of(request).go_not_ready(command)
 
 
 @post(
@@ -104,14 +106,14 @@ def not_ready(
     status_code=200,
 )
 def log_out(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    return _desk(request).log_out(
-        LogOut(who.tenant, acting_as(who, agent), at=_now(request))
+    return desk_of(request).log_out(
+        LogOut(who.tenant, acting_as(who, agent), at=now_of(request))
     )
 
 
 @get("/calls/{call:str}", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def show_call(request: Request[Any, Any, Any], who: Who, call: FromPath[str]) -> CallView:
-    view = _desk(request).call(who.tenant, call)
+    view = desk_of(request).call(who.tenant, call)
     if not any(who.may_watch(agent) for agent in _agents_of(view)):
         watching(who, view.agent or "")
     return view
@@ -141,9 +143,9 @@ def call_command(
         kind=data.kind,
         command_id=data.command_id,
         argument=data.argument,
-        at=_now(request),
+        at=now_of(request),
     )
-    return _desk(request).command(command)
+    return desk_of(request).command(command)
 
 
 @post(
@@ -165,9 +167,9 @@ def wrap_up(
         disposition=data.disposition,
         notes=data.notes,
         command_id=data.command_id,
-        at=_now(request),
+        at=now_of(request),
     )
-    return _desk(request).wrap_up(command)
+    return desk_of(request).wrap_up(command)
 
 
 @post(
@@ -183,7 +185,7 @@ def dial(
     data: JSONBody[DialBody],
 ) -> DialView:
     """Click-to-dial through the tenant's phone system; the same command id dials once."""
-    desk = _desk(request)
+    desk = desk_of(request)
     vendors = desk.vendors(who.tenant)
     if len(vendors) != 1:
         raise Refused(f"tenant {who.tenant} has {len(vendors)} phone systems attached")
@@ -197,7 +199,7 @@ def dial(
         command_id=data.command_id,
         vendor=vendors[0],
         record=record,
-        at=_now(request),
+        at=now_of(request),
     )
     return desk.dial(command)
 
@@ -210,7 +212,7 @@ def agent_call_log(
     limit: FromQuery[int] = 20,
     offset: FromQuery[int] = 0,
 ) -> list[CallLogEntry]:
-    return _desk(request).agent_call_log(who.tenant, watching(who, agent), limit, offset)
+    return desk_of(request).agent_call_log(who.tenant, watching(who, agent), limit, offset)
 
 
 @get(
@@ -230,7 +232,7 @@ def record_call_log(
         record = RecordRef(RecordKind(kind), record_id, record_id)
     except ValueError:
         raise InvalidValue(f"{kind!r} is not a kind of record") from None
-    return _desk(request).record_call_log(who.tenant, record, limit, offset)
+    return desk_of(request).record_call_log(who.tenant, record, limit, offset)
 
 
 @get("/screen-pop", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -238,7 +240,7 @@ def screen_pop(
     request: Request[Any, Any, Any], who: Who, number: FromQuery[str]
 ) -> list[RecordRef]:
     """What a call from this number would pop: the records it reaches, best first."""
-    desk = _desk(request)
+    desk = desk_of(request)
     parsed = parse_phone_number(number, desk.tenant(who.tenant).default_region)
     return list(desk.directory.find_by_number(who.tenant, parsed))
 

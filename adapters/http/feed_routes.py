@@ -1,0 +1,317 @@
+"""The publisher and the record's feed over HTTP: an agent's drafts, batches, the feed.
+
+Every path names the agent (the token's own: a supervisor may read, not compose) and
+the record; every command answers with the publisher as it now is, or a problem.
+"""
+
+import enum
+from typing import Any
+
+import attrs
+from litestar import Request, Router, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.problems import PROBLEM_RESPONSES
+from calldesk.adapters.http.routes import Who, desk_of, now_of
+from calldesk.apps.feeds import (
+    CloseAnswer,
+    DraftCommand,
+    DraftOpened,
+    EditDraft,
+    MoveDraft,
+    OpenDraft,
+    PublishDraft,
+    PublishDrafts,
+    Published,
+    PublisherView,
+)
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.feed_items import ItemType, StatusChange, Visibility
+from calldesk.domain.record_feed import DEFAULT_PAGE_SIZE, FeedPage
+from calldesk.domain.records import RecordKind
+
+PUBLISHER = "/agents/{agent:str}/records/{kind:str}/{record_id:str}/publisher"
+DRAFT = PUBLISHER + "/drafts/{draft:str}"
+
+
+@attrs.frozen
+class OpenDraftBody:
+    item_type: ItemType
+    visibility: Visibility | None = None
+
+
+@attrs.frozen
+class StatusChangeBody:
+    from_status: str
+    to_status: str
+
+
+@attrs.frozen
+class EditDraftBody:
+    text: str = ""
+    visibility: Visibility | None = None
+    status_change: StatusChangeBody | None = None
+    attachment: str | None = None
+
+
+@attrs.frozen
+class MoveDraftBody:
+    position: int
+
+
+@attrs.frozen
+class PublishBody:
+    """The open drafts as the agent saw them, in order, under an idempotency key."""
+
+    key: str
+    drafts: tuple[str, ...]
+    atomic: bool = True
+    then_next: bool = False
+
+
+class CloseChoice(enum.Enum):
+    CONFIRM = "confirm"  # lose the draft
+    KEEP_FOR_LATER = "keep-for-later"
+    CANCEL = "cancel"  # it stays open
+
+
+@attrs.frozen
+class CloseAnswerBody:
+    answer: CloseChoice
+
+
+@attrs.frozen
+class PublishDraftBody:
+    key: str
+
+
+def _record(kind: str) -> RecordKind:
+    try:
+        return RecordKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in RecordKind)
+        raise InvalidValue(f"{kind!r} is not a kind of record: {known}") from None
+
+
+def _about(
+    request: Request[Any, Any, Any], who: Who, agent: str, kind: str, record_id: str
+) -> dict[str, Any]:
+    """Who acts on which record, and when: the fields every composing command shares."""
+    return {
+        "tenant": who.tenant,
+        "agent": acting_as(who, agent),
+        "kind": _record(kind),
+        "record_id": record_id,
+        "at": now_of(request),
+    }
+
+
+@get(PUBLISHER, sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def show_publisher(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+) -> PublisherView:
+    """The agent's drafts on the record: the next batch in order, those kept for later."""
+    return desk_of(request).publisher(
+        who.tenant, watching(who, agent), _record(kind), record_id
+    )
+
+
+@post(PUBLISHER + "/drafts", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def open_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    data: JSONBody[OpenDraftBody],
+) -> DraftOpened:
+    """A new empty draft, last; the other drafts stay as they are."""
+    command = OpenDraft(
+        **_about(request, who, agent, kind, record_id),
+        item_type=data.item_type,
+        visibility=data.visibility,
+    )
+    return desk_of(request).open_draft(command)
+
+
+@put(DRAFT, sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def edit_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+    data: JSONBody[EditDraftBody],
+) -> PublisherView:
+    """What the draft says now."""
+    change = data.status_change
+    command = EditDraft(
+        **_about(request, who, agent, kind, record_id),
+        draft=draft,
+        text=data.text,
+        visibility=data.visibility,
+        status_change=None
+        if change is None
+        else StatusChange(change.from_status, change.to_status),
+        attachment=data.attachment,
+    )
+    return desk_of(request).edit_draft(command)
+
+
+@post(DRAFT + "/move", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
+def move_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+    data: JSONBody[MoveDraftBody],
+) -> PublisherView:
+    command = MoveDraft(
+        **_about(request, who, agent, kind, record_id), draft=draft, position=data.position
+    )
+    return desk_of(request).move_draft(command)
+
+
+@post(DRAFT + "/close", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
+def close_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+) -> CloseAnswer:
+    """Close a draft; one with content asks first (asked: true) and stays open until
+    the answer."""
+    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    return desk_of(request).close_draft(command)
+
+
+@post(DRAFT + "/answer", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
+def answer_close(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+    data: JSONBody[CloseAnswerBody],
+) -> PublisherView:
+    """Answer what closing asked: give the draft up, keep it for later, or keep it open."""
+    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    desk = desk_of(request)
+    answers = {
+        CloseChoice.CONFIRM: desk.confirm_close,
+        CloseChoice.KEEP_FOR_LATER: desk.keep_for_later,
+        CloseChoice.CANCEL: desk.cancel_close,
+    }
+    return answers[data.answer](command)
+
+
+@post(DRAFT + "/restore", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
+def restore_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+) -> PublisherView:
+    """Bring a draft kept for later back, last in the batch."""
+    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    return desk_of(request).restore_draft(command)
+
+
+@post(
+    PUBLISHER + "/publish",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
+def publish(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    data: JSONBody[PublishBody],
+) -> Published:
+    """Publish the open drafts as one batch: all or nothing, or per item with a result
+    each; the same key again answers what the first did."""
+    command = PublishDrafts(
+        **_about(request, who, agent, kind, record_id),
+        key=data.key,
+        drafts=data.drafts,
+        atomic=data.atomic,
+        then_next=data.then_next,
+    )
+    return desk_of(request).publish(command)
+
+
+@post(DRAFT + "/publish", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
+def publish_draft(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    draft: FromPath[str],
+    data: JSONBody[PublishDraftBody],
+) -> Published:
+    """Publish one draft alone."""
+    command = PublishDraft(
+        **_about(request, who, agent, kind, record_id), key=data.key, draft=draft
+    )
+    return desk_of(request).publish_draft(command)
+
+
+@get(
+    "/records/{kind:str}/{record_id:str}/feed",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+)
+def record_feed(
+    request: Request[Any, Any, Any],
+    who: Who,
+    kind: FromPath[str],
+    record_id: FromPath[str],
+    item_type: FromQuery[list[ItemType] | None] = None,
+    visibility: FromQuery[Visibility | None] = None,
+    after: FromQuery[str | None] = None,
+    limit: FromQuery[int] = DEFAULT_PAGE_SIZE,
+) -> FeedPage:
+    """The record's published items, newest batch first; `after` pages on."""
+    return desk_of(request).feed(
+        who.tenant,
+        _record(kind),
+        record_id,
+        types=None if not item_type else frozenset(item_type),
+        visibility=visibility,
+        after=after,
+        limit=limit,
+    )
+
+
+feed_api = Router(
+    path="/",
+    route_handlers=[
+        show_publisher,
+        open_draft,
+        edit_draft,
+        move_draft,
+        close_draft,
+        answer_close,
+        restore_draft,
+        publish,
+        publish_draft,
+        record_feed,
+    ],
+)

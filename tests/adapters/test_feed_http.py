@@ -1,0 +1,135 @@
+"""The publisher and the record's feed over real HTTP."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import attrs
+import httpx
+import pytest
+from support.connector import serving, token_for
+from support.desk_driver import tenant_with_agent
+from support.telephony import ADA, StaticDirectory
+
+from calldesk.adapters.telephony.simulator import PhoneSimulator
+from calldesk.apps.desk import Desk
+from calldesk.apps.presence import RegisterAgent
+from calldesk.domain.access import Role
+
+START = datetime(2026, 11, 25, 9, tzinfo=UTC)
+PUBLISHER = f"/agents/a-17/records/contact/{ADA.record_id}/publisher"
+
+
+@attrs.frozen
+class Console:
+    desk: Desk
+    http: httpx.Client
+    ada: dict[str, str]
+    boss: dict[str, str]
+
+
+@pytest.fixture
+def console(database_url: str) -> Iterator[Console]:
+    with Desk.at(database_url, directory=StaticDirectory()) as desk:
+        clock = PhoneSimulator(START)
+        tenant_with_agent(desk, START)
+        desk.register_agent(RegisterAgent("acme", "a-18", name="Alan", at=START))
+        ada = token_for(desk, clock, "a-17")
+        boss = token_for(desk, clock, "a-18", Role.SUPERVISOR, supervises=("a-17",))
+        with serving(desk, clock) as url, httpx.Client(base_url=url, timeout=10) as http:
+            yield Console(desk, http, ada, boss)
+
+
+def draft(console: Console, item_type: str, text: str) -> str:
+    opened = console.http.post(
+        f"{PUBLISHER}/drafts", json={"item_type": item_type}, headers=console.ada
+    )
+    assert opened.status_code == 201, opened.text
+    draft_id: str = opened.json()["draft"]
+    edited = console.http.put(
+        f"{PUBLISHER}/drafts/{draft_id}", json={"text": text}, headers=console.ada
+    )
+    assert edited.status_code == 200, edited.text
+    return draft_id
+
+
+def test_three_drafts_reordered_publish_as_one_batch_in_order(console: Console) -> None:
+    http, ada = console.http, console.ada
+    post = draft(console, "text-post", "Refund approved")
+    note = draft(console, "internal-note", "Prefers email")
+    email = draft(console, "email", "Dear Ada, your refund is on its way.")
+    shown = http.get(PUBLISHER, headers=ada).json()
+    assert shown["unpublished"] == {"text-post": 1, "internal-note": 1, "email": 1}
+    moved = http.post(f"{PUBLISHER}/drafts/{email}/move", json={"position": 0}, headers=ada)
+    assert [d["id"] for d in moved.json()["drafts"]] == [email, post, note]
+
+    batch = {"key": "batch-1", "drafts": [email, post, note]}
+    published = http.post(f"{PUBLISHER}/publish", json=batch, headers=ada)
+    again = http.post(f"{PUBLISHER}/publish", json=batch, headers=ada)
+
+    assert published.status_code == 200, published.text
+    assert again.json()["outcome"]["results"] == published.json()["outcome"]["results"]
+    assert again.json()["outcome"]["repeated"] is True
+    feed = http.get(f"/records/contact/{ADA.record_id}/feed", headers=ada).json()
+    assert [i["content"]["text"] for i in feed["items"]] == [
+        "Dear Ada, your refund is on its way.",
+        "Refund approved",
+        "Prefers email",
+    ]
+    notes = http.get(
+        f"/records/contact/{ADA.record_id}/feed",
+        params={"item_type": "internal-note"},
+        headers=ada,
+    ).json()
+    assert [i["item_type"] for i in notes["items"]] == ["internal-note"]
+
+
+def test_closing_a_draft_with_content_asks_and_can_keep_it_for_later(
+    console: Console,
+) -> None:
+    http, ada = console.http, console.ada
+    note = draft(console, "internal-note", "Call back Monday")
+    asked = http.post(f"{PUBLISHER}/drafts/{note}/close", headers=ada).json()
+    assert asked["asked"] is True
+    kept = http.post(
+        f"{PUBLISHER}/drafts/{note}/answer", json={"answer": "keep-for-later"}, headers=ada
+    ).json()
+    assert (kept["drafts"], [d["id"] for d in kept["saved"]]) == ([], [note])
+
+
+@pytest.mark.parametrize(
+    ("case", "method", "path", "body", "status"),
+    [
+        (
+            "another tenant's record",
+            "POST",
+            "/agents/a-17/records/contact/003-zed/publisher/drafts",
+            {"item_type": "text-post"},
+            404,
+        ),
+        ("an unknown type", "POST", f"{PUBLISHER}/drafts", {"item_type": "fax"}, 400),
+        (
+            "an unknown kind of record",
+            "GET",
+            "/agents/a-17/records/planet/x/publisher",
+            None,
+            422,
+        ),
+        ("an empty batch", "POST", f"{PUBLISHER}/publish", {"key": "k", "drafts": []}, 409),
+    ],
+)
+def test_bad_requests_get_a_problem_and_record_nothing(
+    console: Console, case: str, method: str, path: str, body: object, status: int
+) -> None:
+    head = console.desk.head()
+    answer = console.http.request(method, path, json=body, headers=console.ada)
+    assert answer.status_code == status, (case, answer.text)
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert console.desk.head() == head
+
+
+def test_a_supervisor_reads_the_publisher_but_does_not_compose(console: Console) -> None:
+    assert console.http.get(PUBLISHER, headers=console.boss).status_code == 200
+    refused = console.http.post(
+        f"{PUBLISHER}/drafts", json={"item_type": "text-post"}, headers=console.boss
+    )
+    assert refused.status_code == 403
