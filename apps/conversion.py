@@ -25,6 +25,7 @@ from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import Direction, Party, SignalKind
 from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
+from calldesk.domain.workspace_tabs import CloseCause, TabKind, WorkspaceTabs
 
 converter = make_converter(forbid_extra_keys=True)
 
@@ -83,6 +84,9 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.Draft": Draft,
     "calldesk.ItemResult": ItemResult,
     "calldesk.PublishedBatch": PublishedBatch,
+    "calldesk.TabKind": TabKind,
+    "calldesk.CloseCause": CloseCause,
+    "calldesk.WorkspaceTabs": WorkspaceTabs,
 }
 
 

@@ -20,6 +20,13 @@ from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import SignalKind
 from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
+from calldesk.domain.workspace_tabs import (
+    CloseCause,
+    PrimaryTab,
+    Subtab,
+    TabKind,
+    WorkspaceTabs,
+)
 
 codes = st.from_regex(r"[a-z0-9](?:[a-z0-9._-]{0,30}[a-z0-9])?", fullmatch=True)
 labels = st.text(
@@ -119,6 +126,37 @@ STRATEGIES |= {
 }
 STRATEGIES[PublishedBatch] = st.builds(
     PublishedBatch, fingerprint=codes, results=st.tuples(STRATEGIES[ItemResult])
+)
+
+subtabs = st.builds(
+    Subtab,
+    tab_id=codes,
+    record=STRATEGIES[RecordRef],
+    label=labels,
+    highlighted=st.booleans(),
+    unsaved=st.booleans(),
+    close_requested=st.none() | st.sampled_from(CloseCause),
+)
+primary_tabs = st.builds(
+    PrimaryTab,
+    tab_id=codes,
+    kind=st.sampled_from(TabKind),
+    label=labels,
+    record=st.none() | STRATEGIES[RecordRef],
+    url=st.none() | st.just("https://billing.example.com/invoices/42"),
+    matches=st.lists(STRATEGIES[RecordRef], max_size=2).map(tuple),
+    subtabs=st.lists(subtabs, max_size=2).map(tuple),
+    pinned=st.booleans(),
+    call=st.none() | codes,
+)
+STRATEGIES[WorkspaceTabs] = st.builds(
+    WorkspaceTabs,
+    open=st.lists(primary_tabs, max_size=2).map(tuple),
+    focused=st.none() | codes,
+    focus_stack=st.lists(codes, max_size=3).map(tuple),
+    recency=st.lists(codes, max_size=3).map(tuple),
+    closed=st.lists(primary_tabs, max_size=1).map(tuple),
+    numbered=st.integers(0, 10_000),
 )
 
 
