@@ -33,6 +33,7 @@ from calldesk.domain.records import RecordKind, RecordRef, single_match
 from calldesk.domain.signals import CallSignal, SignalKind
 from calldesk.domain.telephony_links import TelephonyLink
 from calldesk.domain.tenants import Tenant
+from calldesk.domain.workspace import Workspace
 from calldesk.ports.clock import Clock
 from calldesk.ports.directory import KnownRecord, RecordDirectory
 from calldesk.ports.telephony import (
@@ -113,6 +114,7 @@ class CallHandling(AgentPresence):
         CallLogBook: 100,
         Publisher: 50,
         Feed: 50,
+        Workspace: 100,
     }
 
     def __init__(
@@ -337,8 +339,11 @@ class CallHandling(AgentPresence):
             if work is None:
                 handled = handle == call.agent and call.connected_at is not None
                 agent.release(str(call.id), handled, call.wrap_up_policy, at)
+                changed.extend(self._tab_of_ended_call(call, handle, at))
             else:
                 agent.work_changed(str(call.id), work, at)
+                if work is Work.ON_CALL and handle == call.agent:
+                    changed.extend(self._screen_popped(call, handle, at))
             changed.append(agent)
         opened = any(isinstance(e, Call.Created) for e in call.pending_events)
         if opened or call.state is CallState.CLOSED:
@@ -349,6 +354,29 @@ class CallHandling(AgentPresence):
                 link.call_opened(str(call.id), at)
             changed.append(link)
         return changed
+
+    def _screen_popped(self, call: Call, agent: str, at: datetime) -> list[Aggregate]:
+        """The call's records open in the console of the agent who took it: its one
+        record as a tab, else a tab listing what was found (seed 002)."""
+        workspace = self._workspace(call.tenant, agent, at)
+        query = call.customer_number or "an unknown number"
+        workspace.screen_pop(str(call.id), query, call.screen_pop or (), at)
+        return [workspace]
+
+    def _tab_of_ended_call(self, call: Call, agent: str, at: datetime) -> list[Aggregate]:
+        """The tab a call's screen pop opened closes with the call, if the tenant says so
+        (a tab with unsaved changes asks first)."""
+        if not self._tenant(call.tenant).closes_popped_tabs:
+            return []
+        workspace = self._find(Workspace, Workspace.create_id(call.tenant, agent))
+        if workspace is None:
+            return []
+        workspace.call_ended(str(call.id), True, at)
+        return [workspace]
+
+    def _workspace(self, tenant: str, agent: str, at: datetime) -> Workspace:
+        found = self._find(Workspace, Workspace.create_id(tenant, agent))
+        return found or Workspace.start(tenant, agent, at)
 
     @staticmethod
     def _works(call: Call) -> dict[str, Work | None]:

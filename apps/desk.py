@@ -4,10 +4,11 @@ from calldesk.apps.access import TokenAccess
 from calldesk.apps.feeds import Publishing
 from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
+from calldesk.apps.workspaces import Workspaces
 from calldesk.ports.directory import RecordDirectory
 
 
-class Desk(TokenAccess, SoftphoneViews, Publishing):
+class Desk(TokenAccess, SoftphoneViews, Publishing, Workspaces):
     """What embedders construct; each capability adds its mixin to the bases."""
 
     @classmethod

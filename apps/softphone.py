@@ -19,6 +19,7 @@ from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import NotFound
 from calldesk.domain.feed import Publisher
 from calldesk.domain.identity import checked_slug
+from calldesk.domain.workspace import Workspace
 
 
 @attrs.frozen
@@ -64,6 +65,8 @@ class SoftphoneViews(CallLogs):
             return self._glance(CallLogBook, originator_id, _book_audience)
         if kind == "dial":
             return self._glance(DialRequest, originator_id, _dial_audience)
+        if kind == "workspace":
+            return self._glance(Workspace, originator_id, _workspace_audience)
         if kind == "publisher":
             return self._glance(Publisher, originator_id, _publisher_audience)
         return None
@@ -90,3 +93,7 @@ def _dial_audience(dial: DialRequest) -> Audience:
 
 def _publisher_audience(publisher: Publisher) -> Audience:
     return Audience(publisher.tenant, frozenset({publisher.agent}))
+
+
+def _workspace_audience(workspace: Workspace) -> Audience:
+    return Audience(workspace.tenant, frozenset({workspace.agent}))

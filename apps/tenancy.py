@@ -36,6 +36,13 @@ class SetDefaultRegion(TenantCommand):
 
 
 @attrs.frozen
+class ClosePoppedTabs(TenantCommand):
+    """Whether a call's end closes the console tab its screen pop opened."""
+
+    close: bool
+
+
+@attrs.frozen
 class TenantView:
     """A tenant as the CLI and the API show it."""
 
@@ -44,6 +51,7 @@ class TenantView:
     not_ready_reasons: tuple[NotReadyReason, ...]
     wrap_up_policy: WrapUpPolicy
     default_region: str
+    closes_popped_tabs: bool
     version: int
 
     @classmethod
@@ -54,6 +62,7 @@ class TenantView:
             tuple(tenant.not_ready_reasons),
             tenant.wrap_up_policy,
             tenant.default_region,
+            tenant.closes_popped_tabs,
             tenant.version,
         )
 
@@ -91,6 +100,14 @@ class TenantAdministration(DeskApplication):
         tenant = self._change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.set_default_region(region, command.at),
+        )
+        return TenantView.of(tenant)
+
+    @writes
+    def close_popped_tabs(self, command: ClosePoppedTabs) -> TenantView:
+        tenant = self._change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.close_popped_tabs(command.close, command.at),
         )
         return TenantView.of(tenant)
 

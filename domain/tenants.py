@@ -130,6 +130,7 @@ class Tenant(Aggregate):
         self.not_ready_reasons = tuple(not_ready_reasons)
         self.wrap_up_policy = WrapUpPolicy()
         self.default_region = DEFAULT_REGION
+        self.closes_popped_tabs = False
 
     def not_ready_reason(self, code: str) -> NotReadyReason:
         """The reason with this code, or a refusal that lists the codes to choose from."""
@@ -158,6 +159,15 @@ class Tenant(Aggregate):
         """The region whose national numbers need no country code (checked at the edge)."""
         if region != self.default_region:
             self._default_region_set(region=region, timestamp=at)
+
+    def close_popped_tabs(self, close: bool, at: datetime) -> None:
+        """Whether a call's end closes the console tab its screen pop opened."""
+        if close != self.closes_popped_tabs:
+            self._popped_tabs_policy_set(close=close, timestamp=at)
+
+    @event("PoppedTabsPolicySet", topic="calldesk.tenant.PoppedTabsPolicySet")
+    def _popped_tabs_policy_set(self, close: bool, timestamp: datetime) -> None:
+        self.closes_popped_tabs = close
 
     @event("WrapUpPolicySet", topic="calldesk.tenant.WrapUpPolicySet")
     def _wrap_up_policy_set(self, policy: WrapUpPolicy, timestamp: datetime) -> None:
