@@ -30,6 +30,7 @@ from calldesk.adapters.http.problems import (
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.routes import Who, api
 from calldesk.adapters.http.webhooks import Webhooks, metrics, vendor_event
+from calldesk.adapters.http.workspace_routes import workspace_api
 from calldesk.apps.desk import Desk
 from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.ports.clock import Clock
@@ -108,6 +109,7 @@ def create_app(
         route_handlers=[
             api,
             feed_api,
+            workspace_api,
             events,
             health,
             vendor_event,
