@@ -1,14 +1,16 @@
-"""The browser demo: the connector and a phone simulator in real time, until Ctrl-C.
+"""The browser demo: the connector and a phone system in real time, until Ctrl-C.
 
 Callers ring agent a-17 of tenant "demo" one after another: a customer the directory
 knows, a switchboard that reaches two people, a number nobody has. The agent works them
 in the console page: answer, hold, transfer, hang up, give a disposition, and sees the
-screen pop and the call log.
+screen pop and the call log. The phone system is the simulator, or real SIP phones
+(sip_demo); either way a driver thread makes the callers call.
 """
 
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from itertools import cycle
 
@@ -20,33 +22,37 @@ from calldesk.adapters.http.config import LOOPBACK, ConnectorConfig
 from calldesk.adapters.telephony.simulator import VENDOR, Caller, PhoneSimulator
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
+from calldesk.ports.clock import Clock
 
 #: Seconds between the simulator's steps, and between new callers.
 TICK = 0.2
 CALLER_EVERY = 30.0
+#: Says when the console's calls come, once it listens.
+SIMULATED_RHYTHM = "Calls ring every half minute once the agent is ready."
+#: Runs the callers until the event is set.
+Driver = Callable[[threading.Event], None]
 
 
 def serve_demo(
     desk: Desk,
-    phone: PhoneSimulator,
+    clock: Clock,
     tenant: str,
     agent: str,
-    callers: tuple[str, ...],
     port: int,
+    driver: Driver,
+    rhythm: str = SIMULATED_RHYTHM,
 ) -> None:
-    """Serve the console on loopback and drive the phone in real time until interrupted."""
+    """Serve the console on loopback and run the driver in a thread until interrupted;
+    the phone system is attached already."""
     secret = secrets.token_urlsafe(32)
-    at = phone.now()
+    at = clock.now()
     desk.issue_token(
         IssueToken(tenant, agent, at=at, expires_at=at + timedelta(days=1)), secret
     )
-    desk.attach(tenant, phone, phone)
     stop = threading.Event()
-    driver = threading.Thread(
-        target=drive, args=(desk, phone, tenant, agent, callers, stop), daemon=True
-    )
-    driver.start()
-    app = create_app(desk, phone, ConnectorConfig(port=port))
+    driving = threading.Thread(target=driver, args=(stop,), daemon=True)
+    driving.start()
+    app = create_app(desk, clock, ConnectorConfig(port=port))
     server = uvicorn.Server(
         uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning")
     )
@@ -58,7 +64,7 @@ def serve_demo(
             if stop.wait(TICK):
                 return
         out.print(f"Open the console: {url}", soft_wrap=True)
-        out.print("Calls ring every half minute once the agent is ready. Ctrl-C stops.")
+        out.print(f"{rhythm} Ctrl-C stops.")
         out.file.flush()  # a pipe would hold the address back
 
     threading.Thread(target=announce, daemon=True).start()
@@ -66,25 +72,26 @@ def serve_demo(
         server.run()
     finally:
         stop.set()
-        driver.join(5)
+        driving.join(5)
 
 
-def drive(
-    desk: Desk,
-    phone: PhoneSimulator,
-    tenant: str,
-    agent: str,
-    callers: tuple[str, ...],
-    stop: threading.Event,
-) -> None:
-    """Move the simulator's time with the wall clock; a new caller now and then."""
-    numbers = cycle(callers)
-    last, next_caller = time.monotonic(), 0.0
-    while not stop.wait(TICK):
-        now = time.monotonic()
-        phone.advance(now - last)
-        last = now
-        if now >= next_caller:
-            phone.expect(Caller(next(numbers), agent, patience=45, talks_for=120))
-            next_caller = now + CALLER_EVERY
-        desk.expire_wrap_ups(tenant, VENDOR, phone.now())
+def simulated_callers(
+    desk: Desk, phone: PhoneSimulator, tenant: str, agent: str, callers: tuple[str, ...]
+) -> Driver:
+    """Attach the simulator, and drive it: its time moves with the wall clock, and a new
+    caller comes now and then."""
+    desk.attach(tenant, phone, phone)
+
+    def drive(stop: threading.Event) -> None:
+        numbers = cycle(callers)
+        last, next_caller = time.monotonic(), 0.0
+        while not stop.wait(TICK):
+            now = time.monotonic()
+            phone.advance(now - last)
+            last = now
+            if now >= next_caller:
+                phone.expect(Caller(next(numbers), agent, patience=45, talks_for=120))
+                next_caller = now + CALLER_EVERY
+            desk.expire_wrap_ups(tenant, VENDOR, phone.now())
+
+    return drive

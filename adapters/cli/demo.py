@@ -1,13 +1,16 @@
 """`calldesk demo`: a shift at a desk, for real, on the configured store.
 
-Ada (agent a-17 of tenant "demo") logs in, takes a lunch break, then the simulated phone
-system rings: a customer the directory knows, a switchboard number that reaches two
-people, and an outbound call from a record. Every step goes through the same
+By default the console is served and callers ring in real time (browser_demo): from the
+phone simulator, or with --phone baresip from real SIP phones on loopback (sip_demo).
+With --once, Ada (agent a-17 of tenant "demo") logs in, takes a lunch break, then the
+simulated phone system rings: a customer the directory knows, a switchboard number that
+reaches two people, and an outbound call from a record. Every step goes through the same
 application and adapters a deployment uses; only the phone system is simulated, its
-time moved forward in steps so the demo runs in seconds. Safe to run again: what exists
+time moved forward in steps so the shift runs in seconds. Safe to run again: what exists
 is reused, and each run's calls are new.
 """
 
+import enum
 import itertools
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -17,11 +20,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from calldesk.adapters.cli.browser_demo import serve_demo
-from calldesk.adapters.cli.console import describe, desk_session, now, out
+from calldesk.adapters.cli.browser_demo import serve_demo, simulated_callers
+from calldesk.adapters.cli.console import (
+    EXIT_BAD_INPUT,
+    describe,
+    desk_session,
+    fail,
+    now,
+    out,
+)
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
+from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
 from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.adapters.telephony.baresip_peers import PeerFailure
 from calldesk.adapters.telephony.simulator import VENDOR, Callee, Caller, PhoneSimulator
 from calldesk.apps.call_views import CallLogEntry, CallView
 from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
@@ -51,6 +63,17 @@ DIRECTORY = RecordBatch(
 )
 
 
+#: The browser demo's callers, in turn: Ada, the switchboard, a stranger.
+CALLERS = (ADA_PHONE.e164, SWITCHBOARD.e164, "+16505550199")
+
+
+class Phone(enum.Enum):
+    """What rings the agent in the browser demo."""
+
+    SIMULATOR = "simulator"
+    BARESIP = "baresip"
+
+
 DirectoryOption = Annotated[
     Path,
     typer.Option(
@@ -66,18 +89,39 @@ def demo(
         bool, typer.Option(help="Play a scripted shift in the terminal and exit.")
     ] = False,
     port: Annotated[int, typer.Option(help="The console's port on 127.0.0.1.")] = 8765,
+    phone_system: Annotated[
+        Phone,
+        typer.Option(
+            "--phone",
+            help="What rings the agent: the simulator, or real SIP phones (baresip) "
+            "on loopback.",
+        ),
+    ] = Phone.SIMULATOR,
 ) -> None:
     """Work calls in the browser console; --once plays a scripted shift instead."""
+    if phone_system is Phone.BARESIP:
+        if once:
+            fail(EXIT_BAD_INPUT, "--once plays its shift on the simulator only")
+        missing = sip_phones_missing()
+        if missing:
+            fail(EXIT_BAD_INPUT, missing)
     with SQLiteRecordDirectory(directory_path) as directory:
         directory.add(TENANT, DIRECTORY)
         with desk_session(context, directory) as desk:
             out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
+            if phone_system is Phone.BARESIP:
+                start_shift(desk, now, presence=False)
+                try:
+                    serve_sip_demo(desk, TENANT, AGENT, CALLERS, (ADA_MOBILE.e164,), port)
+                except PeerFailure as failure:
+                    fail(EXIT_BAD_INPUT, f"the SIP phones did not start: {failure}")
+                return
             if not once:
                 start_shift(desk, now, presence=False)
                 callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
                 phone = PhoneSimulator(now(), None, routable(desk), (callee,))
-                callers = (ADA_PHONE.e164, SWITCHBOARD.e164, "+16505550199")
-                serve_demo(desk, phone, TENANT, AGENT, callers, port)
+                drive = simulated_callers(desk, phone, TENANT, AGENT, CALLERS)
+                serve_demo(desk, phone, TENANT, AGENT, port, drive)
                 return
             start_shift(desk, now)
             callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)

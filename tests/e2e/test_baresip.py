@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from conftest import missing_peer
 from support.desk_driver import log_in, ready, tenant_with_agent
-from support.sip_peers import BaresipPeer, PeerControl, SippRun, missing_tools, running
+from support.sip_peers import SippRun, missing_tools
 from support.telephony import ADA, ADA_NUMBER, StaticDirectory
 
 from calldesk.adapters.clock import SystemClock
 from calldesk.adapters.telephony.baresip import BaresipPhone
 from calldesk.adapters.telephony.baresip_events import VENDOR
+from calldesk.adapters.telephony.baresip_peers import BaresipPeer, PeerControl, running
 from calldesk.apps.call_views import CallView
 from calldesk.apps.calls import Dial, RequestCallCommand
 from calldesk.apps.desk import Desk
