@@ -1,12 +1,22 @@
-// The console page: the caller's record and the call log, beside the softphone frame.
+// The console page: the caller, the agent's workspace (tabs, and the focused record
+// with its publisher and feed) and the call log, beside the softphone frame.
 // The frame comes from another origin (the connector's own); the two talk with
 // postMessage, and this page only listens to that exact origin (docs/messages.md).
+// The workspace and the publisher live on the server: the page draws each command's
+// answer, and follows the agent's event stream to redraw what changed elsewhere
+// (docs/console.md).
+
+import { Publisher } from "./publisher.js";
+import { Workspace } from "./workspace.js";
 
 const params = new URLSearchParams(location.search);
 const agent = params.get("agent") || "a-17";
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+const auth = { Authorization: `Bearer ${token}` };
 const softphoneHost = location.hostname === "localhost" ? "127.0.0.1" : "localhost";
 const softphoneOrigin = `${location.protocol}//${softphoneHost}:${location.port}`;
+/** Pause before the event stream is opened again after a break. */
+const RECONNECT_MS = 1000;
 
 const frame = document.getElementById("softphone");
 frame.src = `${softphoneOrigin}/pages/softphone.html?agent=${encodeURIComponent(agent)}` +
@@ -19,13 +29,56 @@ const text = (tag, content, className) => {
   return element;
 };
 
+function refusal(message, retryable) {
+  return Object.assign(new Error(message), { retryable });
+}
+
+/** One call of the connector's API: its JSON answer, or an Error whose message a person
+ * can act on; `retryable` says the outcome is unknown (no answer, or a server fault). */
+async function request(method, path, body, options = {}) {
+  const headers = body === undefined ? auth : { ...auth, "Content-Type": "application/json" };
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      ...options,
+    });
+  } catch {
+    throw refusal("the connector did not answer; check that it runs, then try again", true);
+  }
+  const answer = await response.json().catch(() => null);
+  if (response.ok) return answer;
+  const detail = answer && answer.detail ? answer.detail : `the connector answered ${response.status}`;
+  throw refusal(detail, response.status >= 500);
+}
+
+const publisher = new Publisher({ agent, request });
+const workspace = new Workspace({
+  agent,
+  request,
+  showRecord: (record, container) => publisher.show(record, container),
+  elements: {
+    tabs: document.getElementById("tabs"),
+    subtabs: document.getElementById("subtabs"),
+    questions: document.getElementById("tab-questions"),
+    problem: document.getElementById("workspace-problem"),
+    view: document.getElementById("view"),
+    reopen: document.getElementById("reopen-tab"),
+  },
+});
+
 function showPresence(state) {
   const agentView = state.agent;
   document.getElementById("presence").textContent =
     `${agentView.name} (${agentView.agent}): ${agentView.state.replace("-", " ")}`;
 }
 
-function showRecord(state) {
+// The caller of the latest call. When the agent answers, the server opens the call's
+// record (or the list of what matched) as a tab, and the tab bar follows; here the
+// page only names the match, and offers a new contact when nobody matched.
+function showCaller(state) {
   const call = state.calls[state.calls.length - 1];
   if (!call) return;
   const record = document.getElementById("record");
@@ -46,7 +99,7 @@ function showRecord(state) {
       const item = document.createElement("li");
       const choose = text("button", `${match.title} (${match.kind})`);
       choose.type = "button";
-      choose.addEventListener("click", () => record.replaceChildren(text("p", `${match.title} (${match.kind})`, "state")));
+      choose.addEventListener("click", () => workspace.openRecord(match));
       item.append(choose);
       list.append(item);
     }
@@ -69,7 +122,7 @@ let latestLogRequest = 0;
 async function showCallLog() {
   const request = ++latestLogRequest;
   const response = await fetch(`/agents/${encodeURIComponent(agent)}/call-log`, {
-    headers: { Authorization: `Bearer ${token}` },
+    headers: auth,
   });
   // Answers can come back out of order: only the newest request may draw.
   if (!response.ok || request !== latestLogRequest) return;
@@ -89,13 +142,62 @@ async function showCallLog() {
   document.getElementById("call-log").replaceChildren(...rows);
 }
 
+/** What one message of the agent's stream changed: a snapshot may hide anything. */
+function heard(recorded) {
+  const topic = recorded ? recorded.topic : "";
+  if (!recorded || topic.startsWith("calldesk.workspace.")) workspace.refresh();
+  if (!recorded || topic.startsWith("calldesk.publisher.")) {
+    publisher.refresh({ feed: !recorded || topic.endsWith(".BatchPublished") });
+  }
+}
+
+// The softphone's state messages carry no topic, so the page reads the agent's stream
+// too, for the workspace and publisher events (docs/console.md). Read with fetch, which
+// can send the bearer token; it resumes with Last-Event-ID after any break.
+async function followTopics() {
+  let lastId = null;
+  for (;;) {
+    try {
+      const headers = lastId === null ? auth : { ...auth, "Last-Event-ID": lastId };
+      const response = await fetch(`/agents/${encodeURIComponent(agent)}/events`, { headers });
+      if (!response.ok) throw new Error(`the event stream answered ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replaceAll("\r\n", "\n");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = Object.fromEntries(
+            block.split("\n").filter((line) => line && !line.startsWith(":"))
+              .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+          );
+          if (fields.id) lastId = fields.id;
+          if (fields.data) heard(JSON.parse(fields.data).recorded);
+        }
+      }
+    } catch {
+      // The connector went away or refused: try again after a pause.
+    }
+    await new Promise((resume) => setTimeout(resume, RECONNECT_MS));
+  }
+}
+
 window.addEventListener("message", (event) => {
   if (event.origin !== softphoneOrigin) return; // only our own softphone frame
   const message = event.data;
   if (!message || message.type !== "calldesk.state") return;
   showPresence(message.state);
-  showRecord(message.state);
+  showCaller(message.state);
   showCallLog();
 });
 
+// Typed text not yet saved goes out as the page is left (a reload, a closed window).
+window.addEventListener("pagehide", () => publisher.saveAllNow({ keepalive: true }));
+
 showCallLog();
+workspace.refresh();
+followTopics();
