@@ -3,6 +3,8 @@
 // them as they were; the page draws every command's answer, and publishes the open
 // drafts in the order shown, as one batch under an idempotency key.
 
+import { button, element } from "./dom.js";
+
 const TYPES = [
   { type: "text-post", label: "Text post", plural: "text posts" },
   { type: "email", label: "Email", plural: "emails" },
@@ -24,20 +26,6 @@ const TEXT_MAX_LENGTH = 10000;
 const ATTACHMENT_MAX_LENGTH = 200;
 /** Typing pauses this long before the draft is saved; leaving the field saves at once. */
 const SAVE_AFTER_MS = 600;
-
-function element(tag, content, className) {
-  const made = document.createElement(tag);
-  made.textContent = content;
-  if (className) made.className = className;
-  return made;
-}
-
-function button(label, onClick, className) {
-  const made = element("button", label, className);
-  made.type = "button";
-  made.addEventListener("click", onClick);
-  return made;
-}
 
 function labelled(caption, control) {
   const label = element("label", `${caption} `);

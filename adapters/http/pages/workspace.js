@@ -4,21 +4,9 @@
 // draws GET /agents/{agent}/workspace and every command's answer, so a reload or a
 // second machine shows the same tabs (docs/console.md).
 
+import { button, element } from "./dom.js";
+
 const KINDS = ["contact", "account", "lead", "case"];
-
-function element(tag, content, className) {
-  const made = document.createElement(tag);
-  made.textContent = content;
-  if (className) made.className = className;
-  return made;
-}
-
-function button(label, onClick, className) {
-  const made = element("button", label, className);
-  made.type = "button";
-  made.addEventListener("click", onClick);
-  return made;
-}
 
 /** The primary tab holding a view (a tab id), and the subtab when it is a subtab's. */
 function holding(view, tabId) {
