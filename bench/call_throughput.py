@@ -15,19 +15,15 @@ uses a schema of its own, dropped afterwards.
 import argparse
 import os
 import platform
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from stores import fresh_stores
 
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, LogIn, RegisterAgent
@@ -110,31 +106,6 @@ def one_row_each(batches: Sequence[list[StoredEvent]]) -> list[list[StoredEvent]
     return [[row] for batch in batches for row in batch]
 
 
-@contextmanager
-def stores(postgres: str | None) -> Iterator[list[tuple[str, str, str, str]]]:
-    """Per store: its name, and fresh databases for calldesk and the two baselines."""
-    with tempfile.TemporaryDirectory() as folder:
-        files = [f"sqlite:///{Path(folder) / name}" for name in ("app", "raw", "rows")]
-        measured = [("SQLite file (WAL)", *files)]
-        if not postgres:
-            yield measured
-            return
-        import psycopg
-
-        schemas = [f"bench_{uuid4().hex}" for _ in range(3)]
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f'CREATE SCHEMA "{schema}"')
-        parts = urlsplit(postgres)
-        urls = [urlunsplit(parts._replace(query=f"schema={s}")) for s in schemas]
-        try:
-            yield [*measured, ("PostgreSQL 15 (loopback)", urls[0], urls[1], urls[2])]
-        finally:
-            with psycopg.connect(postgres, autocommit=True) as connection:
-                for schema in schemas:
-                    connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
@@ -154,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         title=f"Call signals through calldesk vs raw inserts of the same rows "
         f"({platform.node()}, {os.cpu_count()} cores)",
     )
-    with stores(arguments.postgres) as measured:
-        for name, app_url, raw_url, rows_url in measured:
+    with fresh_stores(arguments.postgres, 3) as measured:
+        for name, (app_url, raw_url, rows_url) in measured:
             console.print(f"[bold]{name}[/]: {arguments.calls} calls")
             seconds, signals, batches = through_the_application(app_url, arguments.calls)
             same_txns = signals / raw_inserts(raw_url, batches)

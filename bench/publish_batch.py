@@ -20,12 +20,9 @@ import os
 import platform
 import sqlite3
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
@@ -33,6 +30,7 @@ from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from stores import fresh_stores
 
 from calldesk.apps.desk import Desk
 from calldesk.apps.feeds import EditDraft, OpenDraft, PublishDrafts
@@ -165,31 +163,6 @@ def feed_table_rows(url: str, items: int, batches: int) -> list[float]:
     return timings
 
 
-@contextmanager
-def stores(postgres: str | None) -> Iterator[list[tuple[str, str, str, str]]]:
-    """Per store: its name, and fresh databases for calldesk and the two baselines."""
-    with tempfile.TemporaryDirectory() as folder:
-        files = [f"sqlite:///{Path(folder) / name}" for name in ("app", "raw", "table")]
-        measured = [("SQLite file (WAL)", *files)]
-        if not postgres:
-            yield measured
-            return
-        import psycopg
-
-        schemas = [f"bench_{uuid4().hex}" for _ in range(3)]
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            for schema in schemas:
-                connection.execute(f'CREATE SCHEMA "{schema}"')
-        parts = urlsplit(postgres)
-        urls = [urlunsplit(parts._replace(query=f"schema={s}")) for s in schemas]
-        try:
-            yield [*measured, ("PostgreSQL 15 (loopback)", *urls)]
-        finally:
-            with psycopg.connect(postgres, autocommit=True) as connection:
-                for schema in schemas:
-                    connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def ms(seconds: Sequence[float]) -> str:
     return f"{statistics.median(seconds) * 1000:,.1f}"
 
@@ -213,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         title=f"Publishing {items} drafts as one batch, median of {batches} "
         f"({platform.node()}, {os.cpu_count()} cores)",
     )
-    with stores(arguments.postgres) as measured:
-        for name, app_url, raw_url, table_url in measured:
+    with fresh_stores(arguments.postgres, 3) as measured:
+        for name, (app_url, raw_url, table_url) in measured:
             console.print(f"[bold]{name}[/]: {batches} batches of {items} drafts")
             whole, saves, rows, feeds = published(app_url, items, batches)
             assert all(len(feed) == min(items, 100) for feed in feeds)

@@ -32,7 +32,6 @@ import math
 import os
 import platform
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -40,8 +39,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
 import attrs
 import httpx
@@ -50,6 +47,7 @@ from litestar import Litestar, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from rich.console import Console
 from rich.table import Table
+from stores import fresh_stores
 
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import ConnectorConfig
@@ -575,27 +573,6 @@ def through_echo(
 # Stores, figures, table.
 
 
-@contextmanager
-def stores(postgres: str | None) -> Iterator[list[tuple[str, str]]]:
-    """Per store: its name and a fresh database for calldesk."""
-    with tempfile.TemporaryDirectory() as folder:
-        measured = [("SQLite file", f"sqlite:///{Path(folder) / 'push'}")]
-        if not postgres:
-            yield measured
-            return
-        import psycopg
-
-        schema = f"bench_{uuid4().hex}"
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        url = urlunsplit(urlsplit(postgres)._replace(query=f"schema={schema}"))
-        try:
-            yield [*measured, ("PostgreSQL", url)]
-        finally:
-            with psycopg.connect(postgres, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def percentile(ordered: Sequence[float], share: float) -> float:
     """Nearest rank: the smallest value at least `share` of the values do not exceed."""
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
@@ -654,8 +631,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows: list[tuple[str, Run]] = []
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     console.print(f"load average before the run: {load} (other work skews every figure)")
-    with stores(arguments.postgres) as measured:
-        for name, url in measured:
+    with fresh_stores(arguments.postgres) as measured:
+        for name, (url,) in measured:
             console.print(
                 f"[bold]calldesk, {name}[/]: {len(signals)} signals at {rate:g}/s "
                 f"to {arguments.agents} streams"

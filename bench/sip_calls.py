@@ -59,13 +59,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import Notification
 from rich.console import Console
 from rich.table import Table
+from stores import fresh_stores
 
 from calldesk.adapters.cli.demo import ADA_PHONE, DIRECTORY
 from calldesk.adapters.clock import SystemClock
@@ -489,26 +489,6 @@ def throughput(
 # Stores, runs, tables.
 
 
-@contextmanager
-def stores(postgres: str | None, folder: Path) -> Iterator[list[tuple[str, str]]]:
-    """Per store: its name and a fresh database for calldesk."""
-    measured = [("SQLite file", f"sqlite:///{folder / 'calldesk.db'}")]
-    if not postgres:
-        yield measured
-        return
-    import psycopg
-
-    schema = f"bench_{uuid4().hex}"
-    with psycopg.connect(postgres, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    url = urlunsplit(urlsplit(postgres)._replace(query=f"schema={schema}"))
-    try:
-        yield [*measured, ("PostgreSQL", url)]
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=50, help="calls timed one by one")
@@ -538,9 +518,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         with (
             running(agent, caller),
             caller.control() as control,
-            stores(arguments.postgres, folder) as measured,
+            fresh_stores(arguments.postgres) as measured,
         ):
-            for store, url in measured:
+            for store, (url,) in measured:
                 with line_on(url, records, agent) as line:
                     console.print(f"[bold]{store}[/]: {arguments.calls} calls in turn")
                     one_by_one = latencies(line, control, agent, arguments.calls)

@@ -19,18 +19,14 @@ import argparse
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from stores import fresh_stores
 
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import RegisterAgent
@@ -132,26 +128,6 @@ def raw_read(url: str) -> float:
     return elapsed
 
 
-@contextmanager
-def stores(postgres: str | None) -> Iterator[list[tuple[str, str]]]:
-    with tempfile.TemporaryDirectory() as folder:
-        measured = [("SQLite file (WAL)", f"sqlite:///{Path(folder) / 'app'}")]
-        if not postgres:
-            yield measured
-            return
-        import psycopg
-
-        schema = f"bench_{uuid4().hex}"
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        url = urlunsplit(urlsplit(postgres)._replace(query=f"schema={schema}"))
-        try:
-            yield [*measured, ("PostgreSQL 15 (loopback)", url)]
-        finally:
-            with psycopg.connect(postgres, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.2f}"
 
@@ -176,8 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"({platform.node()}, {os.cpu_count()} cores)",
     )
     start = datetime(2026, 11, 25, 9, tzinfo=UTC)
-    with stores(arguments.postgres) as measured:
-        for name, url in measured:
+    with fresh_stores(arguments.postgres) as measured:
+        for name, (url,) in measured:
             console.print(f"[bold]{name}[/]")
             at = shift(url, arguments.events, start)
             with_snapshots = cold_start(url, True, at + timedelta(minutes=1))
