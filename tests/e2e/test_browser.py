@@ -5,7 +5,6 @@ http://localhost:PORT: two origins, as in a deployment, talking with postMessage
 """
 
 import os
-import shutil
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import missing_peer
 from support.connector import serving, token_for
 from support.desk_driver import not_ready, ready, tenant_with_agent
 from support.telephony import ADA, ADA_NUMBER, StaticDirectory
@@ -21,32 +19,10 @@ from support.telephony import ADA, ADA_NUMBER, StaticDirectory
 from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
 from calldesk.apps.desk import Desk
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Where the console's screenshot goes: docs/screenshots when asked for (to refresh
 #: the committed one), else the test's own folder.
 SCREENSHOTS_VARIABLE = "CALLDESK_SCREENSHOTS"
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM):
-        missing_peer(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ frame from http://localhost:PORT: two origins, as in a deployment.
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
 import pytest
-from conftest import missing_peer
 from playwright.sync_api import (
     Browser,
     Error,
@@ -22,7 +20,6 @@ from playwright.sync_api import (
     Page,
     Route,
     expect,
-    sync_playwright,
 )
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
@@ -31,16 +28,6 @@ from support.telephony import ADA, ADA_NUMBER, CASE, StaticDirectory
 from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
 from calldesk.apps.desk import Desk
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
@@ -51,16 +38,6 @@ class Console:
     page: Page
     frame: FrameLocator
     phone: PhoneSimulator
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        missing_peer(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
