@@ -6,6 +6,7 @@
 // answer, and follows the agent's event stream to redraw what changed elsewhere
 // (docs/console.md).
 
+import { followEvents } from "./events.js";
 import { Publisher } from "./publisher.js";
 import { Workspace } from "./workspace.js";
 
@@ -151,41 +152,6 @@ function heard(recorded) {
   }
 }
 
-// The softphone's state messages carry no topic, so the page reads the agent's stream
-// too, for the workspace and publisher events (docs/console.md). Read with fetch, which
-// can send the bearer token; it resumes with Last-Event-ID after any break.
-async function followTopics() {
-  let lastId = null;
-  for (;;) {
-    try {
-      const headers = lastId === null ? auth : { ...auth, "Last-Event-ID": lastId };
-      const response = await fetch(`/agents/${encodeURIComponent(agent)}/events`, { headers });
-      if (!response.ok) throw new Error(`the event stream answered ${response.status}`);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value.replaceAll("\r\n", "\n");
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(
-            block.split("\n").filter((line) => line && !line.startsWith(":"))
-              .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
-          );
-          if (fields.id) lastId = fields.id;
-          if (fields.data) heard(JSON.parse(fields.data).recorded);
-        }
-      }
-    } catch {
-      // The connector went away or refused: try again after a pause.
-    }
-    await new Promise((resume) => setTimeout(resume, RECONNECT_MS));
-  }
-}
-
 window.addEventListener("message", (event) => {
   if (event.origin !== softphoneOrigin) return; // only our own softphone frame
   const message = event.data;
@@ -200,4 +166,8 @@ window.addEventListener("pagehide", () => publisher.saveAllNow({ keepalive: true
 
 showCallLog();
 workspace.refresh();
-followTopics();
+// The softphone's state messages carry no topic, so the page follows the agent's stream
+// too, for the workspace and publisher events (docs/console.md).
+followEvents(agent, auth, (fields) => {
+  if (fields.data) heard(JSON.parse(fields.data).recorded);
+}, () => {}, RECONNECT_MS);

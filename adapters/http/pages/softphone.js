@@ -1,14 +1,14 @@
-// The softphone frame: follows the agent's event stream and sends the agent's commands.
-// It reads the stream with fetch (EventSource cannot send the bearer token), resumes
-// with Last-Event-ID after any break, and tells the console page the state with
-// postMessage, to the console's exact origin only (docs/messages.md).
+// The softphone frame: follows the agent's event stream (events.js) and sends the
+// agent's commands; it tells the console page the state with postMessage, to the
+// console's exact origin only (docs/messages.md).
+
+import { followEvents } from "./events.js";
 
 const params = new URLSearchParams(location.search);
 const agent = params.get("agent") || "a-17";
 const consoleOrigin = params.get("console") || "";
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
 const auth = { Authorization: `Bearer ${token}` };
-let lastId = null;
 let current = null;
 
 const text = (tag, content, className) => {
@@ -111,37 +111,11 @@ setInterval(() => {
   }
 }, 1000);
 
-async function follow() {
-  for (;;) {
-    try {
-      const headers = lastId === null ? auth : { ...auth, "Last-Event-ID": lastId };
-      const response = await fetch(`/agents/${agent}/events`, { headers });
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value.replaceAll("\r\n", "\n");
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(
-            block.split("\n").filter((line) => line && !line.startsWith(":"))
-              .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
-          );
-          if (fields.id) {
-            lastId = fields.id;
-            document.body.dataset.received = `${document.body.dataset.received || ""} ${lastId}`.trim();
-          }
-          if (fields.data) render(JSON.parse(fields.data).state);
-        }
-      }
-    } catch (error) {
-      document.getElementById("agent-state").textContent = "reconnecting…";
-    }
-    await new Promise((resume) => setTimeout(resume, 500));
+function received(fields) {
+  if (fields.id) {
+    document.body.dataset.received = `${document.body.dataset.received || ""} ${fields.id}`.trim();
   }
+  if (fields.data) render(JSON.parse(fields.data).state);
 }
 
 window.addEventListener("message", (event) => {
@@ -152,4 +126,6 @@ window.addEventListener("message", (event) => {
   }
 });
 
-follow();
+followEvents(agent, auth, received, () => {
+  document.getElementById("agent-state").textContent = "reconnecting…";
+});
