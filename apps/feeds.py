@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import attrs
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from calldesk.apps.application import CONFLICT_ATTEMPTS, ConcurrentChange, writes
@@ -26,6 +27,7 @@ from calldesk.domain.record_feed import (
     RecordNotFound,
     feed_page,
 )
+from calldesk.domain.record_queue import RecordQueue, RecordQueueView
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.ports.directory import KnownRecord
 
@@ -124,8 +126,19 @@ class CloseAnswer:
 
 @attrs.frozen
 class Published:
+    """What a publish did; with "publish and next", the record the agent moved on to
+    (opened in their workspace), or None when their queue is empty."""
+
     outcome: BatchOutcome
     publisher: PublisherView
+    next_record: RecordRef | None = None
+
+
+@attrs.frozen
+class AssignRecordQueue(AgentCommand):
+    """The records an agent works through, in order ("publish and next" moves on)."""
+
+    records: tuple[RecordRef, ...]
 
 
 class Publishing(CallHandling):
@@ -194,21 +207,43 @@ class Publishing(CallHandling):
     @writes
     def publish(self, command: PublishDrafts) -> Published:
         outcomes: list[BatchOutcome] = []
+        next_records: list[RecordRef | None] = []
 
-        def publish_all(publisher: Publisher, feed: Feed) -> None:
-            outcomes.append(
-                publisher.publish(
-                    feed,
-                    command.key,
-                    command.drafts,
-                    command.at,
-                    atomic=command.atomic,
-                    then_next=command.then_next,
-                )
+        def publish_all(publisher: Publisher, feed: Feed) -> list[Aggregate]:
+            outcome = publisher.publish(
+                feed,
+                command.key,
+                command.drafts,
+                command.at,
+                atomic=command.atomic,
+                then_next=command.then_next,
             )
+            outcomes.append(outcome)
+            if not outcome.move_on:
+                return []
+            finished = self._known(command.tenant, command.kind, command.record_id).ref
+            moved = self._next_in_queue(command, finished)
+            next_records.append(moved[0])
+            return moved[1]
 
         view = self._compose(command, publish_all)
-        return Published(outcomes[-1], view)
+        return Published(outcomes[-1], view, next_records[-1] if next_records else None)
+
+    @writes
+    def assign_record_queue(self, command: AssignRecordQueue) -> RecordQueueView:
+        for record in command.records:
+            self._known(command.tenant, record.kind, record.record_id)
+        self._agent(command.tenant, command.agent)
+        queue = self._change(
+            lambda: self._queue(command.tenant, command.agent, command.at),
+            lambda q: q.assign(command.records, command.at),
+        )
+        return queue.view()
+
+    def record_queue(self, tenant: str, agent: str) -> RecordQueueView:
+        self._agent(tenant, agent)
+        found = self._find(RecordQueue, RecordQueue.create_id(tenant, agent))
+        return RecordQueueView(tenant, agent, (), None) if found is None else found.view()
 
     @writes
     def publish_draft(self, command: PublishDraft) -> Published:
@@ -259,17 +294,39 @@ class Publishing(CallHandling):
 
     # How a change is made.
 
+    def _next_in_queue(
+        self, command: RecordCommand, finished: RecordRef
+    ) -> tuple[RecordRef | None, list[Aggregate]]:
+        """The agent's queue moves past the finished record; the next opens as a tab."""
+        queue = self._find(
+            RecordQueue, RecordQueue.create_id(command.tenant, command.agent)
+        )
+        if queue is None:
+            return None, []
+        upcoming = queue.advance(finished, command.at)
+        if upcoming is None:
+            return None, [queue]
+        workspace = self._workspace(command.tenant, command.agent, command.at)
+        workspace.open_record(upcoming, command.at)
+        return upcoming, [queue, workspace]
+
+    def _queue(self, tenant: str, agent: str, at: datetime) -> RecordQueue:
+        found = self._find(RecordQueue, RecordQueue.create_id(tenant, agent))
+        return found or RecordQueue.start(tenant, agent, at)
+
     def _compose(
-        self, command: RecordCommand, change: Callable[[Publisher, Feed], None]
+        self,
+        command: RecordCommand,
+        change: Callable[[Publisher, Feed], list[Aggregate] | None],
     ) -> PublisherView:
         """Load or start the feed and the agent's publisher, change them, save both."""
         known = self._known(command.tenant, command.kind, command.record_id)
         self._agent(command.tenant, command.agent)
         for _ in range(CONFLICT_ATTEMPTS):
             feed, publisher = self._feed_and_publisher(command, known, command.at)
-            change(publisher, feed)
+            also = change(publisher, feed) or []
             try:
-                self.save(publisher, feed)
+                self.save(publisher, feed, *also)
             except IntegrityError:
                 self._forget_loaded()
                 continue

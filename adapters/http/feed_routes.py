@@ -12,9 +12,11 @@ from litestar import Request, Router, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.bodies import RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.routes import Who, desk_of, now_of
 from calldesk.apps.feeds import (
+    AssignRecordQueue,
     CloseAnswer,
     DraftCommand,
     DraftOpened,
@@ -29,7 +31,8 @@ from calldesk.apps.feeds import (
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.feed_items import ItemType, StatusChange, Visibility
 from calldesk.domain.record_feed import DEFAULT_PAGE_SIZE, FeedPage
-from calldesk.domain.records import RecordKind
+from calldesk.domain.record_queue import RecordQueueView
+from calldesk.domain.records import RecordKind, RecordRef
 
 PUBLISHER = "/agents/{agent:str}/records/{kind:str}/{record_id:str}/publisher"
 DRAFT = PUBLISHER + "/drafts/{draft:str}"
@@ -300,6 +303,35 @@ def record_feed(
     )
 
 
+@attrs.frozen
+class QueueBody:
+    records: tuple[RecordBody, ...]
+
+
+@get("/agents/{agent:str}/queue", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def show_queue(
+    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
+) -> RecordQueueView:
+    """The records the agent works through; "publish and next" moves on to the next."""
+    return desk_of(request).record_queue(who.tenant, watching(who, agent))
+
+
+@put("/agents/{agent:str}/queue", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def assign_queue(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    data: JSONBody[QueueBody],
+) -> RecordQueueView:
+    command = AssignRecordQueue(
+        who.tenant,
+        acting_as(who, agent),
+        records=tuple(RecordRef(r.kind, r.record_id, r.title) for r in data.records),
+        at=now_of(request),
+    )
+    return desk_of(request).assign_record_queue(command)
+
+
 feed_api = Router(
     path="/",
     route_handlers=[
@@ -313,5 +345,7 @@ feed_api = Router(
         publish,
         publish_draft,
         record_feed,
+        show_queue,
+        assign_queue,
     ],
 )

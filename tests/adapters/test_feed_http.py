@@ -8,7 +8,7 @@ import httpx
 import pytest
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
-from support.telephony import ADA, StaticDirectory
+from support.telephony import ADA, CASE, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import PhoneSimulator
 from calldesk.apps.desk import Desk
@@ -81,6 +81,23 @@ def test_three_drafts_reordered_publish_as_one_batch_in_order(console: Console) 
         headers=ada,
     ).json()
     assert [i["item_type"] for i in notes["items"]] == ["internal-note"]
+
+
+def test_publish_and_next_opens_the_next_record_of_the_queue(console: Console) -> None:
+    http, ada = console.http, console.ada
+    queue = [
+        {"kind": r.kind.value, "record_id": r.record_id, "title": r.title}
+        for r in (ADA, CASE)
+    ]
+    assert (
+        http.put("/agents/a-17/queue", json={"records": queue}, headers=ada).status_code
+        == 200
+    )
+    post = draft(console, "text-post", "Done")
+    batch = {"key": "k", "drafts": [post], "then_next": True}
+    published = http.post(f"{PUBLISHER}/publish", json=batch, headers=ada).json()
+    assert published["next_record"]["record_id"] == CASE.record_id
+    assert http.get("/agents/a-17/queue", headers=ada).json()["records"] == queue[1:]
 
 
 def test_closing_a_draft_with_content_asks_and_can_keep_it_for_later(

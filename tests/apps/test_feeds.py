@@ -11,6 +11,7 @@ from support.telephony import ADA, ADA_NUMBER, CASE, StaticDirectory, desktop
 from calldesk.adapters.telephony.simulator import Caller
 from calldesk.apps.desk import Desk
 from calldesk.apps.feeds import (
+    AssignRecordQueue,
     DraftCommand,
     EditDraft,
     MoveDraft,
@@ -147,6 +148,24 @@ def test_bad_requests_are_refused_and_publish_nothing(
     with pytest.raises(refused):
         attempt(desk)  # type: ignore[operator]
     assert desk.feed("acme", ADA.kind, ADA.record_id).items == (), case
+
+
+def test_publish_and_next_moves_on_to_the_next_record_of_the_queue(desk: Desk) -> None:
+    desk.assign_record_queue(
+        AssignRecordQueue("acme", "a-17", records=(ADA, CASE), at=START)
+    )
+    drafts = tuple(compose(desk, ADA, (ItemType.TEXT_POST, "Done with Ada")))
+
+    published = desk.publish(
+        PublishDrafts("acme", "a-17", **on(ADA), key="k", drafts=drafts, then_next=True)
+    )
+
+    assert published.next_record == CASE
+    assert desk.record_queue("acme", "a-17").records == (CASE,)
+    workspace = desk.workspace("acme", "a-17")
+    assert workspace.tabs[-1].record == CASE
+    assert workspace.focused in workspace.tabs[-1].views
+    assert desk.publisher("acme", "a-17", CASE.kind, CASE.record_id).drafts == ()
 
 
 def test_reusing_a_key_for_other_drafts_is_refused(desk: Desk) -> None:
