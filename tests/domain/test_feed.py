@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
-from support.feed_store import feed_store
+from support.aggregate_store import aggregate_store
 
 from calldesk.domain.drafts import (
     DraftCloseNotAsked,
@@ -481,7 +481,7 @@ def test_publisher_and_feed_saved_together_read_back_equal_and_from_snapshots() 
     publisher.keep_for_later(kept, START)
     publisher.receive_call_log("c-1", "Outbound call, 1 min", START)
     publisher.publish(feed, "k-1", publisher.order, START, atomic=False)
-    store = feed_store()
+    store = aggregate_store()
     store.save(publisher, feed)
     for aggregate in (publisher, feed):
         assert vars(store.repository.get(aggregate.id)) == vars(aggregate)

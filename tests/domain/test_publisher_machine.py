@@ -5,7 +5,9 @@ or cancelled), brings saved ones back, receives call logs, and publishes: all at
 per item, some drafts not ready, retries with the same key, stale views from another
 tab, single drafts. Another agent changes the record's status meanwhile, so a status
 change composed earlier can go stale. After every step the real aggregates must agree
-with the model and with their own replayed events.
+with the model and with their own replayed events; each example ends by storing them,
+reading them back and snapshotting them: in memory, and in a smaller run through a
+SQLite file and a PostgreSQL schema.
 """
 
 import itertools
@@ -18,8 +20,14 @@ import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from support.feed_store import feed_store
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from support.aggregate_store import AggregateStore, aggregate_store
 from support.publisher_model import (
     ASKED,
     DISCARDED,
@@ -39,7 +47,7 @@ from calldesk.domain.record_feed import Feed, FeedItem
 from calldesk.domain.records import RecordKind
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-TENANT, AGENT, COLLEAGUE = "acme", "a-1", "a-2"
+AGENT, COLLEAGUE = "a-1", "a-2"
 STATUSES = ("new", "pending", "resolved")
 #: Texts an agent types; TOO_LONG stands for one past the limit (short in reports).
 TOO_LONG = "<10,001 characters>"
@@ -98,12 +106,18 @@ def replayed(events: list[Aggregate.Event]) -> Any:
 class PublisherMachine(RuleBasedStateMachine):
     """One agent's publisher on case 42, a colleague's, and the case's feed."""
 
+    #: Where teardown stores the aggregates; None: a store in memory of its own.
+    store: AggregateStore | None = None
+    tenants = itertools.count()
+
     def __init__(self) -> None:
         super().__init__()
         self.now = START
-        self.feed = Feed.start(TENANT, RecordKind.CASE, "42", STATUSES[0], self.now)
-        self.publisher = Publisher.start(TENANT, AGENT, self.feed, self.now)
-        self.colleague = Publisher.start(TENANT, COLLEAGUE, self.feed, self.now)
+        # A tenant of its own per example: examples may share one store.
+        tenant = f"tenant-{next(self.tenants)}"
+        self.feed = Feed.start(tenant, RecordKind.CASE, "42", STATUSES[0], self.now)
+        self.publisher = Publisher.start(tenant, AGENT, self.feed, self.now)
+        self.colleague = Publisher.start(tenant, COLLEAGUE, self.feed, self.now)
         self.model = ReferencePublisher(str(self.publisher.id), AGENT, STATUSES[0])
         self.aggregates = (self.publisher, self.colleague, self.feed)
         self.recorded: dict[Any, list[Aggregate.Event]] = {
@@ -520,7 +534,7 @@ class PublisherMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """The same round trip through a store: events written, read back, snapshotted."""
-        store = feed_store()
+        store = aggregate_store() if self.store is None else self.store
         for aggregate in self.aggregates:
             store.save(*self.recorded[aggregate.id])
             assert vars(store.repository.get(aggregate.id)) == vars(aggregate)
@@ -532,3 +546,13 @@ TestPublisherMachine = PublisherMachine.TestCase
 # The interesting runs are long (a per-item batch with a failure, a fix, the same key
 # again; status changes chained in one batch): more runs than the profile's default.
 TestPublisherMachine.settings = settings(max_examples=max(settings().max_examples, 200))
+
+
+def test_publishers_and_feeds_come_back_the_same_from_each_store_and_its_snapshots(
+    database_url: str,
+) -> None:
+    # Fewer examples than in memory: each one writes to and reads from a real store,
+    # and these two runs (SQLite and PostgreSQL) must stay a few seconds in all.
+    with aggregate_store(database_url) as store:
+        machine = type("Machine", (PublisherMachine,), {"store": store})
+        run_state_machine_as_test(machine, settings=settings(max_examples=25))

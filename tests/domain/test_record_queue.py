@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.feed_store import feed_store
+from support.aggregate_store import aggregate_store
 
 from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.domain.record_queue import (
@@ -229,7 +229,7 @@ def test_the_queue_follows_a_plain_list_and_replays_equal(
 ) -> None:
     queue = RecordQueue.start("acme", "a-17", START)
     model = QueueModel()
-    store = feed_store()
+    store = aggregate_store()
     last_done: RecordRef | None = None
     for kind, argument in plan:
         before = len(queue.pending_events)

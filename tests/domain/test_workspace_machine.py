@@ -5,24 +5,29 @@ duplicates, parents, evictions and reopens happen often. After every step the ta
 the focus, its stack and the closed tabs must agree, the aggregate's own rules must
 hold, and replaying the events must rebuild an equal workspace. Each example ends by
 storing the events in an eventsourcing Application and reading the workspace back, from
-the events and then from a snapshot, as a reload on another machine would.
+the events and then from a snapshot, as a reload on another machine would: in memory,
+and in a smaller run through a SQLite file and a PostgreSQL schema.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from typing import Any
-from uuid import UUID
 
 import pytest
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from support.aggregate_store import AggregateStore, aggregate_store
 from support.workspace_model import RECORDED, Expected, ReferenceWorkspace, RefTab
 
-from calldesk.apps.conversion import register_stored_value_types
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.workspace import ParentUnavailable, Workspace
 from calldesk.domain.workspace_tabs import (
@@ -52,14 +57,6 @@ CALLS = ("c-1", "c-2", "c-3")
 LABELS = ("Renamed", "  Padded  ", "Acme", "", "   ", "x" * 201, "bell\x07")
 #: Not a tab id the workspace ever hands out: ids start at t1.
 UNKNOWN_TAB = "t0"
-
-
-class WorkspaceStore(Application[UUID]):
-    """The default in-memory store, writing calldesk's value types."""
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_stored_value_types(transcoder)
 
 
 # Both sides, seen the same way.
@@ -106,10 +103,16 @@ def state_of(workspace: Workspace) -> dict[str, Any]:
 class WorkspaceAgainstReference(RuleBasedStateMachine):
     """One agent's console: random opens, focus, closes, arrangement and limits."""
 
+    #: Where teardown stores the workspace; None: a store in memory of its own.
+    store: AggregateStore | None = None
+    tenants = count()
+
     @initialize(limit=st.integers(1, 5))
     def an_agent_starts_a_workspace(self, limit: int) -> None:
         self.now = START
-        self.workspace = Workspace.start("acme", "a-17", self.now, tab_limit=limit)
+        # A tenant of its own per example: examples may share one store.
+        tenant = f"tenant-{next(self.tenants)}"
+        self.workspace = Workspace.start(tenant, "a-17", self.now, tab_limit=limit)
         self.model = ReferenceWorkspace(limit=limit)
         self.recorded: list[Workspace.Event] = []
         self.details: dict[str, str] = {}
@@ -358,11 +361,11 @@ class WorkspaceAgainstReference(RuleBasedStateMachine):
         """Stored and read back, from its events and then from a snapshot: the same."""
         if not hasattr(self, "workspace"):
             return
-        with WorkspaceStore(env={"IS_SNAPSHOTTING_ENABLED": "y"}) as store:
-            store.save(*self.recorded)
-            from_events = store.repository.get(self.workspace.id)
-            store.take_snapshot(self.workspace.id)
-            from_snapshot = store.repository.get(self.workspace.id)
+        store = aggregate_store() if self.store is None else self.store
+        store.save(*self.recorded)
+        from_events = store.repository.get(self.workspace.id)
+        store.take_snapshot(self.workspace.id)
+        from_snapshot = store.repository.get(self.workspace.id)
         assert state_of(from_events) == state_of(self.workspace)
         assert state_of(from_snapshot) == state_of(self.workspace)
 
@@ -374,3 +377,13 @@ TestWorkspaceAgainstReference.settings = settings(
     TestWorkspaceAgainstReference.settings,
     max_examples=max(200, settings.default.max_examples),
 )
+
+
+def test_workspaces_come_back_the_same_from_each_store_and_its_snapshots(
+    database_url: str,
+) -> None:
+    # Fewer examples than in memory: each one writes to and reads from a real store,
+    # and these two runs (SQLite and PostgreSQL) must stay a few seconds in all.
+    with aggregate_store(database_url) as store:
+        machine = type("Machine", (WorkspaceAgainstReference,), {"store": store})
+        run_state_machine_as_test(machine, settings=settings(max_examples=25))
