@@ -64,7 +64,7 @@ class PushHub:
         self.position = 0
         self.streams: dict[tuple[str, str], set[Stream]] = {}
         self._wake = asyncio.Event()
-        self._heard_here: list[Notification] = []  # saves of this process, in order
+        self._heard_here: list[Recorded] = []  # saves of this process, in order
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -89,7 +89,9 @@ class PushHub:
             self._wake.clear()
             heard, self._heard_here = self._heard_here, []
             try:
-                page = await asyncio.to_thread(self._next_page, heard)
+                page = self._following(heard)
+                if page is None:
+                    page = await asyncio.to_thread(self.read_after, self.position)
             except Exception:
                 # Keep following: a store that failed once is read again at the next
                 # wake or poll, and the streams catch up by position.
@@ -100,22 +102,30 @@ class PushHub:
                 self.hand_out(recorded)
 
     def _recorded_here(self, notifications: list[Notification]) -> None:
-        """Called in the thread that saved: hand them to the follower in its loop."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._heard, notifications)
+        """Called in the thread that saved, which holds the desk's writer lock: the
+        audiences are read here, where no lock is waited for, and handed to the loop.
+        If that fails, the follower is only woken, and reads the log itself."""
+        if self._loop is None:
+            return
+        try:
+            recorded = self._with_audiences(notifications)
+        except Exception:
+            logger.exception("the push follower could not read the audiences of a save")
+            recorded = []
+        self._loop.call_soon_threadsafe(self._heard, recorded)
 
-    def _heard(self, notifications: list[Notification]) -> None:
-        self._heard_here.extend(notifications)
+    def _heard(self, recorded: list[Recorded]) -> None:
+        self._heard_here.extend(recorded)
         self._wake.set()
 
-    def _next_page(self, heard: list[Notification]) -> list[Recorded]:
-        """What follows the position: as heard from this process's saves when they
-        follow it without a gap, else read from the log (other processes write too)."""
-        fresh = [n for n in heard if n.id > self.position]
+    def _following(self, heard: list[Recorded]) -> list[Recorded] | None:
+        """This process's saves when they follow the position without a gap; None when
+        the log must be read (another process wrote, or nothing was heard)."""
+        fresh = [r for r in heard if r.position > self.position]
         expected = range(self.position + 1, self.position + 1 + len(fresh))
-        if fresh and [n.id for n in fresh] == list(expected):
-            return self._with_audiences(fresh)
-        return self.read_after(self.position)
+        if fresh and [r.position for r in fresh] == list(expected):
+            return fresh
+        return None
 
     def read_after(self, position: int, limit: int = PAGE) -> list[Recorded]:
         """Up to `limit` notifications after `position`, with their audiences."""
