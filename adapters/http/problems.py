@@ -17,6 +17,7 @@ from calldesk.domain.errors import (
     NotFound,
     Refused,
 )
+from calldesk.domain.feed_batches import BatchNotPublishable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -96,6 +97,9 @@ def domain_problem(
 ) -> Response[dict[str, Any]]:
     if isinstance(error, Forbidden):
         return problem(403, "forbidden", str(error))
+    if isinstance(error, BatchNotPublishable):  # which drafts held the batch back
+        results = [attrs.asdict(result) for result in error.results]
+        return problem(409, "batch-not-publishable", str(error), results=results)
     for kind, status, name in STATUS:
         if isinstance(error, kind):
             return problem(status, name, str(error))

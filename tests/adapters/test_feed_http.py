@@ -100,6 +100,27 @@ def test_publish_and_next_opens_the_next_record_of_the_queue(console: Console) -
     assert http.get("/agents/a-17/queue", headers=ada).json()["records"] == queue[1:]
 
 
+def test_a_batch_held_back_names_each_draft_that_is_not_ready(console: Console) -> None:
+    http, ada = console.http, console.ada
+    ready = draft(console, "text-post", "Refund approved")
+    empty = console.http.post(
+        f"{PUBLISHER}/drafts", json={"item_type": "email"}, headers=ada
+    ).json()["draft"]
+    head = console.desk.head()
+
+    refused = http.post(
+        f"{PUBLISHER}/publish", json={"key": "k", "drafts": [ready, empty]}, headers=ada
+    )
+
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["type"] == "urn:calldesk:problem:batch-not-publishable"
+    assert [r["draft"] for r in problem["results"]] == [ready, empty]
+    assert problem["results"][0]["problem"] is None
+    assert problem["results"][1]["problem"]
+    assert console.desk.head() == head
+
+
 def test_closing_a_draft_with_content_asks_and_can_keep_it_for_later(
     console: Console,
 ) -> None:

@@ -112,6 +112,7 @@ def test_three_drafts_reordered_are_published_and_read_in_that_order(
     expect(page.get_by_role("alert").filter(has_text="Publish refused")).to_contain_text(
         "3. email: it is empty"
     )
+    expect(email.get_by_role("alert")).to_contain_text("Holds the batch back: it is empty")
     typed(page, email, "Text", "Dear customer, your refund is on its way.")
     email.get_by_role("button", name="Move up").click()
     expect(page.locator(".draft legend")).to_have_text(

@@ -30,12 +30,13 @@ const text = (tag, content, className) => {
   return element;
 };
 
-function refusal(message, retryable) {
-  return Object.assign(new Error(message), { retryable });
+function refusal(message, retryable, problem = null) {
+  return Object.assign(new Error(message), { retryable, problem });
 }
 
 /** One call of the connector's API: its JSON answer, or an Error whose message a person
- * can act on; `retryable` says the outcome is unknown (no answer, or a server fault). */
+ * can act on; `retryable` says the outcome is unknown (no answer, or a server fault);
+ * `problem` is the problem document, when there was one. */
 async function request(method, path, body, options = {}) {
   const headers = body === undefined ? auth : { ...auth, "Content-Type": "application/json" };
   let response;
@@ -52,7 +53,7 @@ async function request(method, path, body, options = {}) {
   const answer = await response.json().catch(() => null);
   if (response.ok) return answer;
   const detail = answer && answer.detail ? answer.detail : `the connector answered ${response.status}`;
-  throw refusal(detail, response.status >= 500);
+  throw refusal(detail, response.status >= 500, answer);
 }
 
 const publisher = new Publisher({ agent, request });

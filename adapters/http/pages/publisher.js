@@ -530,6 +530,11 @@ export class Publisher {
         this.#problem(`Not known whether it was published: ${error.message}.`, batch);
       } else {
         this.#problem(`Publish refused: ${error.message}`);
+        // Each draft that held an all-or-nothing batch back says why, in its own box.
+        const results = (error.problem && error.problem.results) || [];
+        this.#results = new Map(
+          results.filter((r) => r.problem).map((r) => [r.draft, `Holds the batch back: ${r.problem}`]),
+        );
         this.refresh(); // the drafts may have changed elsewhere: show them as they are
       }
     } finally {
