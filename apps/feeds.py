@@ -154,7 +154,7 @@ class Publishing(CallHandling):
             )
 
         view = self._compose(command, open_one)
-        return DraftOpened(opened[0], view)
+        return DraftOpened(opened[-1], view)
 
     @writes
     def edit_draft(self, command: EditDraft) -> PublisherView:
@@ -180,7 +180,7 @@ class Publishing(CallHandling):
         view = self._compose(
             command, lambda p, _: asked.append(p.close(command.draft, command.at))
         )
-        return CloseAnswer(asked[0], view)
+        return CloseAnswer(asked[-1], view)
 
     @writes
     def confirm_close(self, command: DraftCommand) -> PublisherView:
