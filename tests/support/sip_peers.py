@@ -19,6 +19,8 @@ from calldesk.adapters.telephony.baresip_peers import (
 
 SIPP = Path("/usr/bin/sipp")
 SCENARIOS = Path(__file__).resolve().parents[1] / "e2e" / "sipp"
+#: How long answer() waits on SIPp's exit before reading the port table again.
+LISTEN_CHECK_SECONDS = 0.01
 
 
 def missing_tools() -> str | None:
@@ -47,14 +49,22 @@ class SippRun:
         self._start([host_port, "-s", uri_user, "-r", str(rate), "-l", str(self.calls)])
 
     def answer(self) -> None:
-        """Start waiting for calls; returns once SIPp listens."""
+        """Start waiting for calls; returns once SIPp listens.
+
+        A bound port sends no notice and SIPp says nothing until it exits, so the port
+        table is read again each time the process has not exited within a beat: a SIPp
+        that fails is seen at once, one that listens within a beat.
+        """
         self._start([])
+        assert self.process is not None
         deadline = time.monotonic() + READY_WITHIN
         while not self._listening():
-            assert self.process is not None
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"SIPp does not listen on {self.port}:\n{self.output}")
-            time.sleep(0.01)
+            try:
+                self.process.wait(LISTEN_CHECK_SECONDS)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() < deadline:
+                    continue
+            raise RuntimeError(f"SIPp does not listen on {self.port}:\n{self.output}")
 
     def finish(self, timeout: float = 10.0) -> None:
         """Wait for the scenario to end, and fail with SIPp's own words unless it passed."""
