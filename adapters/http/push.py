@@ -108,7 +108,8 @@ class PushHub:
         if self._loop is None:
             return
         try:
-            recorded = self._with_audiences(notifications)
+            # Nobody streams: the command's time is not spent on audiences no one reads.
+            recorded = self._with_audiences(notifications, anyone=bool(self.streams))
         except Exception:
             logger.exception("the push follower could not read the audiences of a save")
             recorded = []
@@ -134,14 +135,18 @@ class PushHub:
         )
         return self._with_audiences(notifications)
 
-    def _with_audiences(self, notifications: Iterable[Notification]) -> list[Recorded]:
+    def _with_audiences(
+        self, notifications: Iterable[Notification], anyone: bool = True
+    ) -> list[Recorded]:
         return [
             Recorded(
                 n.id,
                 n.topic,
                 str(n.originator_id),
                 n.originator_version,
-                self.desk.audience(n.originator_id, n.topic),  # type: ignore[arg-type]
+                self.desk.audience(n.originator_id, n.topic)  # type: ignore[arg-type]
+                if anyone
+                else None,
             )
             for n in notifications
         ]
