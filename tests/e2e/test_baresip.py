@@ -174,6 +174,19 @@ class Line:
         )
         return command_id
 
+    def dial(self, number: str, command_id: str) -> None:
+        """Click-to-dial from the agent's desk."""
+        self.desk.dial(
+            Dial(
+                TENANT,
+                AGENT,
+                number=number,
+                command_id=command_id,
+                vendor=VENDOR,
+                at=self.clock.now(),
+            )
+        )
+
     def answered(self, caller: PeerControl, agent: BaresipPeer) -> str:
         """A call from this caller, ringing at the agent, then answered: its Call-ID."""
         call_id = caller.dial(agent.uri)
@@ -382,16 +395,7 @@ def test_a_call_nobody_answers_rings_out_as_missed(
 def test_a_dialed_call_the_callee_answers_connects_and_completes(
     line: Line, caller: PeerControl
 ) -> None:
-    line.desk.dial(
-        Dial(
-            TENANT,
-            AGENT,
-            number=ADA_NUMBER,
-            command_id="dial-1",
-            vendor=VENDOR,
-            at=line.clock.now(),
-        )
-    )
+    line.dial(ADA_NUMBER, "dial-1")
     incoming = caller.wait_event("CALL_INCOMING")
     call_id = incoming["id"]
     dialing = line.heard.wait(SignalKind.DIALING, call_id)
@@ -415,16 +419,7 @@ def test_dialing_a_busy_number_fails_with_the_sip_reason(
     callee.answer()
     try:
         line = open_line(dial_uri=callee.uri_template)
-        line.desk.dial(
-            Dial(
-                TENANT,
-                AGENT,
-                number="+14155550100",
-                command_id="dial-busy",
-                vendor=VENDOR,
-                at=line.clock.now(),
-            )
-        )
+        line.dial("+14155550100", "dial-busy")
         failed = line.heard.wait(SignalKind.FAILED)
         callee.finish()
     finally:
@@ -442,16 +437,7 @@ def test_a_callee_who_never_answers_fails_when_the_agent_gives_up(
     callee.answer()
     try:
         line = open_line(dial_uri=callee.uri_template)
-        line.desk.dial(
-            Dial(
-                TENANT,
-                AGENT,
-                number="+14155550100",
-                command_id="dial-1",
-                vendor=VENDOR,
-                at=line.clock.now(),
-            )
-        )
+        line.dial("+14155550100", "dial-1")
         call_id = line.heard.wait(SignalKind.REMOTE_RINGING).vendor_call_id
 
         line.do(call_id, CommandKind.HANG_UP)
