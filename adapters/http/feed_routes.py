@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 from litestar import Request, Router, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from calldesk.adapters.http.auth import acting_as, watching
@@ -97,17 +98,33 @@ def _record(kind: str) -> RecordKind:
         raise InvalidValue(f"{kind!r} is not a kind of record: {known}") from None
 
 
-def _about(
-    request: Request[Any, Any, Any], who: Who, agent: str, kind: str, record_id: str
-) -> dict[str, Any]:
+@attrs.frozen
+class RecordAction:
     """Who acts on which record, and when: the fields every composing command shares."""
-    return {
-        "tenant": who.tenant,
-        "agent": acting_as(who, agent),
-        "kind": _record(kind),
-        "record_id": record_id,
-        "at": now_of(request),
-    }
+
+    fields: dict[str, Any]
+
+
+def _about(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    kind: FromPath[str],
+    record_id: FromPath[str],
+) -> RecordAction:
+    """The composing agent (the token's own) and the record, from the path."""
+    return RecordAction(
+        {
+            "tenant": who.tenant,
+            "agent": acting_as(who, agent),
+            "kind": _record(kind),
+            "record_id": record_id,
+            "at": now_of(request),
+        }
+    )
+
+
+About = NamedDependency[RecordAction]
 
 
 @get(PUBLISHER, sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -127,15 +144,12 @@ def show_publisher(
 @post(PUBLISHER + "/drafts", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def open_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     data: JSONBody[OpenDraftBody],
 ) -> DraftOpened:
     """A new empty draft, last; the other drafts stay as they are."""
     command = OpenDraft(
-        **_about(request, who, agent, kind, record_id),
+        **about.fields,
         item_type=data.item_type,
         visibility=data.visibility,
     )
@@ -145,17 +159,14 @@ def open_draft(
 @put(DRAFT, sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def edit_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
     data: JSONBody[EditDraftBody],
 ) -> PublisherView:
     """What the draft says now."""
     change = data.status_change
     command = EditDraft(
-        **_about(request, who, agent, kind, record_id),
+        **about.fields,
         draft=draft,
         text=data.text,
         visibility=data.visibility,
@@ -170,46 +181,35 @@ def edit_draft(
 @post(DRAFT + "/move", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def move_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
     data: JSONBody[MoveDraftBody],
 ) -> PublisherView:
-    command = MoveDraft(
-        **_about(request, who, agent, kind, record_id), draft=draft, position=data.position
-    )
+    command = MoveDraft(**about.fields, draft=draft, position=data.position)
     return desk_of(request).move_draft(command)
 
 
 @post(DRAFT + "/close", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def close_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
 ) -> CloseAnswer:
     """Close a draft; one with content asks first (asked: true) and stays open until
     the answer."""
-    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    command = DraftCommand(**about.fields, draft=draft)
     return desk_of(request).close_draft(command)
 
 
 @post(DRAFT + "/answer", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def answer_close(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
     data: JSONBody[CloseAnswerBody],
 ) -> PublisherView:
     """Answer what closing asked: give the draft up, keep it for later, or keep it open."""
-    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    command = DraftCommand(**about.fields, draft=draft)
     desk = desk_of(request)
     answers = {
         CloseChoice.CONFIRM: desk.confirm_close,
@@ -222,14 +222,11 @@ def answer_close(
 @post(DRAFT + "/restore", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def restore_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
 ) -> PublisherView:
     """Bring a draft kept for later back, last in the batch."""
-    command = DraftCommand(**_about(request, who, agent, kind, record_id), draft=draft)
+    command = DraftCommand(**about.fields, draft=draft)
     return desk_of(request).restore_draft(command)
 
 
@@ -241,16 +238,13 @@ def restore_draft(
 )
 def publish(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     data: JSONBody[PublishBody],
 ) -> Published:
     """Publish the open drafts as one batch: all or nothing, or per item with a result
     each; the same key again answers what the first did."""
     command = PublishDrafts(
-        **_about(request, who, agent, kind, record_id),
+        **about.fields,
         key=data.key,
         drafts=data.drafts,
         atomic=data.atomic,
@@ -262,17 +256,12 @@ def publish(
 @post(DRAFT + "/publish", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def publish_draft(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
+    about: About,
     draft: FromPath[str],
     data: JSONBody[PublishDraftBody],
 ) -> Published:
     """Publish one draft alone."""
-    command = PublishDraft(
-        **_about(request, who, agent, kind, record_id), key=data.key, draft=draft
-    )
+    command = PublishDraft(**about.fields, key=data.key, draft=draft)
     return desk_of(request).publish_draft(command)
 
 
@@ -334,6 +323,7 @@ def assign_queue(
 
 feed_api = Router(
     path="/",
+    dependencies={"about": Provide(_about, sync_to_thread=False)},
     route_handlers=[
         show_publisher,
         open_draft,
