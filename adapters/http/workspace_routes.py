@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 from litestar import Request, Router, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from calldesk.adapters.http.auth import acting_as, watching
@@ -82,8 +83,20 @@ def _ref(body: RecordBody) -> RecordRef:
     return RecordRef(body.kind, body.record_id, body.title)
 
 
-def _who(request: Request[Any, Any, Any], who: Who, agent: str) -> dict[str, Any]:
-    return {"tenant": who.tenant, "agent": acting_as(who, agent), "at": now_of(request)}
+@attrs.frozen
+class AgentAction:
+    """Who arranges the tabs (the token's own agent), and when."""
+
+    fields: dict[str, Any]
+
+
+def _acting(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentAction:
+    return AgentAction(
+        {"tenant": who.tenant, "agent": acting_as(who, agent), "at": now_of(request)}
+    )
+
+
+Acting = NamedDependency[AgentAction]
 
 
 @get(WORKSPACE, sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -102,13 +115,12 @@ def show_workspace(
 )
 def open_record(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     data: JSONBody[OpenRecordBody],
 ) -> WorkspaceView:
     """Show a record: its tab when it is open already, else a new primary tab."""
     command = OpenRecord(
-        **_who(request, who, agent),
+        **acting.fields,
         record=_ref(data.record),
         allow_duplicate=data.allow_duplicate,
     )
@@ -123,13 +135,12 @@ def open_record(
 )
 def open_child(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     data: JSONBody[OpenChildBody],
 ) -> WorkspaceView:
     """Show a record as a subtab of its parent's tab, opening the parent if need be."""
     command = OpenChild(
-        **_who(request, who, agent),
+        **acting.fields,
         record=_ref(data.record),
         parent=None if data.parent is None else _ref(data.parent),
         parent_unavailable=data.parent_unavailable,
@@ -142,12 +153,11 @@ def open_child(
 )
 def open_page(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     data: JSONBody[OpenPageBody],
 ) -> WorkspaceView:
     command = OpenPage(
-        **_who(request, who, agent),
+        **acting.fields,
         url=data.url,
         label=data.label,
         allow_duplicate=data.allow_duplicate,
@@ -158,74 +168,65 @@ def open_page(
 @post(TAB + "/actions", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def act_on_tab(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     tab: FromPath[str],
     data: JSONBody[TabActionBody],
 ) -> WorkspaceView:
     """Focus, close (a tab with unsaved changes asks), answer a close, pin, mark."""
-    command = ActOnTab(**_who(request, who, agent), tab=tab, action=data.action)
+    command = ActOnTab(**acting.fields, tab=tab, action=data.action)
     return desk_of(request).act_on_tab(command)
 
 
 @post(TAB + "/move", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200)
 def move_tab(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     tab: FromPath[str],
     data: JSONBody[MoveTabBody],
 ) -> WorkspaceView:
-    command = MoveTab(**_who(request, who, agent), tab=tab, position=data.position)
+    command = MoveTab(**acting.fields, tab=tab, position=data.position)
     return desk_of(request).move_tab(command)
 
 
 @put(TAB + "/label", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def relabel_tab(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     tab: FromPath[str],
     data: JSONBody[LabelBody],
 ) -> WorkspaceView:
-    command = RelabelTab(**_who(request, who, agent), tab=tab, label=data.label)
+    command = RelabelTab(**acting.fields, tab=tab, label=data.label)
     return desk_of(request).relabel_tab(command)
 
 
 @put(TAB + "/highlight", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def highlight_tab(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     tab: FromPath[str],
     data: JSONBody[HighlightBody],
 ) -> WorkspaceView:
-    command = HighlightTab(
-        **_who(request, who, agent), tab=tab, highlighted=data.highlighted
-    )
+    command = HighlightTab(**acting.fields, tab=tab, highlighted=data.highlighted)
     return desk_of(request).highlight_tab(command)
 
 
 @put(WORKSPACE + "/limit", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def set_tab_limit(
     request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
+    acting: Acting,
     data: JSONBody[TabLimitBody],
 ) -> WorkspaceView:
     """At most this many primary tabs: the least recently viewed go, or it is refused."""
-    command = SetTabLimit(**_who(request, who, agent), limit=data.limit)
+    command = SetTabLimit(**acting.fields, limit=data.limit)
     return desk_of(request).set_tab_limit(command)
 
 
 @post(
     WORKSPACE + "/reopen", sync_to_thread=True, responses=PROBLEM_RESPONSES, status_code=200
 )
-def reopen_closed_tab(
-    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
-) -> WorkspaceView:
+def reopen_closed_tab(request: Request[Any, Any, Any], acting: Acting) -> WorkspaceView:
     """The last closed tab comes back, with its subtabs."""
-    command = ArrangeWorkspace(**_who(request, who, agent), reopen_closed_tab=True)
+    command = ArrangeWorkspace(**acting.fields, reopen_closed_tab=True)
     return desk_of(request).arrange(command)
 
 
@@ -235,14 +236,13 @@ def reopen_closed_tab(
     responses=PROBLEM_RESPONSES,
     status_code=200,
 )
-def focus_navigation(
-    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
-) -> WorkspaceView:
-    return desk_of(request).arrange(ArrangeWorkspace(**_who(request, who, agent)))
+def focus_navigation(request: Request[Any, Any, Any], acting: Acting) -> WorkspaceView:
+    return desk_of(request).arrange(ArrangeWorkspace(**acting.fields))
 
 
 workspace_api = Router(
     path="/",
+    dependencies={"acting": Provide(_acting, sync_to_thread=False)},
     route_handlers=[
         show_workspace,
         open_record,
