@@ -11,7 +11,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -31,6 +36,12 @@ R = TypeVar("R")
 
 #: How often a command is retried when another writer changed the aggregate meanwhile.
 CONFLICT_ATTEMPTS = 3
+
+#: How many aggregates this process keeps in memory between commands.
+CACHED_AGGREGATES = 10_000
+
+#: Notifications read at a time when catching up with other processes' writes.
+CATCH_UP_PAGE = 500
 
 
 class ConcurrentChange(DomainError):
@@ -53,14 +64,17 @@ class DeskApplication(Application[UUID]):
         self._writer = threading.RLock()
         self._running = threading.local()
         self._listeners: list[Callable[[list[Notification]], None]] = []
+        self._followed = self.head()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: variables left in os.environ never pick the store."""
         settings = {
             "IS_SNAPSHOTTING_ENABLED": "y",
-            # Aggregates are kept between commands and fast-forwarded from the store,
-            # so a busy call is not replayed from its first event for every signal.
-            "AGGREGATE_CACHE_MAXSIZE": "10000",
+            # Aggregates are kept between commands, so a busy call is not replayed from
+            # its first event for every signal. The cache follows the log (_catch_up)
+            # instead of asking the store for newer events of every aggregate it hands out.
+            "AGGREGATE_CACHE_MAXSIZE": str(CACHED_AGGREGATES),
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
             **(env or {}),
         }
         return Environment(name, settings)
@@ -77,11 +91,75 @@ class DeskApplication(Application[UUID]):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def save(  # type: ignore[override]
+        self, *aggregates: Aggregate | None, **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Record the aggregates' pending events in one transaction, then snapshot and
+        tell the listeners. As eventsourcing's save, for aggregates only: its checks of
+        each object against typing.Protocols cost more, on Python 3.11, than a call's
+        own domain work (docs/benchmarks.md, call throughput)."""
+        saving: ProcessingEvent[UUID] = ProcessingEvent()
+        saving.saved_kwargs.update(kwargs)
+        for aggregate in aggregates:
+            if aggregate is not None:
+                saving.events.extend(aggregate.collect_events())
+                saving.aggregates[aggregate.id] = aggregate
+        recordings = self._record(saving)
+        self._take_snapshots(saving)
+        self._notify(recordings)
+        return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot a just-saved aggregate as it is in memory, exactly the recorded
+        version, instead of replaying it from the store again as eventsourcing does."""
+        if self.snapshots is None:
+            return
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if not isinstance(aggregate, Aggregate):
+                continue
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+            else:
+                self.take_snapshot(event.originator_id, event.originator_version)
+
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
-        if recordings and self._listeners:
-            notifications = sorted((r.notification for r in recordings), key=_position)
-            for listener in self._listeners:
-                listener(notifications)
+        if not recordings:
+            return
+        notifications = sorted((r.notification for r in recordings), key=_position)
+        if notifications[0].id == self._followed + 1:
+            # Nobody wrote in between: the cache, which holds what was just saved, is
+            # current up to here. After a gap, the next _catch_up reads the gap.
+            self._followed = notifications[-1].id
+        for listener in self._listeners:
+            listener(notifications)
+
+    def _catch_up(self) -> None:
+        """Evict from the cache what other processes changed since it last followed
+        the log: one query when nobody else wrote, instead of one per aggregate read.
+
+        Called with the writer's lock held, before a command or a query reads.
+        """
+        head = self.head()
+        if head == self._followed:
+            return
+        if head - self._followed > CACHED_AGGREGATES:
+            self.repository.cache = LRUCache(maxsize=CACHED_AGGREGATES)
+        else:
+            start = self._followed + 1
+            while start <= head:
+                page = self.recorder.select_notifications(
+                    start=start, limit=CATCH_UP_PAGE, stop=head
+                )
+                for notification in page:
+                    self._evict(UUID(str(notification.originator_id)))
+                if not page:
+                    break
+                start = page[-1].id + 1
+        self._followed = head
 
     def head(self) -> int:
         """The notification id of the newest event in the log (0 when empty)."""
@@ -99,6 +177,7 @@ class DeskApplication(Application[UUID]):
             if getattr(self._running, "loaded", None) is not None:
                 yield  # a command within a command: the outer one owns the cache
                 return
+            self._catch_up()
             self._running.loaded = set()
             try:
                 yield
@@ -133,6 +212,7 @@ class DeskApplication(Application[UUID]):
                 # thread to finish: the cached aggregate it would copy is being changed
                 # in place, and unsaved changes must never be seen.
                 with self._writer:
+                    self._catch_up()
                     aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
@@ -151,6 +231,8 @@ class DeskApplication(Application[UUID]):
         and must return only values that cannot change with the aggregate.
         """
         with self._writer:
+            if getattr(self._running, "loaded", None) is None:
+                self._catch_up()
             try:
                 aggregate: object = self.repository.get(
                     aggregate_id, deepcopy_from_cache=False

@@ -5,6 +5,7 @@ lands on the same aggregate: a duplicate delivery or a retried command meets the
 aggregate it meant, and optimistic concurrency absorbs the race (ADR/0002).
 """
 
+import functools
 import re
 import unicodedata
 from uuid import UUID, uuid5
@@ -21,8 +22,11 @@ NAME_MAX_LENGTH = 200
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
 
 
+@functools.lru_cache(maxsize=4096)
 def stable_id(kind: str, *parts: str) -> UUID:
-    """The aggregate id of the thing of this kind with these name parts, always the same."""
+    """The aggregate id of the thing of this kind with these name parts, always the same.
+
+    Remembered: a busy call or agent asks for its id with every signal."""
     return uuid5(CALLDESK_NAMESPACE, "/".join((kind, *parts)))
 
 

@@ -112,3 +112,36 @@ def test_a_snapshot_restores_the_agent_as_replay_shows_it(desk: Desk, clock: Clo
     restored.go_available(clock.advance())
     replayed.go_available(clock())
     assert AgentView.of(restored) == AgentView.of(replayed)
+
+
+def test_what_another_process_wrote_is_read_here_though_this_one_cached_it(
+    database_url: str, clock: Clock
+) -> None:
+    with Desk.at(database_url) as desk, Desk.at(database_url) as other:
+        tenant_with_agent(desk, clock())
+        log_in(desk, clock.advance())
+        assert desk.agent("acme", "a-17").state is AgentState.NOT_READY
+        ready(other, clock.advance())
+        assert desk.agent("acme", "a-17").state is AgentState.AVAILABLE
+        view = not_ready(desk, "lunch", clock.advance())
+        history = [entry.event for entry in desk.agent_history("acme", "a-17")]
+    assert view.state is AgentState.NOT_READY
+    assert history[-2:] == ["StatusPicked", "StatusPicked"]
+
+
+def test_an_agent_snapshotted_while_saving_reads_as_its_replay(
+    database_url: str, clock: Clock
+) -> None:
+    agent_id = Agent.create_id("acme", "a-17")
+    with Desk.at(database_url) as desk:
+        tenant_with_agent(desk, clock())
+        log_in(desk, clock.advance())
+        for _ in range(60):
+            not_ready(desk, "lunch", clock.advance())
+            written = ready(desk, clock.advance())
+        (snapshot,) = desk.snapshots.get(agent_id)  # type: ignore[union-attr]
+        replayed = desk.repository.get(agent_id, version=snapshot.originator_version)
+    assert snapshot.originator_version == 100
+    assert AgentView.of(snapshot.mutate(None)) == AgentView.of(replayed)
+    with Desk.at(database_url) as reopened:
+        assert reopened.agent("acme", "a-17") == written
