@@ -138,6 +138,18 @@ class Run:
                 "queued -> frame read (softphone state, SSE, client)",
                 [(f.at - self.handed[f.id]) / 1e6 for f in live],
             ),
+            (
+                "saved -> frame read (the push alone, timed as the echo is)",
+                self.pushed_ms(),
+            ),
+        ]
+
+    def pushed_ms(self) -> list[float]:
+        """From each frame's commit to its reading: what the push adds to the write."""
+        return [
+            (f.at - self.committed[f.id]) / 1e6
+            for f in self.live()
+            if f.id in self.committed
         ]
 
     def missed(self) -> int:
@@ -681,6 +693,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     console.print(table)
     console.print(stages(rows))
+    for name, run in rows:
+        if run.committed:
+            pushed_p99 = summary(run.pushed_ms())[1]
+            console.print(
+                f"{name}: from the commit on, p99 {pushed_p99:.2f} ms = "
+                f"{pushed_p99 / bare_p99:.1f}x the bare echo's p99 ({bare_p99:.2f} ms)"
+            )
     for name, run in rows:
         frames = len(run.live())
         signals_with_frames = len({run.signal_of[f.id] for f in run.live()})
