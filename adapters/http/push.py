@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -23,6 +23,7 @@ from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.apps.conversion import converter
 from calldesk.apps.desk import Desk
 from calldesk.apps.softphone import Audience
+from calldesk.domain.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ class Recorded:
     aggregate: str
     version: int
     audience: Audience | None
+    #: The softphone state, JSON-ready, of each (tenant, agent) it concerns that had a
+    #: stream open when it was saved: read as of its save, in the thread that saved.
+    states: Mapping[tuple[str, str], Any] = attrs.field(factory=dict, eq=False)
 
 
 class Stream:
@@ -103,17 +107,38 @@ class PushHub:
 
     def _recorded_here(self, notifications: list[Notification]) -> None:
         """Called in the thread that saved, which holds the desk's writer lock: the
-        audiences are read here, where no lock is waited for, and handed to the loop.
-        If that fails, the follower is only woken, and reads the log itself."""
+        audiences, and the states of the agents streaming, are read here, where no lock
+        is waited for and nothing newer is seen, and handed to the loop. If that fails,
+        the follower is only woken, and reads the log itself."""
         if self._loop is None:
             return
         try:
             # Nobody streams: the command's time is not spent on audiences no one reads.
             recorded = self._with_audiences(notifications, anyone=bool(self.streams))
+            states = self._states_of_streaming(recorded)
+            recorded = [attrs.evolve(r, states=states) for r in recorded]
         except Exception:
             logger.exception("the push follower could not read the audiences of a save")
             recorded = []
         self._loop.call_soon_threadsafe(self._heard, recorded)
+
+    def _states_of_streaming(
+        self, recorded: Iterable[Recorded]
+    ) -> dict[tuple[str, str], Any]:
+        """The softphone state of each agent these concern who has a stream open."""
+        streaming = set(self.streams)  # copied at once: the loop opens and closes them
+        concerned = {
+            (r.audience.tenant, agent)
+            for r in recorded
+            if r.audience is not None
+            for agent in r.audience.agents
+        }
+        states = {}
+        for tenant, agent in concerned & streaming:
+            with contextlib.suppress(NotFound):
+                state = self.desk.softphone(tenant, agent)
+                states[tenant, agent] = converter.unstructure(state)
+        return states
 
     def _heard(self, recorded: list[Recorded]) -> None:
         self._heard_here.extend(recorded)
@@ -198,8 +223,10 @@ class PushHub:
                 if not fresh:
                     continue
                 # One state for everything queued: one signal records several events
-                # at once, and each frame shows the state as it is sent.
-                state = await self._state(stream)
+                # at once, and each frame shows the state as of the newest of them.
+                state = fresh[-1].states.get(stream.key)
+                if state is None:  # read from the log: another process saved it
+                    state = await self._state(stream)
                 for recorded in fresh:
                     sent = recorded.position
                     yield _message(state, recorded.topic, sent, recorded)

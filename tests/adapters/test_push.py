@@ -1,7 +1,10 @@
 """The push hub alone: a stalled client is cut off, and resumes by id with nothing lost."""
 
 import asyncio
+import json
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from support.desk_driver import log_in, not_ready, tenant_with_agent
 
@@ -39,3 +42,43 @@ def test_a_client_that_falls_behind_is_closed_and_resumes_without_a_gap(
     ids = [*before[1:], *after]
     assert ids == sorted(set(ids))
     assert len(ids) == len(REASONS)
+
+
+def test_a_live_frame_is_not_held_up_by_a_command_still_running(database_url: str) -> None:
+    """The frame of a save carries the state as of that save, read where it was saved:
+    a stream does not wait for the next command, which holds the desk, to finish."""
+    command_running, command_may_end = threading.Event(), threading.Event()
+
+    def save_then_start_a_long_command(desk: Desk) -> None:
+        not_ready(desk, "lunch", START + timedelta(minutes=1))
+        with desk._writer:  # what every command holds while it runs
+            command_running.set()
+            command_may_end.wait()
+
+    async def scenario(desk: Desk) -> dict[str, Any]:
+        hub = PushHub(desk, ConnectorConfig(heartbeat_seconds=60))
+        following = asyncio.create_task(hub.run())
+        while hub.position != desk.head():  # the follower has found the log's head
+            await asyncio.sleep(0)
+        stream = hub.messages("acme", "a-17", None)
+        await anext(stream)  # the snapshot a new stream starts with
+        saving = asyncio.create_task(
+            asyncio.to_thread(save_then_start_a_long_command, desk)
+        )
+        await asyncio.to_thread(command_running.wait)
+        try:
+            frame = await asyncio.wait_for(anext(stream), timeout=10)
+        finally:
+            command_may_end.set()
+            await saving
+            await stream.aclose()
+            hub.stop()
+            await following
+        return json.loads(str(frame.data))
+
+    with Desk.at(database_url) as desk:
+        tenant_with_agent(desk, START)
+        log_in(desk, START)
+        pushed = asyncio.run(scenario(desk))
+    assert pushed["recorded"]["topic"] == "calldesk.agent.StatusPicked"
+    assert pushed["state"]["agent"]["not_ready_reason"]["code"] == "lunch"
