@@ -131,11 +131,11 @@ class Run:
                 ],
             ),
             (
-                "saved -> queued on the stream (follower wakes, reads, audience)",
+                "saved -> queued on the stream (audiences and states read, loop woken)",
                 [(self.handed[f.id] - self.committed[f.id]) / 1e6 for f in live],
             ),
             (
-                "queued -> frame read (softphone state, SSE, client)",
+                "queued -> frame read (frame encoded, SSE, client)",
                 [(f.at - self.handed[f.id]) / 1e6 for f in live],
             ),
             (

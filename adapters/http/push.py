@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
 
 import attrs
 from eventsourcing.persistence import Notification
@@ -22,7 +21,7 @@ from litestar.response import ServerSentEventMessage
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.apps.conversion import converter
 from calldesk.apps.desk import Desk
-from calldesk.apps.softphone import Audience
+from calldesk.apps.softphone import Audience, Softphone
 from calldesk.domain.errors import NotFound
 
 logger = logging.getLogger(__name__)
@@ -40,9 +39,9 @@ class Recorded:
     aggregate: str
     version: int
     audience: Audience | None
-    #: The softphone state, JSON-ready, of each (tenant, agent) it concerns that had a
-    #: stream open when it was saved: read as of its save, in the thread that saved.
-    states: Mapping[tuple[str, str], Any] = attrs.field(factory=dict, eq=False)
+    #: The softphone state, as JSON text, of each (tenant, agent) it concerns that had
+    #: a stream open when it was saved: read as of its save, in the thread that saved.
+    states: Mapping[tuple[str, str], str] = attrs.field(factory=dict, eq=False)
 
 
 class Stream:
@@ -70,6 +69,7 @@ class PushHub:
         self._wake = asyncio.Event()
         self._heard_here: list[Recorded] = []  # saves of this process, in order
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._reading = True  # the follower reads the log: what is heard waits for it
         self._stopping = False
 
     def stop(self) -> None:
@@ -86,24 +86,26 @@ class PushHub:
             stop_hearing()
 
     async def _follow(self) -> None:
+        """Read the log when woken (after a gap in what was heard) or at each poll (for
+        what other processes save); this process's own saves are handed out as heard."""
         self.position = await asyncio.to_thread(self.desk.head)
+        self._hand_out_heard()
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()
-            heard, self._heard_here = self._heard_here, []
+            self._reading = True
             try:
-                page = self._following(heard)
-                if page is None:
-                    page = await asyncio.to_thread(self.read_after, self.position)
+                page = await asyncio.to_thread(self.read_after, self.position)
             except Exception:
-                # Keep following: a store that failed once is read again at the next
-                # wake or poll, and the streams catch up by position.
+                # Keep following: a store that failed is read again at the next poll,
+                # what is heard meanwhile waits, and the streams catch up by position.
                 logger.exception("the push follower could not read the log")
                 continue
-            for recorded in page:
-                self.position = recorded.position
-                self.hand_out(recorded)
+            self._hand_out_in_order(page)
+            if len(page) == PAGE:
+                self._wake.set()  # more to read
+            self._hand_out_heard()
 
     def _recorded_here(self, notifications: list[Notification]) -> None:
         """Called in the thread that saved, which holds the desk's writer lock: the
@@ -124,7 +126,7 @@ class PushHub:
 
     def _states_of_streaming(
         self, recorded: Iterable[Recorded]
-    ) -> dict[tuple[str, str], Any]:
+    ) -> dict[tuple[str, str], str]:
         """The softphone state of each agent these concern who has a stream open."""
         streaming = set(self.streams)  # copied at once: the loop opens and closes them
         concerned = {
@@ -136,22 +138,36 @@ class PushHub:
         states = {}
         for tenant, agent in concerned & streaming:
             with contextlib.suppress(NotFound):
-                state = self.desk.softphone(tenant, agent)
-                states[tenant, agent] = converter.unstructure(state)
+                states[tenant, agent] = _json(self.desk.softphone(tenant, agent))
         return states
 
     def _heard(self, recorded: list[Recorded]) -> None:
+        """In the loop: a save of this process, handed out at once unless the follower
+        is reading the log, which hands it out after."""
+        if not recorded:  # its audiences could not be read: the log is read instead
+            self._wake.set()
+            return
         self._heard_here.extend(recorded)
-        self._wake.set()
+        if not self._reading:
+            self._hand_out_heard()
 
-    def _following(self, heard: list[Recorded]) -> list[Recorded] | None:
-        """This process's saves when they follow the position without a gap; None when
-        the log must be read (another process wrote, or nothing was heard)."""
+    def _hand_out_heard(self) -> None:
+        """Hand out what was heard if it follows the position without a gap; after a
+        gap (another process wrote in between) the follower reads the log instead."""
+        self._reading = False
+        heard, self._heard_here = self._heard_here, []
         fresh = [r for r in heard if r.position > self.position]
         expected = range(self.position + 1, self.position + 1 + len(fresh))
-        if fresh and [r.position for r in fresh] == list(expected):
-            return fresh
-        return None
+        if [r.position for r in fresh] == list(expected):
+            self._hand_out_in_order(fresh)
+        else:
+            self._reading = True
+            self._wake.set()
+
+    def _hand_out_in_order(self, page: Iterable[Recorded]) -> None:
+        for recorded in page:
+            self.position = recorded.position
+            self.hand_out(recorded)
 
     def read_after(self, position: int, limit: int = PAGE) -> list[Recorded]:
         """Up to `limit` notifications after `position`, with their audiences."""
@@ -224,12 +240,12 @@ class PushHub:
                     continue
                 # One state for everything queued: one signal records several events
                 # at once, and each frame shows the state as of the newest of them.
-                state = fresh[-1].states.get(stream.key)
-                if state is None:  # read from the log: another process saved it
-                    state = await self._state(stream)
+                saved_state = fresh[-1].states.get(stream.key)
+                if saved_state is None:  # read from the log: another process saved it
+                    saved_state = await self._state(stream)
                 for recorded in fresh:
                     sent = recorded.position
-                    yield _message(state, recorded.topic, sent, recorded)
+                    yield _message(saved_state, recorded.topic, sent, recorded)
         finally:
             self.close(stream)
 
@@ -249,10 +265,14 @@ class PushHub:
                 return
             after = page[-1].position
 
-    async def _state(self, stream: Stream) -> Any:
-        """The agent's softphone state now, as JSON-ready data."""
-        state = await asyncio.to_thread(self.desk.softphone, *stream.key)
-        return converter.unstructure(state)
+    async def _state(self, stream: Stream) -> str:
+        """The agent's softphone state now, as JSON text."""
+        return _json(await asyncio.to_thread(self.desk.softphone, *stream.key))
+
+
+def _json(state: Softphone) -> str:
+    """Encoded once for all the frames that carry it."""
+    return json.dumps(converter.unstructure(state))
 
 
 def _with_queued(first: Recorded, stream: Stream) -> list[Recorded]:
@@ -264,16 +284,18 @@ def _with_queued(first: Recorded, stream: Stream) -> list[Recorded]:
 
 
 def _message(
-    state: Any, event: str, position: int, recorded: Recorded | None
+    state: str, event: str, position: int, recorded: Recorded | None
 ) -> ServerSentEventMessage:
-    body: dict[str, Any] = {"position": position, "state": state}
+    """A frame: its position, the agent's state (JSON text already), what was recorded."""
+    data = f'{{"position": {position}, "state": {state}'
     if recorded is not None:
-        body["recorded"] = {
+        about = {
             "topic": recorded.topic,
             "aggregate": recorded.aggregate,
             "version": recorded.version,
         }
-    return ServerSentEventMessage(data=json.dumps(body), event=event, id=position)
+        data += f', "recorded": {json.dumps(about)}'
+    return ServerSentEventMessage(data=data + "}", event=event, id=position)
 
 
 def _concerning(page: Iterable[Recorded], tenant: str, agent: str) -> Iterable[Recorded]:

@@ -82,3 +82,36 @@ def test_a_live_frame_is_not_held_up_by_a_command_still_running(database_url: st
         pushed = asyncio.run(scenario(desk))
     assert pushed["recorded"]["topic"] == "calldesk.agent.StatusPicked"
     assert pushed["state"]["agent"]["not_ready_reason"]["code"] == "lunch"
+
+
+def test_a_save_of_another_process_between_this_ones_reaches_the_stream_in_order(
+    database_url: str,
+) -> None:
+    async def scenario(desk: Desk, other: Desk) -> list[dict[str, Any]]:
+        hub = PushHub(desk, ConnectorConfig(heartbeat_seconds=60, poll_seconds=60))
+        following = asyncio.create_task(hub.run())
+        while hub.position != desk.head():  # the follower has found the log's head
+            await asyncio.sleep(0)
+        stream = hub.messages("acme", "a-17", None)
+        await anext(stream)  # the snapshot a new stream starts with
+        for n, (who, reason) in enumerate(
+            [(desk, "lunch"), (other, "break"), (desk, "training")]
+        ):
+            await asyncio.to_thread(not_ready, who, reason, START + timedelta(minutes=n))
+        try:
+            return [
+                json.loads(str((await asyncio.wait_for(anext(stream), 10)).data))
+                for _ in range(3)
+            ]
+        finally:
+            await stream.aclose()
+            hub.stop()
+            await following
+
+    with Desk.at(database_url) as desk, Desk.at(database_url) as other:
+        tenant_with_agent(desk, START)
+        log_in(desk, START)
+        first = desk.head() + 1
+        frames = asyncio.run(scenario(desk, other))
+    assert [f["position"] for f in frames] == [first, first + 1, first + 2]
+    assert frames[-1]["state"]["agent"]["not_ready_reason"]["code"] == "training"
