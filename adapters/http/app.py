@@ -1,6 +1,7 @@
 """The connector's ASGI application: routes, push, and the guards of a local service."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,6 +62,11 @@ def create_app(
 
     @asynccontextmanager
     async def following(_: Litestar) -> AsyncIterator[None]:
+        # What was built before serving (modules, the desk, its first aggregates) stays
+        # for good: frozen, it is left out of the garbage collector's full passes, each
+        # of which otherwise stops every thread for tens of milliseconds, pushes too
+        # (docs/benchmarks.md, push latency).
+        gc.freeze()
         task = asyncio.create_task(hub.run())
         try:
             yield

@@ -1,5 +1,6 @@
 """The browser connector over real HTTP, on SQLite and on a real PostgreSQL."""
 
+import gc
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -255,3 +256,12 @@ def test_a_stream_resumes_across_a_restart_of_the_connector(database_url: str) -
         resumed = next(sse_messages(response))
     assert int(resumed["id"]) > int(seen["id"])
     assert json.loads(resumed["data"])["state"]["agent"]["state"] == "available"
+
+
+def test_serving_leaves_what_was_built_before_out_of_full_collections(
+    database_url: str,
+) -> None:
+    """A full garbage collection of the startup heap paused pushes for 50-70 ms."""
+    gc.unfreeze()
+    for _ in connector_on(database_url):  # while it serves
+        assert gc.get_freeze_count() > 0
