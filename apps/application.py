@@ -95,15 +95,47 @@ class DeskApplication(Application[UUID]):
         self, *aggregates: Aggregate | None, **kwargs: Any
     ) -> list[Recording[UUID]]:
         """Record the aggregates' pending events in one transaction, then snapshot and
-        tell the listeners. As eventsourcing's save, for aggregates only: its checks of
-        each object against typing.Protocols cost more, on Python 3.11, than a call's
-        own domain work (docs/benchmarks.md, call throughput)."""
-        saving: ProcessingEvent[UUID] = ProcessingEvent()
+        tell the listeners; inside `atomically`, keep them for the block's transaction.
+        As eventsourcing's save, for aggregates only: its checks of each object against
+        typing.Protocols cost more, on Python 3.11, than a call's own domain work
+        (docs/benchmarks.md, call throughput)."""
+        whole: ProcessingEvent[UUID] | None = getattr(self._running, "whole", None)
+        saving = whole or ProcessingEvent()
         saving.saved_kwargs.update(kwargs)
         for aggregate in aggregates:
             if aggregate is not None:
                 saving.events.extend(aggregate.collect_events())
                 saving.aggregates[aggregate.id] = aggregate
+                if whole is not None:  # later commands of the block read it as saved
+                    self.repository.cache.put(aggregate.id, aggregate)  # type: ignore[union-attr]
+                    self._running.loaded.add(aggregate.id)
+        return [] if whole is not None else self._recorded(saving)
+
+    @contextlib.contextmanager
+    def atomically(self) -> Iterator[None]:
+        """Whatever the commands inside save is recorded in one transaction as the block
+        ends, or nothing is if any of them fails: a phone system's delivery of several
+        signals is heard whole or not at all."""
+        with self._writing():
+            if getattr(self._running, "whole", None) is not None:
+                yield  # inside another block: the outer one records
+                return
+            whole: ProcessingEvent[UUID] = ProcessingEvent()
+            self._running.whole = whole
+            try:
+                yield
+            finally:
+                self._running.whole = None
+            try:
+                if whole.events:
+                    self._recorded(whole)
+            except IntegrityError:
+                raise ConcurrentChange(
+                    "another writer changed what these commands changed; "
+                    "nothing was recorded, send them again"
+                ) from None
+
+    def _recorded(self, saving: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         recordings = self._record(saving)
         self._take_snapshots(saving)
         self._notify(recordings)

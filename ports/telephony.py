@@ -168,4 +168,6 @@ class WebhookAdapter(TelephonyAdapter, Protocol):
 
         Raises VendorEventRejected (sink untouched) when the delivery is not authentic,
         not this tenant's, or not the vendor's documented shape. Returns the signals.
+        The connector calls it so that the signals of one delivery are recorded
+        together, or none of them if calldesk refuses one.
         """

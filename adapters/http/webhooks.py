@@ -22,7 +22,9 @@ from prometheus_client import (
 )
 
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES, Problem, problem
+from calldesk.apps.desk import Desk
 from calldesk.domain.errors import DomainError
+from calldesk.domain.signals import CallSignal
 from calldesk.ports.telephony import (
     RejectionReason,
     VendorDelivery,
@@ -107,7 +109,7 @@ async def vendor_event(
         content_type=request.headers.get("content-type", ""),
     )
     try:
-        signals = await asyncio.to_thread(adapter.receive, delivery)
+        signals = await asyncio.to_thread(_heard_whole, request, adapter, delivery)
     except VendorEventRejected as rejection:
         reason = rejection.reason
         webhooks.deliveries.labels(vendor=vendor, result=reason.value).inc()
@@ -117,6 +119,15 @@ async def vendor_event(
         raise
     count.inc()
     return Response(content={"signals": len(signals)}, status_code=200)
+
+
+def _heard_whole(
+    request: Request[Any, Any, Any], adapter: WebhookAdapter, delivery: VendorDelivery
+) -> tuple[CallSignal, ...]:
+    """The delivery's signals, all recorded in one transaction, or none if one fails."""
+    desk: Desk = request.app.state.desk
+    with desk.atomically():
+        return adapter.receive(delivery)
 
 
 def _called_url(request: Request[Any, Any, Any]) -> str:

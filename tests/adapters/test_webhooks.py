@@ -57,21 +57,24 @@ class KeyedVendor:
         if delivery.content_type != "application/json":
             raise VendorEventRejected(RejectionReason.UNSUPPORTED_MEDIA, "JSON only")
         try:
-            event = json.loads(delivery.body)
-            kind = SignalKind(event["kind"])
+            body = json.loads(delivery.body)
+            events = body if isinstance(body, list) else [body]  # one event, or several
+            signals = tuple(self._signal(event) for event in events)
         except (ValueError, KeyError, TypeError) as error:
             raise VendorEventRejected(RejectionReason.MALFORMED, str(error)) from None
-        signal = CallSignal(
+        return hand_over(self._sink, signals)
+
+    def _signal(self, event: dict[str, str]) -> CallSignal:
+        return CallSignal(
             vendor=self.vendor,
             vendor_event_id=event["id"],
             vendor_call_id=event["call"],
-            kind=kind,
+            kind=SignalKind(event["kind"]),
             occurred_at=START,
             agent=event.get("agent"),
             vendor_kind=event["kind"],
             raw=event,
         )
-        return hand_over(self._sink, (signal,))
 
 
 @pytest.fixture
@@ -121,6 +124,34 @@ def test_an_event_is_recorded_once_and_counted(
     assert desk.head() == head
     assert counted(http, "accepted") == 1
     assert counted(http, "replayed") == 1
+
+
+def test_a_delivery_is_recorded_whole_or_not_at_all(
+    connector: tuple[Desk, httpx.Client],
+) -> None:
+    desk, http = connector
+    headers = {**KEY, "Content-Type": "application/json"}
+    rings = {"id": "e-1", "call": "c-1", "kind": "offered", "agent": "a-17"}
+    answered = {"id": "e-2", "call": "c-1", "kind": "connected", "agent": "a-17"}
+    rings_nobody = {"id": "e-3", "call": "c-2", "kind": "offered"}
+    head = desk.head()
+
+    refused = http.post(
+        "/webhooks/keyed/acme",
+        content=json.dumps([rings, answered, rings_nobody]),
+        headers=headers,
+    )
+
+    assert refused.status_code == 422
+    assert "names the agent" in refused.json()["detail"]
+    assert desk.head() == head
+    assert desk.softphone("acme", "a-17").calls == ()
+    whole = http.post(
+        "/webhooks/keyed/acme", content=json.dumps([rings, answered]), headers=headers
+    )
+    assert whole.status_code == 200
+    (call,) = desk.softphone("acme", "a-17").calls
+    assert call.state.value == "connected"
 
 
 @pytest.mark.parametrize(

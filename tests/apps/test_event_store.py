@@ -12,6 +12,7 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView
 from calldesk.apps.settings import DEFAULT_DATABASE_URL
 from calldesk.domain.agents import Agent, AgentState
+from calldesk.domain.errors import NotFound
 
 
 def test_the_default_store_is_a_wal_sqlite_file_in_the_working_directory(
@@ -145,3 +146,29 @@ def test_an_agent_snapshotted_while_saving_reads_as_its_replay(
     assert AgentView.of(snapshot.mutate(None)) == AgentView.of(replayed)
     with Desk.at(database_url) as reopened:
         assert reopened.agent("acme", "a-17") == written
+
+
+def test_commands_in_one_block_are_recorded_together_or_not_at_all(
+    database_url: str, clock: Clock
+) -> None:
+    heard: list[list[int]] = []
+    with Desk.at(database_url) as desk:
+        desk.on_recorded(lambda saved: heard.append([n.id for n in saved]))
+        tenant_with_agent(desk, clock())
+        head = desk.head()
+
+        def log_in_then_fail() -> None:
+            with desk.atomically():
+                log_in(desk, clock.advance())
+                ready(desk, clock.advance(), agent="a-99")
+
+        with pytest.raises(NotFound):
+            log_in_then_fail()
+        assert desk.head() == head
+        assert desk.agent("acme", "a-17").state is AgentState.LOGGED_OUT
+        heard.clear()
+        with desk.atomically():
+            log_in(desk, clock.advance())
+            view = ready(desk, clock.advance())
+    assert view.state is AgentState.AVAILABLE
+    assert heard == [[head + 1, head + 2]]
