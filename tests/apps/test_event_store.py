@@ -124,10 +124,6 @@ def test_what_another_process_wrote_is_read_here_though_this_one_cached_it(
         assert desk.agent("acme", "a-17").state is AgentState.NOT_READY
         ready(other, clock.advance())
         assert desk.agent("acme", "a-17").state is AgentState.AVAILABLE
-        view = not_ready(desk, "lunch", clock.advance())
-        history = [entry.event for entry in desk.agent_history("acme", "a-17")]
-    assert view.state is AgentState.NOT_READY
-    assert history[-2:] == ["StatusPicked", "StatusPicked"]
 
 
 def test_an_agent_snapshotted_while_saving_reads_as_its_replay(
