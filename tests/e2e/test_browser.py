@@ -35,11 +35,18 @@ def desk_and_phone(tmp_path: Path) -> Iterator[tuple[Desk, PhoneSimulator]]:
 
 
 def logged_in_console(
-    browser: object, desk: Desk, phone: PhoneSimulator, url: str
+    browser: object,
+    desk: Desk,
+    phone: PhoneSimulator,
+    url: str,
+    requests: list[Any] | None = None,
 ) -> tuple[Any, Any]:
-    """The console page of agent a-17 with a fresh token; logged in from the frame."""
+    """The console page of agent a-17 with a fresh token; logged in from the frame.
+    Every request the page and its frame make goes to `requests`, when given."""
     secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
     page = browser.new_page()  # type: ignore[attr-defined]
+    if requests is not None:
+        page.on("request", lambda request: requests.append(request))
     page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
     frame = page.frame_locator("#softphone")
     frame.get_by_role("button", name="Log in").click()
@@ -75,6 +82,21 @@ def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
         page.screenshot(path=str(folder / "console.png"), full_page=True)
         assert (folder / "console.png").stat().st_size > 10_000
         page.close()
+
+
+def test_the_console_and_its_frame_read_the_agents_events_through_one_stream(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    desk, phone = desk_and_phone
+    requests: list[Any] = []
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(browser, desk, phone, url, requests)
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+        streams = [r.frame.url for r in requests if r.url.endswith("/agents/a-17/events")]
+        page.close()
+    assert len(streams) == 1
+    assert "/pages/softphone.html" in streams[0]
 
 
 def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(

@@ -3,10 +3,9 @@
 // The frame comes from another origin (the connector's own); the two talk with
 // postMessage, and this page only listens to that exact origin (docs/messages.md).
 // The workspace and the publisher live on the server: the page draws each command's
-// answer, and follows the agent's event stream to redraw what changed elsewhere
-// (docs/console.md).
+// answer, and redraws what changed elsewhere as the frame forwards each event of the
+// agent's stream (docs/console.md).
 
-import { followEvents } from "./events.js";
 import { Publisher } from "./publisher.js";
 import { Workspace } from "./workspace.js";
 
@@ -16,8 +15,6 @@ const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
 const auth = { Authorization: `Bearer ${token}` };
 const softphoneHost = location.hostname === "localhost" ? "127.0.0.1" : "localhost";
 const softphoneOrigin = `${location.protocol}//${softphoneHost}:${location.port}`;
-/** Pause before the event stream is opened again after a break. */
-const RECONNECT_MS = 1000;
 
 const frame = document.getElementById("softphone");
 frame.src = `${softphoneOrigin}/pages/softphone.html?agent=${encodeURIComponent(agent)}` +
@@ -144,7 +141,7 @@ async function showCallLog() {
   document.getElementById("call-log").replaceChildren(...rows);
 }
 
-/** What one message of the agent's stream changed: a snapshot may hide anything. */
+/** What one event of the agent's stream changed: a snapshot (null) may hide anything. */
 function heard(recorded) {
   const topic = recorded ? recorded.topic : "";
   if (!recorded || topic.startsWith("calldesk.workspace.")) workspace.refresh();
@@ -160,6 +157,7 @@ window.addEventListener("message", (event) => {
   showPresence(message.state);
   showCaller(message.state);
   showCallLog();
+  heard(message.recorded);
 });
 
 // Typed text not yet saved goes out as the page is left (a reload, a closed window).
@@ -167,8 +165,3 @@ window.addEventListener("pagehide", () => publisher.saveAllNow({ keepalive: true
 
 showCallLog();
 workspace.refresh();
-// The softphone's state messages carry no topic, so the page follows the agent's stream
-// too, for the workspace and publisher events (docs/console.md).
-followEvents(agent, auth, (fields) => {
-  if (fields.data) heard(JSON.parse(fields.data).recorded);
-}, () => {}, RECONNECT_MS);

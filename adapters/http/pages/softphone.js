@@ -76,7 +76,7 @@ function callButtons(call) {
   return [];
 }
 
-function render(state) {
+function render(state, recorded) {
   current = state;
   const view = state.agent;
   document.getElementById("agent-state").textContent = view.state.replace("-", " ");
@@ -101,7 +101,9 @@ function render(state) {
     return box;
   });
   document.getElementById("calls").replaceChildren(...calls);
-  if (consoleOrigin) window.parent.postMessage({ type: "calldesk.state", state }, consoleOrigin);
+  if (consoleOrigin) {
+    window.parent.postMessage({ type: "calldesk.state", state, recorded }, consoleOrigin);
+  }
 }
 
 setInterval(() => {
@@ -115,7 +117,9 @@ function received(fields) {
   if (fields.id) {
     document.body.dataset.received = `${document.body.dataset.received || ""} ${fields.id}`.trim();
   }
-  if (fields.data) render(JSON.parse(fields.data).state);
+  if (!fields.data) return;
+  const body = JSON.parse(fields.data);
+  render(body.state, body.recorded ?? null); // null: a snapshot, which may hide anything
 }
 
 window.addEventListener("message", (event) => {
