@@ -5,6 +5,7 @@ it concerns, with the softphone's whole state, so that a page that just opened, 
 that missed a beat, draws at once from the last message alone.
 """
 
+from collections.abc import Collection
 from uuid import UUID
 
 import attrs
@@ -19,6 +20,8 @@ from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import NotFound
 from calldesk.domain.feed import Publisher
 from calldesk.domain.identity import checked_slug
+from calldesk.domain.record_feed import Feed
+from calldesk.domain.records import RecordKind
 from calldesk.domain.workspace import Workspace
 
 
@@ -54,8 +57,17 @@ class SoftphoneViews(CallLogs):
             )
             return Softphone(view, tuple(call for call in calls if call is not None))
 
-    def audience(self, originator_id: UUID, topic: str) -> Audience | None:
-        """Whom an event of this aggregate concerns; None when no agent screen shows it."""
+    def audience(
+        self,
+        originator_id: UUID,
+        topic: str,
+        watching: Collection[tuple[str, str]] = (),
+    ) -> Audience | None:
+        """Whom an event of this aggregate concerns; None when no agent screen shows it.
+
+        A record's feed concerns whoever has the record open: of the (tenant, agent)
+        pairs `watching` (the agents with a stream open), those whose workspace shows it.
+        """
         kind = topic.split(".")[1] if topic.count(".") >= 2 else ""
         if kind == "agent":
             return self._glance(Agent, originator_id, _agent_audience)
@@ -69,7 +81,32 @@ class SoftphoneViews(CallLogs):
             return self._glance(Workspace, originator_id, _workspace_audience)
         if kind == "publisher":
             return self._glance(Publisher, originator_id, _publisher_audience)
+        if kind == "feed":
+            record = self._glance(Feed, originator_id, _feed_record)
+            return None if record is None else self._showing(*record, watching)
         return None
+
+    def _showing(
+        self,
+        tenant: str,
+        kind: RecordKind,
+        record_id: str,
+        watching: Collection[tuple[str, str]],
+    ) -> Audience:
+        """The agents among those watching whose workspace shows this record."""
+
+        def shows(workspace: Workspace) -> bool:
+            return workspace.shows(kind, record_id)
+
+        return Audience(
+            tenant,
+            frozenset(
+                agent
+                for owner, agent in watching
+                if owner == tenant
+                and self._glance(Workspace, Workspace.create_id(tenant, agent), shows)
+            ),
+        )
 
 
 def _agent_audience(agent: Agent) -> Audience:
@@ -93,6 +130,10 @@ def _dial_audience(dial: DialRequest) -> Audience:
 
 def _publisher_audience(publisher: Publisher) -> Audience:
     return Audience(publisher.tenant, frozenset({publisher.agent}))
+
+
+def _feed_record(feed: Feed) -> tuple[str, RecordKind, str]:
+    return feed.tenant, feed.kind, feed.record_id
 
 
 def _workspace_audience(workspace: Workspace) -> Audience:

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from calldesk.domain.errors import InvalidValue, NotFound, Refused
 from calldesk.domain.identity import checked_slug, checked_text, stable_id
-from calldesk.domain.records import RecordRef, single_match
+from calldesk.domain.records import RecordKind, RecordRef, single_match
 from calldesk.domain.workspace_tabs import (
     EXTERNAL_PAGE_LABEL,
     CloseCause,
@@ -143,6 +143,14 @@ class Workspace(Aggregate):
             focus_stack=self.tabs.focus_stack,
             closed_tabs=len(self.tabs.closed),
             tab_limit=self.tab_limit,
+        )
+
+    def shows(self, kind: RecordKind, record_id: str) -> bool:
+        """Whether a tab shows this record, so that its changes concern this agent."""
+        return any(
+            subtab.record.kind is kind and subtab.record.record_id == record_id
+            for primary in self.tabs.open
+            for subtab in primary.subtabs
         )
 
     # Opening: each returns the view that shows what was asked for.

@@ -179,13 +179,14 @@ class PushHub:
     def _with_audiences(
         self, notifications: Iterable[Notification], anyone: bool = True
     ) -> list[Recorded]:
+        streaming = set(self.streams)  # copied at once: the loop opens and closes them
         return [
             Recorded(
                 n.id,
                 n.topic,
                 str(n.originator_id),
                 n.originator_version,
-                self.desk.audience(n.originator_id, n.topic)  # type: ignore[arg-type]
+                self.desk.audience(n.originator_id, n.topic, streaming)  # type: ignore[arg-type]
                 if anyone
                 else None,
             )

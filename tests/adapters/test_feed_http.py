@@ -1,12 +1,13 @@
 """The publisher and the record's feed over real HTTP."""
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import attrs
 import httpx
 import pytest
-from support.connector import serving, token_for
+from support.connector import serving, sse_messages, token_for
 from support.desk_driver import tenant_with_agent
 from support.telephony import ADA, CASE, StaticDirectory
 
@@ -14,6 +15,8 @@ from calldesk.adapters.telephony.simulator import PhoneSimulator
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import RegisterAgent
 from calldesk.domain.access import Role
+from calldesk.domain.record_feed import Feed
+from calldesk.domain.records import RecordKind
 
 START = datetime(2026, 11, 25, 9, tzinfo=UTC)
 PUBLISHER = f"/agents/a-17/records/contact/{ADA.record_id}/publisher"
@@ -171,3 +174,34 @@ def test_a_supervisor_reads_the_publisher_but_does_not_compose(console: Console)
         f"{PUBLISHER}/drafts", json={"item_type": "text-post"}, headers=console.boss
     )
     assert refused.status_code == 403
+
+
+def test_a_publish_reaches_the_stream_of_an_agent_with_the_record_open(
+    console: Console,
+) -> None:
+    http, ada, desk = console.http, console.ada, console.desk
+    for handle, name in (("a-19", "Grace"), ("a-20", "Barbara")):
+        desk.register_agent(RegisterAgent("acme", handle, name=name, at=START))
+    grace = token_for(desk, PhoneSimulator(START), "a-19")
+    record = {"kind": "contact", "record_id": ADA.record_id, "title": ADA.title}
+    opened = http.post(
+        "/agents/a-19/workspace/records", json={"record": record}, headers=grace
+    )
+    assert opened.status_code == 200, opened.text
+    head = desk.head()
+    post = draft(console, "text-post", "Refund approved")
+    published = http.post(
+        f"{PUBLISHER}/publish", json={"key": "k", "drafts": [post]}, headers=ada
+    )
+    assert published.status_code == 200, published.text
+
+    with http.stream(
+        "GET", "/agents/a-19/events", headers={**grace, "Last-Event-ID": str(head)}
+    ) as response:
+        heard = [m["event"] for m in itertools.islice(sse_messages(response), 2)]
+    feed = Feed.create_id("acme", RecordKind.CONTACT, ADA.record_id)
+    streaming = {("acme", "a-19"), ("acme", "a-20")}
+    audience = desk.audience(feed, "calldesk.feed.ItemsPublished", streaming)
+    assert heard == ["calldesk.feed.Started", "calldesk.feed.ItemsPublished"]
+    assert audience is not None
+    assert audience.agents == {"a-19"}  # a-20 has no tab on the record

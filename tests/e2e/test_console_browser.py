@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
+import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -27,17 +28,21 @@ from support.telephony import ADA, ADA_NUMBER, CASE, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
 from calldesk.apps.desk import Desk
+from calldesk.apps.presence import RegisterAgent
 
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 @attrs.frozen
 class Console:
-    """The console page of agent a-17, its softphone frame, and the phone system."""
+    """The console page of agent a-17, its softphone frame, the phone system, the desk
+    and the connector's address."""
 
     page: Page
     frame: FrameLocator
     phone: PhoneSimulator
+    desk: Desk
+    url: str
 
 
 @pytest.fixture
@@ -53,7 +58,7 @@ def console(browser: Browser, tmp_path: Path) -> Iterator[Console]:
             errors: list[Error] = []
             page.on("pageerror", lambda error: errors.append(error))
             page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
-            yield Console(page, page.frame_locator("#softphone"), phone)
+            yield Console(page, page.frame_locator("#softphone"), phone, desk, url)
             page.close()
             assert not errors
 
@@ -134,6 +139,24 @@ def test_three_drafts_reordered_are_published_and_read_in_that_order(
 
     page.get_by_label("Type").select_option("email")
     expect(page.locator(".feed-item .feed-meta strong")).to_have_text(["Email"])
+
+
+def test_a_feed_open_in_the_console_shows_another_agents_publish_at_once(
+    console: Console,
+) -> None:
+    page, desk = console.page, console.desk
+    open_record(page, "case", CASE.record_id, CASE.title)
+    desk.register_agent(RegisterAgent("acme", "a-18", name="Alan", at=START))
+    alan = token_for(desk, console.phone, "a-18")
+    publisher = f"{console.url}/agents/a-18/records/case/{CASE.record_id}/publisher"
+    with httpx.Client(timeout=10, headers=alan) as http:
+        note = http.post(f"{publisher}/drafts", json={"item_type": "internal-note"})
+        draft = note.json()["draft"]
+        http.put(f"{publisher}/drafts/{draft}", json={"text": "Refund sent by Alan"})
+        batch = {"key": "alan-1", "drafts": [draft]}
+        assert http.post(f"{publisher}/publish", json=batch).status_code == 200
+
+    expect(page.locator(".feed-item")).to_contain_text(["Refund sent by Alan"])
 
 
 def test_a_reload_finds_the_tabs_and_the_drafts_as_they_were(console: Console) -> None:

@@ -148,6 +148,8 @@ function heard(recorded) {
   if (!recorded || topic.startsWith("calldesk.publisher.")) {
     publisher.refresh({ feed: !recorded || topic.endsWith(".BatchPublished") });
   }
+  // A feed the agent has open changed, maybe by another agent's publish.
+  if (topic.startsWith("calldesk.feed.")) publisher.refresh({ feed: true });
 }
 
 window.addEventListener("message", (event) => {
