@@ -69,7 +69,7 @@ class PushHub:
         self._wake = asyncio.Event()
         self._heard_here: list[Recorded] = []  # saves of this process, in order
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._reading = True  # the follower reads the log: what is heard waits for it
+        self._reading = True  # a gap is being read from the log: what is heard waits
         self._stopping = False
 
     def stop(self) -> None:
@@ -94,15 +94,16 @@ class PushHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()
-            self._reading = True
             try:
                 page = await asyncio.to_thread(self.read_after, self.position)
             except Exception:
                 # Keep following: a store that failed is read again at the next poll,
-                # what is heard meanwhile waits, and the streams catch up by position.
+                # what is heard meanwhile waits if it came after a gap, and the
+                # streams catch up by position.
                 logger.exception("the push follower could not read the log")
                 continue
-            self._hand_out_in_order(page)
+            # What was heard while the log was read may have gone out already.
+            self._hand_out_in_order(r for r in page if r.position > self.position)
             if len(page) == PAGE:
                 self._wake.set()  # more to read
             self._hand_out_heard()
@@ -143,7 +144,7 @@ class PushHub:
 
     def _heard(self, recorded: list[Recorded]) -> None:
         """In the loop: a save of this process, handed out at once unless the follower
-        is reading the log, which hands it out after."""
+        is reading a gap from the log, which hands it out after."""
         if not recorded:  # its audiences could not be read: the log is read instead
             self._wake.set()
             return
