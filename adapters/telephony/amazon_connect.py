@@ -3,13 +3,16 @@
 Connect publishes contact events to EventBridge; a rule sends them to calldesk's webhook
 through an API destination, whose connection (API-key authorization) adds a header
 with the tenant's key. Commands go through Connect's API with boto3: StopContact hangs
-up, StartOutboundVoiceContact places a call. Answering, holding, muting, digits and
+up, StartOutboundVoiceContact places a call, and DescribeContact tells an inbound
+call's number (contact events do not carry it) before the call can pop a record.
+Answering, holding, muting, digits and
 transfers exist only in the agent's Contact Control Panel (Amazon Connect Streams), so
 they are not among the capabilities. After a reconnect, SearchContacts lists the voice
 contacts not yet disconnected.
 """
 
 import hmac
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -60,6 +63,14 @@ __all__ = ["VENDOR", "AmazonConnect", "AmazonConnectSettings"]
 _INSTANCE_ARN = re.compile(r"arn:aws[a-z-]*:connect:([a-z0-9-]+):\d{12}:instance/[\w-]+")
 #: Calls calldesk placed, remembered until contact events name their agent.
 _DIALS_REMEMBERED = 1024
+#: Callers' numbers asked of DescribeContact, remembered for the contact's next events.
+_CALLERS_REMEMBERED = 1024
+#: The events that can be the first calldesk hears of an inbound call, which pops.
+_FIRST_HEARD = frozenset(
+    {"INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "CONNECTED_TO_SYSTEM"}
+)
+
+logger = logging.getLogger(__name__)
 
 
 def _instance_arn(_: object, __: object, value: str) -> None:
@@ -126,6 +137,8 @@ class ConnectClient(Protocol):
 
     def search_contacts(self, **request: Any) -> dict[str, Any]: ...
 
+    def describe_contact(self, **request: Any) -> dict[str, Any]: ...
+
 
 class AmazonConnect:
     """One tenant's Amazon Connect instance, as a webhook phone system."""
@@ -141,11 +154,24 @@ class AmazonConnect:
         """``session`` holds the AWS credentials; by default, boto3's usual chain."""
         self._settings = settings
         self._clock = clock
-        self._client: ConnectClient = (session or boto3.Session()).client(
+        session = session or boto3.Session()
+        self._client: ConnectClient = session.client(
             "connect",
             region_name=settings.region,
             endpoint_url=settings.endpoint_url,
             config=Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard"}),
+        )
+        # The caller's number is looked up while EventBridge waits for the webhook's
+        # answer (at most 5 s): one short try, and the call is heard without it.
+        self._lookups: ConnectClient = session.client(
+            "connect",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=Config(
+                connect_timeout=1,
+                read_timeout=2,
+                retries={"mode": "standard", "total_max_attempts": 1},
+            ),
         )
         self._agents_by_id = {
             arn.rsplit("/", 1)[1]: handle for arn, handle in settings.agents.items()
@@ -154,6 +180,8 @@ class AmazonConnect:
         self._sink: SignalSink = lambda signal: True
         self._dials: OrderedDict[str, Dial] = OrderedDict()
         self._dials_lock = threading.Lock()
+        self._callers: OrderedDict[str, str | None] = OrderedDict()
+        self._callers_lock = threading.Lock()
 
     # The port.
 
@@ -195,7 +223,12 @@ class AmazonConnect:
         if not is_call(detail):
             return ()
         try:
-            signals = signals_of(event, self._agent_of, self._dial_of(detail.contact_id))
+            signals = signals_of(
+                event,
+                self._agent_of,
+                self._dial_of(detail.contact_id),
+                self._caller_of(detail),
+            )
         except InvalidValue as error:
             raise VendorEventRejected(
                 RejectionReason.MALFORMED, f"event {event.id} cannot be a signal: {error}"
@@ -275,6 +308,36 @@ class AmazonConnect:
     def _dial_of(self, contact_id: str) -> Dial | None:
         with self._dials_lock:
             return self._dials.get(contact_id)
+
+    def _caller_of(self, detail: ContactDetail) -> str | None:
+        """The number an inbound call comes from: DescribeContact's customer endpoint,
+        asked once a contact, by the events that can be the first heard. None when it
+        is no phone number or Connect does not answer in time: the call is heard all
+        the same, as from an unknown number."""
+        if detail.initiation_method not in INBOUND or detail.event_type not in _FIRST_HEARD:
+            return None
+        contact_id = detail.contact_id
+        with self._callers_lock:
+            if contact_id in self._callers:
+                return self._callers[contact_id]
+        try:
+            described = self._lookups.describe_contact(
+                InstanceId=self._settings.instance_id, ContactId=contact_id
+            )
+        except (BotoCoreError, ClientError) as error:
+            logger.warning(
+                "Amazon Connect did not describe contact %s: %s", contact_id, error
+            )
+            return None
+        endpoint = described.get("Contact", {}).get("CustomerEndpoint") or {}
+        number = (
+            endpoint.get("Address") if endpoint.get("Type") == "TELEPHONE_NUMBER" else None
+        )
+        with self._callers_lock:
+            self._callers[contact_id] = number
+            while len(self._callers) > _CALLERS_REMEMBERED:
+                self._callers.popitem(last=False)
+        return number
 
     def _place(self, command: PlaceCall) -> None:
         settings = self._settings

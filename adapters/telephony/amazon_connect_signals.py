@@ -90,17 +90,21 @@ def is_call(detail: ContactDetail) -> bool:
 
 
 def signals_of(
-    event: ContactEvent, agent_of: Callable[[str | None], str | None], dial: Dial | None
+    event: ContactEvent,
+    agent_of: Callable[[str | None], str | None],
+    dial: Dial | None,
+    caller: str | None = None,
 ) -> tuple[CallSignal, ...]:
     """The signals a documented event of a customer's voice call stands for, in order.
 
     ``agent_of`` names the calldesk agent of a Connect agent ARN (None: not one of
-    ours); ``dial`` is the call calldesk placed as this contact, if it did.
+    ours); ``dial`` is the call calldesk placed as this contact, if it did; ``caller``
+    is the number an inbound call comes from, when known.
     """
     detail = event.detail
     if detail.event_type in NO_CALL_NEWS:
         return ()
-    return _Translation(event, agent_of, dial).signals()
+    return _Translation(event, agent_of, dial, caller).signals()
 
 
 @attrs.frozen
@@ -108,6 +112,7 @@ class _Translation:
     event: ContactEvent
     agent_of: Callable[[str | None], str | None]
     dial: Dial | None
+    caller: str | None = None
 
     def signals(self) -> tuple[CallSignal, ...]:
         kind = self.event.detail.event_type
@@ -234,6 +239,8 @@ class _Translation:
     ) -> CallSignal:
         detail = self._detail
         inbound = self._inbound
+        if inbound:
+            fields.setdefault("customer_number", self.caller)
         return CallSignal(
             vendor=VENDOR,
             vendor_event_id=self.event.id + suffix,

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from fixtures.amazon_connect.connect_api import (
+    CALLER,
     Answer,
     ConnectApi,
     Request,
@@ -372,6 +373,36 @@ def test_inbound_queued_answered_then_the_agent_hangs_up(
     )
     assert call.talk_seconds == 60
     assert call.direction is Direction.INBOUND
+
+
+def test_an_inbound_call_comes_from_the_number_describe_contact_tells_asked_once(
+    connect: AmazonConnect, desk: Desk, api: ConnectApi
+) -> None:
+    contact = Contact("c-10")
+    play(connect, contact.initiated(0), contact.queued(2), contact.connected_to_agent(7))
+    assert call_of(desk, "c-10").customer_number == CALLER
+    assert api.requests == [
+        Request("DescribeContact", {"InstanceId": INSTANCE_ID, "ContactId": "c-10"})
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        error("ThrottlingException", 429, "Rate exceeded"),
+        Answer({"Contact": {"CustomerEndpoint": {"Type": "VOIP", "Address": "sip:x@y"}}}),
+        Answer({"Contact": {}}),
+    ],
+    ids=["Connect refuses", "a VoIP caller", "no customer endpoint"],
+)
+def test_a_caller_connect_does_not_name_by_number_is_heard_as_unknown(
+    connect: AmazonConnect, desk: Desk, api: ConnectApi, answer: Answer
+) -> None:
+    api.answer("DescribeContact", answer)
+    contact = Contact("c-11")
+    play(connect, contact.initiated(0))
+    call = call_of(desk, "c-11")
+    assert (call.state, call.customer_number) == (CallState.QUEUED, None)
 
 
 def test_a_caller_who_hangs_up_in_the_queue_abandoned(
