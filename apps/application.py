@@ -115,19 +115,23 @@ class DeskApplication(Application[UUID]):
     def atomically(self) -> Iterator[None]:
         """Whatever the commands inside save is recorded in one transaction as the block
         ends, or nothing is if any of them fails: a phone system's delivery of several
-        signals is heard whole or not at all."""
-        with self._writing():
-            if getattr(self._running, "whole", None) is not None:
-                yield  # inside another block: the outer one records
-                return
-            whole: ProcessingEvent[UUID] = ProcessingEvent()
-            self._running.whole = whole
+        signals is heard whole or not at all.
+
+        The desk is held from the block's first command to its end, not before: what
+        the block does first (an adapter asking its vendor something) waits for no one.
+        """
+        if getattr(self._running, "whole", None) is not None:
+            yield  # inside another block: the outer one records
+            return
+        whole: ProcessingEvent[UUID] = ProcessingEvent()
+        with contextlib.ExitStack() as held:
+            self._running.whole, self._running.held = whole, held
             try:
                 yield
             finally:
-                self._running.whole = None
+                self._running.whole = self._running.held = None
             try:
-                if whole.events:
+                if whole.events:  # then the first command holds the desk still
                     self._recorded(whole)
             except IntegrityError:
                 raise ConcurrentChange(
@@ -201,14 +205,28 @@ class DeskApplication(Application[UUID]):
     def _writing(self) -> Iterator[None]:
         """One command at a time in this process; the store has one writer anyway.
 
+        The first command of an `atomically` block holds the desk until the block ends.
+        """
+        if getattr(self._running, "loaded", None) is not None:
+            yield  # a command within a command: the outer one owns the cache
+            return
+        held: contextlib.ExitStack | None = getattr(self._running, "held", None)
+        if held is not None:
+            held.enter_context(self._alone())
+            yield
+            return
+        with self._alone():
+            yield
+
+    @contextlib.contextmanager
+    def _alone(self) -> Iterator[None]:
+        """The desk held, the cache caught up with the log.
+
         Inside, aggregates come from the cache uncopied (copying them was most of a
         signal's cost, docs/benchmarks.md); if the command fails, every aggregate it
         loaded is evicted, so a half-applied change never stays in the cache.
         """
         with self._writer:
-            if getattr(self._running, "loaded", None) is not None:
-                yield  # a command within a command: the outer one owns the cache
-                return
             self._catch_up()
             self._running.loaded = set()
             try:

@@ -1,6 +1,8 @@
 """The event store under the one application, on SQLite and on a real PostgreSQL."""
 
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,30 @@ def test_commands_in_one_block_are_recorded_together_or_not_at_all(
             view = ready(desk, clock.advance())
     assert view.state is AgentState.AVAILABLE
     assert heard == [[head + 1, head + 2]]
+
+
+def test_a_block_holds_the_desk_from_its_first_command_only(
+    desk: Desk, clock: Clock
+) -> None:
+    """What a block does before its first command (an adapter asking its vendor for a
+    caller's number) keeps no other command waiting."""
+    tenant_with_agent(desk, clock())
+    asking, answered = threading.Event(), threading.Event()
+
+    def block() -> None:
+        with desk.atomically():
+            asking.set()
+            answered.wait()
+            log_in(desk, clock.advance())
+
+    with ThreadPoolExecutor() as pool:
+        blocked = pool.submit(block)
+        asking.wait()
+        meanwhile = pool.submit(not_ready, desk, "lunch", clock.advance(), agent="a-99")
+        try:
+            with pytest.raises(NotFound):  # answered, not kept waiting
+                meanwhile.result(timeout=10)
+        finally:
+            answered.set()
+        blocked.result()
+    assert desk.agent("acme", "a-17").state is AgentState.NOT_READY
