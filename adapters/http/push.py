@@ -94,19 +94,23 @@ class PushHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
             self._wake.clear()
-            try:
-                page = await asyncio.to_thread(self.read_after, self.position)
-            except Exception:
-                # Keep following: a store that failed is read again at the next poll,
-                # what is heard meanwhile waits if it came after a gap, and the
-                # streams catch up by position.
-                logger.exception("the push follower could not read the log")
-                continue
-            # What was heard while the log was read may have gone out already.
-            self._hand_out_in_order(r for r in page if r.position > self.position)
-            if len(page) == PAGE:
-                self._wake.set()  # more to read
-            self._hand_out_heard()
+            await self._read_log()
+
+    async def _read_log(self) -> None:
+        """Hand out what the log holds after the position, then what was heard."""
+        try:
+            page = await asyncio.to_thread(self.read_after, self.position)
+        except Exception:
+            # Keep following: a store that failed is read again at the next poll, what
+            # is heard meanwhile waits if it came after a gap, and the streams catch
+            # up by position.
+            logger.exception("the push follower could not read the log")
+            return
+        # What was heard while the log was read may have gone out already.
+        self._hand_out_in_order(r for r in page if r.position > self.position)
+        if len(page) == PAGE:
+            self._wake.set()  # more to read
+        self._hand_out_heard()
 
     def _recorded_here(self, notifications: list[Notification]) -> None:
         """Called in the thread that saved, which holds the desk's writer lock: the
