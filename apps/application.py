@@ -100,7 +100,7 @@ class DeskApplication(Application[UUID]):
         typing.Protocols cost more, on Python 3.11, than a call's own domain work
         (docs/benchmarks.md, call throughput)."""
         whole: ProcessingEvent[UUID] | None = getattr(self._running, "whole", None)
-        saving = whole or ProcessingEvent()
+        saving = whole if whole is not None else ProcessingEvent()
         saving.saved_kwargs.update(kwargs)
         for aggregate in aggregates:
             if aggregate is not None:

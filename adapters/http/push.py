@@ -120,20 +120,24 @@ class PushHub:
         if self._loop is None:
             return
         try:
-            # Nobody streams: the command's time is not spent on audiences no one reads.
-            recorded = self._with_audiences(notifications, anyone=bool(self.streams))
-            states = self._states_of_streaming(recorded)
+            streaming = self._streaming()
+            recorded = self._with_audiences(notifications, streaming)
+            states = self._states_of(recorded, streaming)
             recorded = [attrs.evolve(r, states=states) for r in recorded]
         except Exception:
             logger.exception("the push follower could not read the audiences of a save")
             recorded = []
         self._loop.call_soon_threadsafe(self._heard, recorded)
 
-    def _states_of_streaming(
-        self, recorded: Iterable[Recorded]
+    def _streaming(self) -> frozenset[tuple[str, str]]:
+        """The (tenant, agent) of every stream open, copied at once: the loop opens and
+        closes streams while other threads read this."""
+        return frozenset(self.streams)
+
+    def _states_of(
+        self, recorded: Iterable[Recorded], streaming: frozenset[tuple[str, str]]
     ) -> dict[tuple[str, str], str]:
         """The softphone state of each agent these concern who has a stream open."""
-        streaming = set(self.streams)  # copied at once: the loop opens and closes them
         concerned = {
             (r.audience.tenant, agent)
             for r in recorded
@@ -179,12 +183,15 @@ class PushHub:
         notifications = self.desk.recorder.select_notifications(
             start=position + 1, limit=limit
         )
-        return self._with_audiences(notifications)
+        return self._with_audiences(notifications, self._streaming())
 
     def _with_audiences(
-        self, notifications: Iterable[Notification], anyone: bool = True
+        self,
+        notifications: Iterable[Notification],
+        streaming: frozenset[tuple[str, str]],
     ) -> list[Recorded]:
-        streaming = set(self.streams)  # copied at once: the loop opens and closes them
+        """Each notification, with whom it concerns; with nobody streaming, no time is
+        spent on audiences no one reads."""
         return [
             Recorded(
                 n.id,
@@ -192,7 +199,7 @@ class PushHub:
                 str(n.originator_id),
                 n.originator_version,
                 self.desk.audience(n.originator_id, n.topic, streaming)  # type: ignore[arg-type]
-                if anyone
+                if streaming
                 else None,
             )
             for n in notifications
