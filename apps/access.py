@@ -9,9 +9,9 @@ from typing import Any
 
 import attrs
 
-from calldesk.apps.application import writes
+from calldesk.apps.aggregates import agent_named
 from calldesk.apps.commands import AgentCommand, TenantCommand, instant
-from calldesk.apps.presence import AgentPresence
+from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.access import (
     SECRET_MAX_LENGTH,
     SECRET_MIN_LENGTH,
@@ -96,7 +96,9 @@ class Principal:
         return watches(self.agent, self.role, self.supervises, self.all_agents, agent)
 
 
-class TokenAccess(AgentPresence):
+class Access(Service):
+    """Bearer tokens: issued per agent, revoked, and checked on every request."""
+
     @writes
     def issue_token(self, command: IssueToken, secret: str) -> TokenView:
         """A token for an agent of the tenant, and for agents it supervises by name."""
@@ -111,14 +113,14 @@ class TokenAccess(AgentPresence):
             command.expires_at,
         )
         for handle in (command.agent, *command.supervises):
-            self._agent(command.tenant, handle)
+            agent_named(self.work, command.tenant, handle)
         return TokenView.of(
-            self._create(token, "this secret is already a token; make a new secret")
+            self.work.create(token, "this secret is already a token; make a new secret")
         )
 
     @writes
     def revoke_token(self, command: RevokeToken, secret: str) -> TokenView:
-        token = self._change(
+        token = self.work.change(
             lambda: self._token(command.tenant, secret),
             lambda token: token.revoke(command.at),
         )
@@ -134,7 +136,7 @@ class TokenAccess(AgentPresence):
             raise InvalidValue("at must be a timezone-aware date and time")
         if not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
             raise Unauthorized(NOT_AUTHENTICATED)
-        token = self._find(AccessToken, AccessToken.create_id(token_digest(secret)))
+        token = self.work.find(AccessToken, AccessToken.create_id(token_digest(secret)))
         if token is None:
             raise Unauthorized(NOT_AUTHENTICATED)
         try:
@@ -153,7 +155,7 @@ class TokenAccess(AgentPresence):
         checked_slug(tenant, "a tenant")
         missing = f"no token with this secret in tenant {tenant}"
         token_id = AccessToken.create_id(token_digest(checked_secret(secret)))
-        token = self._load(AccessToken, token_id, missing)
+        token = self.work.load(AccessToken, token_id, missing)
         if token.tenant != tenant:
             raise NotFound(missing)
         return token

@@ -2,8 +2,9 @@
 
 from uuid import UUID
 
+from calldesk.apps.aggregates import agent_named
 from calldesk.apps.call_views import CallLogEntry
-from calldesk.apps.calls import CallHandling
+from calldesk.apps.unit_of_work import Service
 from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call
 from calldesk.domain.errors import InvalidValue
@@ -13,11 +14,15 @@ from calldesk.domain.records import RecordRef
 PAGE_MAX = 100
 
 
-class CallLogs(CallHandling):
+class CallLogs(Service):
+    """Every call's entry, in the log of each agent it rang and of its record."""
+
+    SNAPSHOTS = {CallLogBook: 100}  # noqa: RUF012 (a book grows with every call)
+
     def agent_call_log(
         self, tenant: str, agent: str, limit: int = 20, offset: int = 0
     ) -> list[CallLogEntry]:
-        self._agent(tenant, agent)
+        agent_named(self.work, tenant, agent)
         return self._page(tenant, f"agent:{agent}", limit, offset)
 
     def record_call_log(
@@ -31,11 +36,11 @@ class CallLogs(CallHandling):
     def _page(self, tenant: str, owner: str, limit: int, offset: int) -> list[CallLogEntry]:
         if not 1 <= limit <= PAGE_MAX or offset < 0:
             raise InvalidValue(f"a page holds 1 to {PAGE_MAX} entries, from offset 0 on")
-        book = self._find(CallLogBook, CallLogBook.create_id(tenant, owner))
+        book = self.work.find(CallLogBook, CallLogBook.create_id(tenant, owner))
         if book is None:
             return []
         newest_first = list(reversed(book.calls))[offset : offset + limit]
         return [
-            CallLogEntry.of(self._load(Call, UUID(call), f"no call {call}"))
+            CallLogEntry.of(self.work.load(Call, UUID(call), f"no call {call}"))
             for call in newest_first
         ]

@@ -45,6 +45,8 @@ class CallView:
     hold_seconds: float
     wrap_up_seconds: float
     version: int
+    #: Every agent the call rang or reached (Call.concerned_agents).
+    concerned_agents: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, call: Call) -> "CallView":
@@ -80,6 +82,7 @@ class CallView:
             hold_seconds=call.hold_time.total_seconds(),
             wrap_up_seconds=call.wrap_up_time.total_seconds(),
             version=call.version,
+            concerned_agents=tuple(sorted(call.concerned_agents)),
         )
 
 

@@ -1,17 +1,218 @@
-"""The calldesk application: every capability, one event log (ADR/0002)."""
+"""The calldesk application: every capability a service, one unit of work, one log.
 
-from calldesk.apps.access import TokenAccess
+`Desk` is what embedders construct and the edges call. It composes the services on one
+store (ADR/0002), registers the policies in one place (calldesk.apps.policies), and
+forwards each use case to the service that owns it (ADR/0014). Adding a capability is
+one more service here; no other service changes.
+"""
+
+import functools
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Concatenate, Generic, ParamSpec, TypeVar
+
+from calldesk.apps.access import Access
+from calldesk.apps.call_log import CallLogs
+from calldesk.apps.calls import Calls, NoDirectory
 from calldesk.apps.feeds import Publishing
+from calldesk.apps.log import DeskLog
+from calldesk.apps.policies import POLICIES
+from calldesk.apps.presence import AgentPresence
 from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
+from calldesk.apps.store import Store
+from calldesk.apps.tenancy import Tenancy
+from calldesk.apps.unit_of_work import Service, UnitOfWork
 from calldesk.apps.workspaces import Workspaces
 from calldesk.ports.directory import RecordDirectory
 
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound=Service)
 
-class Desk(TokenAccess, SoftphoneViews, Publishing, Workspaces):
-    """What embedders construct; each capability adds its mixin to the bases."""
+#: An SQLite database in memory, private to one desk.
+IN_MEMORY = "sqlite:///:memory:"
+
+
+class _Via(Generic[S]):
+    """Makes a Desk method that forwards to one of its services, typed as the service's."""
+
+    def __init__(self, service: Callable[["Desk"], S]) -> None:
+        self.service = service
+
+    def __call__(
+        self, method: Callable[Concatenate[S, P], R]
+    ) -> Callable[Concatenate["Desk", P], R]:
+        service = self.service
+
+        @functools.wraps(method)
+        def forward(desk: "Desk", /, *args: P.args, **kwargs: P.kwargs) -> R:
+            return method(service(desk), *args, **kwargs)
+
+        return forward
+
+
+_tenancy = _Via[Tenancy](lambda desk: desk.tenancy)
+_presence = _Via[AgentPresence](lambda desk: desk.presence)
+_access = _Via[Access](lambda desk: desk.access)
+_calls = _Via[Calls](lambda desk: desk.calls)
+_call_logs = _Via[CallLogs](lambda desk: desk.call_logs)
+_workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
+_publishing = _Via[Publishing](lambda desk: desk.publishing)
+_softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
+
+
+class Desk:
+    """Commands in, views out; every capability on one store and one log."""
+
+    tenancy: Tenancy
+    presence: AgentPresence
+    access: Access
+    calls: Calls
+    call_logs: CallLogs
+    workspaces: Workspaces
+    publishing: Publishing
+    softphones: SoftphoneViews
+
+    def __init__(
+        self,
+        store: Store,
+        directory: RecordDirectory | None = None,
+        reacting: bool = True,
+    ) -> None:
+        """``reacting``: False records commands without their policies (a replica)."""
+        self.store = store
+        self.directory = directory or NoDirectory()
+        self.work = UnitOfWork(store, self.directory, POLICIES if reacting else None)
+        self.log = DeskLog(store)
+        self.tenancy = Tenancy(self.work)
+        self.presence = AgentPresence(self.work)
+        self.access = Access(self.work)
+        self.calls = Calls(self.work)
+        self.call_logs = CallLogs(self.work)
+        self.workspaces = Workspaces(self.work)
+        self.publishing = Publishing(self.work)
+        self.softphones = SoftphoneViews(self.work)
+        for service in (
+            self.presence,
+            self.calls,
+            self.call_logs,
+            self.workspaces,
+            self.publishing,
+        ):
+            self._snapshots_of(service)
 
     @classmethod
-    def at(cls, database_url: str, directory: RecordDirectory | None = None) -> "Desk":
-        """The application storing its events at this URL (see calldesk.apps.settings)."""
-        return cls(env=persistence_settings(database_url), directory=directory)
+    def at(
+        cls,
+        database_url: str,
+        directory: RecordDirectory | None = None,
+        reacting: bool = True,
+    ) -> "Desk":
+        """The desk storing its events at this URL (see calldesk.apps.settings)."""
+        return cls(Store(env=persistence_settings(database_url)), directory, reacting)
+
+    @classmethod
+    def in_memory(
+        cls, directory: RecordDirectory | None = None, reacting: bool = True
+    ) -> "Desk":
+        """A desk whose log lives as long as it does: for tests and contract kits."""
+        return cls.at(IN_MEMORY, directory, reacting)
+
+    def _snapshots_of(self, service: Service) -> None:
+        for kind, interval in getattr(service, "SNAPSHOTS", {}).items():
+            self.store.snapshot_every(kind, interval)
+
+    # The store.
+
+    def head(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.store.head()
+
+    def atomically(self) -> AbstractContextManager[None]:
+        """What the commands inside save is recorded in one transaction, or nothing."""
+        return self.work.atomically()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Desk":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Tenants.
+    create_tenant = _tenancy(Tenancy.create_tenant)
+    define_not_ready_reasons = _tenancy(Tenancy.define_not_ready_reasons)
+    set_wrap_up_policy = _tenancy(Tenancy.set_wrap_up_policy)
+    set_default_region = _tenancy(Tenancy.set_default_region)
+    close_popped_tabs = _tenancy(Tenancy.close_popped_tabs)
+    tenant = _tenancy(Tenancy.tenant)
+
+    # Agents and their presence.
+    register_agent = _presence(AgentPresence.register_agent)
+    log_in = _presence(AgentPresence.log_in)
+    go_available = _presence(AgentPresence.go_available)
+    go_not_ready = _presence(AgentPresence.go_not_ready)
+    log_out = _presence(AgentPresence.log_out)
+    agent = _presence(AgentPresence.agent)
+    agent_history = _presence(AgentPresence.agent_history)
+
+    # Access.
+    issue_token = _access(Access.issue_token)
+    revoke_token = _access(Access.revoke_token)
+    authenticate = _access(Access.authenticate)
+
+    # Calls.
+    attach = _calls(Calls.attach)
+    vendors = _calls(Calls.vendors)
+    hear = _calls(Calls.hear)
+    hear_news = _calls(Calls.hear_news)
+    reconcile = _calls(Calls.reconcile)
+    expire_wrap_ups = _calls(Calls.expire_wrap_ups)
+    command = _calls(Calls.command)
+    wrap_up = _calls(Calls.wrap_up)
+    dial = _calls(Calls.dial)
+    call = _calls(Calls.call)
+    screen_pop = _calls(Calls.screen_pop)
+    agent_call_log = _call_logs(CallLogs.agent_call_log)
+    record_call_log = _call_logs(CallLogs.record_call_log)
+
+    # Workspaces.
+    open_record = _workspaces(Workspaces.open_record)
+    open_child = _workspaces(Workspaces.open_child)
+    open_page = _workspaces(Workspaces.open_page)
+    act_on_tab = _workspaces(Workspaces.act_on_tab)
+    move_tab = _workspaces(Workspaces.move_tab)
+    relabel_tab = _workspaces(Workspaces.relabel_tab)
+    highlight_tab = _workspaces(Workspaces.highlight_tab)
+    set_tab_limit = _workspaces(Workspaces.set_tab_limit)
+    arrange = _workspaces(Workspaces.arrange)
+    workspace = _workspaces(Workspaces.workspace)
+
+    # Publishing.
+    open_draft = _publishing(Publishing.open_draft)
+    edit_draft = _publishing(Publishing.edit_draft)
+    move_draft = _publishing(Publishing.move_draft)
+    close_draft = _publishing(Publishing.close_draft)
+    confirm_close = _publishing(Publishing.confirm_close)
+    keep_for_later = _publishing(Publishing.keep_for_later)
+    cancel_close = _publishing(Publishing.cancel_close)
+    restore_draft = _publishing(Publishing.restore_draft)
+    publish = _publishing(Publishing.publish)
+    publish_draft = _publishing(Publishing.publish_draft)
+    assign_record_queue = _publishing(Publishing.assign_record_queue)
+    record_queue = _publishing(Publishing.record_queue)
+    publisher = _publishing(Publishing.publisher)
+    feed = _publishing(Publishing.feed)
+
+    # What the softphone shows.
+    softphone = _softphones(SoftphoneViews.softphone)
+    projection = _softphones(SoftphoneViews.projection)

@@ -13,9 +13,9 @@ import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from calldesk.apps.application import CONFLICT_ATTEMPTS, ConcurrentChange, writes
-from calldesk.apps.calls import CallHandling
+from calldesk.apps.aggregates import agent_named, tenant_named, workspace_of
 from calldesk.apps.commands import AgentCommand
+from calldesk.apps.unit_of_work import CONFLICT_ATTEMPTS, ConcurrentChange, Service, writes
 from calldesk.domain.drafts import Draft
 from calldesk.domain.feed import Publisher
 from calldesk.domain.feed_batches import BatchOutcome
@@ -141,8 +141,10 @@ class AssignRecordQueue(AgentCommand):
     records: tuple[RecordRef, ...]
 
 
-class Publishing(CallHandling):
+class Publishing(Service):
     """Drafts per agent and record; the records' feeds."""
+
+    SNAPSHOTS = {Publisher: 50, Feed: 50}  # noqa: RUF012 (both grow with every draft)
 
     @writes
     def open_draft(self, command: OpenDraft) -> DraftOpened:
@@ -233,16 +235,16 @@ class Publishing(CallHandling):
     def assign_record_queue(self, command: AssignRecordQueue) -> RecordQueueView:
         for record in command.records:
             self._known(command.tenant, record.kind, record.record_id)
-        self._agent(command.tenant, command.agent)
-        queue = self._change(
+        agent_named(self.work, command.tenant, command.agent)
+        queue = self.work.change(
             lambda: self._queue(command.tenant, command.agent, command.at),
             lambda q: q.assign(command.records, command.at),
         )
         return queue.view()
 
     def record_queue(self, tenant: str, agent: str) -> RecordQueueView:
-        self._agent(tenant, agent)
-        found = self._find(RecordQueue, RecordQueue.create_id(tenant, agent))
+        agent_named(self.work, tenant, agent)
+        found = self.work.find(RecordQueue, RecordQueue.create_id(tenant, agent))
         return RecordQueueView(tenant, agent, (), None) if found is None else found.view()
 
     @writes
@@ -264,9 +266,9 @@ class Publishing(CallHandling):
     ) -> PublisherView:
         """The agent's drafts on the record (none yet, when it never opened one)."""
         known = self._known(tenant, kind, record_id)
-        self._agent(tenant, agent)
-        feed = self._find(Feed, Feed.create_id(tenant, kind, record_id))
-        publisher = self._find(
+        agent_named(self.work, tenant, agent)
+        feed = self.work.find(Feed, Feed.create_id(tenant, kind, record_id))
+        publisher = self.work.find(
             Publisher, Publisher.create_id(tenant, agent, kind, record_id)
         )
         if feed is None or publisher is None:
@@ -287,7 +289,7 @@ class Publishing(CallHandling):
     ) -> FeedPage:
         """The record's published items, newest batch first, filtered, a page at a time."""
         self._known(tenant, kind, record_id)
-        feed = self._find(Feed, Feed.create_id(tenant, kind, record_id))
+        feed = self.work.find(Feed, Feed.create_id(tenant, kind, record_id))
         if feed is None:
             return FeedPage((), None)
         return feed_page(feed, types=types, visibility=visibility, after=after, limit=limit)
@@ -298,7 +300,7 @@ class Publishing(CallHandling):
         self, command: RecordCommand, finished: RecordRef
     ) -> tuple[RecordRef | None, list[Aggregate]]:
         """The agent's queue moves past the finished record; the next opens as a tab."""
-        queue = self._find(
+        queue = self.work.find(
             RecordQueue, RecordQueue.create_id(command.tenant, command.agent)
         )
         if queue is None:
@@ -306,12 +308,12 @@ class Publishing(CallHandling):
         upcoming = queue.advance(finished, command.at)
         if upcoming is None:
             return None, [queue]
-        workspace = self._workspace(command.tenant, command.agent, command.at)
+        workspace = workspace_of(self.work, command.tenant, command.agent, command.at)
         workspace.open_record(upcoming, command.at)
         return upcoming, [queue, workspace]
 
     def _queue(self, tenant: str, agent: str, at: datetime) -> RecordQueue:
-        found = self._find(RecordQueue, RecordQueue.create_id(tenant, agent))
+        found = self.work.find(RecordQueue, RecordQueue.create_id(tenant, agent))
         return found or RecordQueue.start(tenant, agent, at)
 
     def _compose(
@@ -321,14 +323,14 @@ class Publishing(CallHandling):
     ) -> PublisherView:
         """Load or start the feed and the agent's publisher, change them, save both."""
         known = self._known(command.tenant, command.kind, command.record_id)
-        self._agent(command.tenant, command.agent)
+        agent_named(self.work, command.tenant, command.agent)
         for _ in range(CONFLICT_ATTEMPTS):
             feed, publisher = self._feed_and_publisher(command, known, command.at)
             also = change(publisher, feed) or []
             try:
-                self.save(publisher, feed, *also)
+                self.work.save(publisher, feed, *also)
             except IntegrityError:
-                self._forget_loaded()
+                self.work.forget_loaded()
                 continue
             return PublisherView.of(publisher, feed, known.ref)
         raise ConcurrentChange(
@@ -339,18 +341,18 @@ class Publishing(CallHandling):
         self, command: RecordCommand, known: KnownRecord, at: datetime
     ) -> tuple[Feed, Publisher]:
         tenant, kind, record_id = command.tenant, command.kind, command.record_id
-        feed = self._find(Feed, Feed.create_id(tenant, kind, record_id)) or Feed.start(
+        feed = self.work.find(Feed, Feed.create_id(tenant, kind, record_id)) or Feed.start(
             tenant, kind, record_id, known.status, at
         )
         publisher_id = Publisher.create_id(tenant, command.agent, kind, record_id)
-        publisher = self._find(Publisher, publisher_id) or Publisher.start(
+        publisher = self.work.find(Publisher, publisher_id) or Publisher.start(
             tenant, command.agent, feed, at
         )
         return feed, publisher
 
     def _known(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord:
-        self._tenant(tenant)
-        known = self.directory.record(tenant, kind, record_id)
+        tenant_named(self.work, tenant)
+        known = self.work.directory.record(tenant, kind, record_id)
         if known is None:
             raise RecordNotFound(f"no {kind.value} {record_id} in tenant {tenant}")
         return known

@@ -6,12 +6,11 @@ from typing import Any, cast
 
 import attrs
 
-from calldesk.apps.application import DeskApplication, writes
+from calldesk.apps.aggregates import agent_named, tenant_named
 from calldesk.apps.commands import AgentCommand, code, text
 from calldesk.apps.conversion import converter
-from calldesk.apps.tenancy import TenantAdministration
+from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.agents import Agent, AgentState, CallWork, Pick, Presence
-from calldesk.domain.identity import checked_slug
 from calldesk.domain.tenants import NotReadyReason
 
 
@@ -88,13 +87,17 @@ _EVENT_ENVELOPE = frozenset(
 )
 
 
-class AgentPresence(TenantAdministration, DeskApplication):
+class AgentPresence(Service):
+    """Agents and their presence: register, log in, available, not ready, log out."""
+
+    SNAPSHOTS = {Agent: 100}  # noqa: RUF012 (an agent grows with every change)
+
     @writes
     def register_agent(self, command: RegisterAgent) -> AgentView:
-        self._tenant(command.tenant)
+        tenant_named(self.work, command.tenant)
         agent = Agent.register(command.tenant, command.agent, command.name, command.at)
         return AgentView.of(
-            self._create(
+            self.work.create(
                 agent,
                 f"agent {command.agent} already exists in tenant {command.tenant}",
             )
@@ -110,7 +113,7 @@ class AgentPresence(TenantAdministration, DeskApplication):
 
     @writes
     def go_not_ready(self, command: GoNotReady) -> AgentView:
-        reason = self._tenant(command.tenant).not_ready_reason(command.reason)
+        reason = tenant_named(self.work, command.tenant).not_ready_reason(command.reason)
         return self._command(command, lambda agent: agent.go_not_ready(reason, command.at))
 
     @writes
@@ -118,14 +121,14 @@ class AgentPresence(TenantAdministration, DeskApplication):
         return self._command(command, lambda agent: agent.log_out(command.at))
 
     def agent(self, tenant: str, handle: str) -> AgentView:
-        return AgentView.of(self._agent(tenant, handle))
+        return AgentView.of(agent_named(self.work, tenant, handle))
 
     def agent_history(self, tenant: str, handle: str) -> list[AgentHistoryEntry]:
         """Every event of the agent in order, replayed one by one, as auditors read it."""
-        agent_id = self._agent(tenant, handle).id
+        agent_id = agent_named(self.work, tenant, handle).id
         history = []
         replayed: Agent | None = None
-        for stored in self.events.get(agent_id):
+        for stored in self.work.store.events.get(agent_id):
             recorded = cast(Agent.Event, stored)
             replayed = recorded.mutate(replayed)
             assert replayed is not None
@@ -145,15 +148,8 @@ class AgentPresence(TenantAdministration, DeskApplication):
             )
         return history
 
-    def _agent(self, tenant: str, handle: str) -> Agent:
-        checked_slug(tenant, "a tenant")
-        checked_slug(handle, "an agent handle")
-        return self._load(
-            Agent,
-            Agent.create_id(tenant, handle),
-            f"no agent {handle} in tenant {tenant}",
-        )
-
     def _command(self, command: AgentCommand, change: Callable[[Agent], None]) -> AgentView:
-        agent = self._change(lambda: self._agent(command.tenant, command.agent), change)
+        agent = self.work.change(
+            lambda: agent_named(self.work, command.tenant, command.agent), change
+        )
         return AgentView.of(agent)

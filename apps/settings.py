@@ -12,6 +12,11 @@ from calldesk.domain.errors import InvalidValue
 DATABASE_URL_VARIABLE = "CALLDESK_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///calldesk.db"
 
+#: The recorders that keep the log's indexes beside the events (ADR/0014). Named by
+#: topic, as eventsourcing names its persistence modules: apps never import adapters.
+SQLITE_RECORDER = "calldesk.adapters.event_store.sqlite:SQLiteDeskRecorder"
+POSTGRES_RECORDER = "calldesk.adapters.event_store.postgres:PostgresDeskRecorder"
+
 
 def persistence_settings(database_url: str) -> dict[str, str]:
     """The eventsourcing environment that stores the application at this URL."""
@@ -36,7 +41,11 @@ def _sqlite_settings(netloc: str, path: str) -> dict[str, str]:
             "a SQLite URL names a file: sqlite:///calldesk.db (relative) "
             "or sqlite:////var/lib/calldesk.db (absolute)"
         )
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": dbname}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": dbname,
+        "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
+    }
 
 
 def _postgres_settings(database_url: str) -> dict[str, str]:
@@ -50,6 +59,7 @@ def _postgres_settings(database_url: str) -> dict[str, str]:
     query = parse_qs(parts.query)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_DBNAME": dbname,

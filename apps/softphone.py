@@ -1,28 +1,33 @@
-"""What an agent's softphone shows, and which agents a recorded event concerns.
+"""What an agent's softphone shows: now, as of any log position, and event by event.
 
-The push stream (calldesk.adapters.http.push) sends each recorded event to the agents
-it concerns, with the softphone's whole state, so that a page that just opened, or
-that missed a beat, draws at once from the last message alone.
+The push stream (calldesk.adapters.http.push) sends each event that concerns the agent
+with the softphone as of that very event: a page that just opened, or that missed a
+beat, draws at once from the last message alone, and a stream replayed after a
+reconnect carries exactly the states a stream connected at the time carried.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 import attrs
+from eventsourcing.domain import Aggregate
 
-from calldesk.apps.call_log import CallLogs
+from calldesk.apps.aggregates import agent_named
 from calldesk.apps.call_views import CallView
 from calldesk.apps.presence import AgentView
+from calldesk.apps.unit_of_work import Service
 from calldesk.domain.agents import Agent
-from calldesk.domain.call_logs import CallLogBook
+from calldesk.domain.call_states import CallState
 from calldesk.domain.calls import Call
-from calldesk.domain.dialing import DialRequest
 from calldesk.domain.errors import NotFound
-from calldesk.domain.feed import Publisher
 from calldesk.domain.identity import checked_slug
-from calldesk.domain.record_feed import Feed
-from calldesk.domain.records import RecordKind
-from calldesk.domain.workspace import Workspace
+from calldesk.ports.log import Logged
+
+A = TypeVar("A", bound=Aggregate)
+
+#: Reads an aggregate at a version from the store: (kind, id, version) -> a fresh copy.
+AtVersion = Callable[[type[A], UUID, int], A | None]
 
 
 @attrs.frozen
@@ -31,110 +36,108 @@ class Softphone:
     calls: tuple[CallView, ...]
 
 
-@attrs.frozen
-class Audience:
-    """The agents of one tenant that a recorded event concerns."""
+class SoftphoneProjection:
+    """One agent's softphone, advanced by the events that concern the agent, in log
+    order: its copies of the agent and of its calls are its own, never the cache's."""
 
-    tenant: str
-    agents: frozenset[str]
+    def __init__(
+        self,
+        agent_id: UUID,
+        agent: Agent | None,
+        calls: dict[UUID, Call],
+        position: int,
+        at_version: Callable[[type[Aggregate], UUID, int], Aggregate | None],
+    ) -> None:
+        """``agent``: None while the position is before the agent was registered."""
+        self.agent_id, self.agent, self.calls = agent_id, agent, calls
+        self.position = position
+        self._at_version = at_version
+
+    def apply(self, logged: Logged) -> bool:
+        """Advance by one event; whether the softphone changed (other kinds: no)."""
+        if logged.position <= self.position:
+            return False
+        self.position = logged.position
+        event = logged.event
+        if isinstance(event, Agent.Event) and event.originator_id == self.agent_id:
+            self.agent = self._advanced(Agent, self.agent, event)
+            self._forget_finished_calls()
+            return True
+        if isinstance(event, Call.Event):
+            call = self._advanced(Call, self.calls.get(event.originator_id), event)
+            self.calls[call.id] = call
+            return True
+        return False
+
+    def view(self) -> Softphone | None:
+        """The softphone as of the position; None before the agent was registered."""
+        if self.agent is None:
+            return None
+        calls = (self.calls.get(UUID(work.call)) for work in self.agent.calls)
+        return Softphone(
+            AgentView.of(self.agent),
+            tuple(CallView.of(call) for call in calls if call is not None),
+        )
+
+    def _advanced(self, kind: type[A], current: A | None, event: Aggregate.Event) -> A:
+        """The copy moved to the event's version; read from the store first when the
+        copy is missing or behind (a call transferred to this agent mid-way)."""
+        if current is not None and event.originator_version <= current.version:
+            return current  # already in the copy it was read with
+        if current is None or event.originator_version != current.version + 1:
+            current = None
+            if event.originator_version > 1:
+                found = self._at_version(
+                    kind, event.originator_id, event.originator_version - 1
+                )
+                current = found if isinstance(found, kind) else None
+        advanced = event.mutate(current)
+        assert isinstance(advanced, kind)
+        return advanced
+
+    def _forget_finished_calls(self) -> None:
+        kept = {UUID(work.call) for work in self.agent.calls} if self.agent else set()
+        for finished in [
+            call_id
+            for call_id, call in self.calls.items()
+            if call_id not in kept and call.state is CallState.CLOSED
+        ]:
+            del self.calls[finished]
 
 
-class SoftphoneViews(CallLogs):
-    def softphone(self, tenant: str, agent: str) -> Softphone:
-        """The agent and its calls as of one moment: no save falls between the reads.
+class SoftphoneViews(Service):
+    def softphone(self, tenant: str, agent: str, as_of: int | None = None) -> Softphone:
+        """The agent and its calls now, or as of a position in the log.
 
-        Pushed with every frame, so it is read without copying aggregates: views are
-        made of immutable values, taken under the writer's lock.
+        Now: read without copying aggregates, as immutable views taken under the
+        writer's lock, so no save falls between the reads.
         """
+        if as_of is not None:
+            then = self.projection(tenant, agent, as_of).view()
+            if then is None:
+                raise NotFound(f"agent {agent} of tenant {tenant} was not yet at {as_of}")
+            return then
         checked_slug(tenant, "a tenant")
         checked_slug(agent, "an agent handle")
-        with self._writer:
-            view = self._glance(Agent, Agent.create_id(tenant, agent), AgentView.of)
+        with self.work.writer:
+            view = self.work.glance(Agent, Agent.create_id(tenant, agent), AgentView.of)
             if view is None:
                 raise NotFound(f"no agent {agent} in tenant {tenant}")
             calls = (
-                self._glance(Call, UUID(work.call), CallView.of) for work in view.calls
+                self.work.glance(Call, UUID(work.call), CallView.of) for work in view.calls
             )
             return Softphone(view, tuple(call for call in calls if call is not None))
 
-    def audience(
-        self,
-        originator_id: UUID,
-        topic: str,
-        watching: Collection[tuple[str, str]] = (),
-    ) -> Audience | None:
-        """Whom an event of this aggregate concerns; None when no agent screen shows it.
-
-        A record's feed concerns whoever has the record open: of the (tenant, agent)
-        pairs `watching` (the agents with a stream open), those whose workspace shows it.
-        """
-        kind = topic.split(".")[1] if topic.count(".") >= 2 else ""
-        if kind == "agent":
-            return self._glance(Agent, originator_id, _agent_audience)
-        if kind == "call":
-            return self._glance(Call, originator_id, _call_audience)
-        if kind == "calllog":
-            return self._glance(CallLogBook, originator_id, _book_audience)
-        if kind == "dial":
-            return self._glance(DialRequest, originator_id, _dial_audience)
-        if kind == "workspace":
-            return self._glance(Workspace, originator_id, _workspace_audience)
-        if kind == "publisher":
-            return self._glance(Publisher, originator_id, _publisher_audience)
-        if kind == "feed":
-            record = self._glance(Feed, originator_id, _feed_record)
-            return None if record is None else self._showing(*record, watching)
-        return None
-
-    def _showing(
-        self,
-        tenant: str,
-        kind: RecordKind,
-        record_id: str,
-        watching: Collection[tuple[str, str]],
-    ) -> Audience:
-        """The agents among those watching whose workspace shows this record."""
-
-        def shows(workspace: Workspace) -> bool:
-            return workspace.shows(kind, record_id)
-
-        return Audience(
-            tenant,
-            frozenset(
-                agent
-                for owner, agent in watching
-                if owner == tenant
-                and self._glance(Workspace, Workspace.create_id(tenant, agent), shows)
-            ),
-        )
-
-
-def _agent_audience(agent: Agent) -> Audience:
-    return Audience(agent.tenant, frozenset({agent.handle}))
-
-
-def _call_audience(call: Call) -> Audience:
-    agents = {o.agent for o in call.offers} | ({call.agent} if call.agent else set())
-    return Audience(call.tenant, frozenset(agents))
-
-
-def _book_audience(book: CallLogBook) -> Audience | None:
-    if not book.owner.startswith("agent:"):
-        return None
-    return Audience(book.tenant, frozenset({book.owner.removeprefix("agent:")}))
-
-
-def _dial_audience(dial: DialRequest) -> Audience:
-    return Audience(dial.tenant, frozenset({dial.agent}))
-
-
-def _publisher_audience(publisher: Publisher) -> Audience:
-    return Audience(publisher.tenant, frozenset({publisher.agent}))
-
-
-def _feed_record(feed: Feed) -> tuple[str, RecordKind, str]:
-    return feed.tenant, feed.kind, feed.record_id
-
-
-def _workspace_audience(workspace: Workspace) -> Audience:
-    return Audience(workspace.tenant, frozenset({workspace.agent}))
+    def projection(self, tenant: str, agent: str, as_of: int) -> SoftphoneProjection:
+        """The agent's softphone as it stood at position `as_of`, ready to advance."""
+        checked_slug(tenant, "a tenant")
+        checked_slug(agent, "an agent handle")
+        store = self.work.store
+        agent_id = agent_named(self.work, tenant, agent).id
+        found = store.as_of(Agent, agent_id, as_of)
+        calls = {}
+        for work in found.calls if found is not None else ():
+            call = store.as_of(Call, UUID(work.call), as_of)
+            if call is not None:
+                calls[call.id] = call
+        return SoftphoneProjection(agent_id, found, calls, as_of, store.at_version)

@@ -2,10 +2,10 @@
 
 import attrs
 
-from calldesk.apps.application import DeskApplication, writes
+from calldesk.apps.aggregates import tenant_named
 from calldesk.apps.commands import TenantCommand, text
 from calldesk.apps.phone_numbers import checked_region
-from calldesk.domain.identity import checked_slug
+from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.tenants import (
     DEFAULT_NOT_READY_REASONS,
     NotReadyReason,
@@ -67,19 +67,21 @@ class TenantView:
         )
 
 
-class TenantAdministration(DeskApplication):
+class Tenancy(Service):
+    """Tenant administration: names, not-ready reasons, wrap-up, numbering region."""
+
     @writes
     def create_tenant(self, command: CreateTenant) -> TenantView:
         tenant = Tenant.create(
             command.tenant, command.name, command.not_ready_reasons, command.at
         )
         return TenantView.of(
-            self._create(tenant, f"tenant {command.tenant} already exists")
+            self.work.create(tenant, f"tenant {command.tenant} already exists")
         )
 
     @writes
     def define_not_ready_reasons(self, command: DefineNotReadyReasons) -> TenantView:
-        tenant = self._change(
+        tenant = self.work.change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.define_not_ready_reasons(command.reasons, command.at),
         )
@@ -87,7 +89,7 @@ class TenantAdministration(DeskApplication):
 
     @writes
     def set_wrap_up_policy(self, command: SetWrapUpPolicy) -> TenantView:
-        tenant = self._change(
+        tenant = self.work.change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.set_wrap_up_policy(command.policy, command.at),
         )
@@ -97,7 +99,7 @@ class TenantAdministration(DeskApplication):
     def set_default_region(self, command: SetDefaultRegion) -> TenantView:
         """Where national numbers of this tenant's callers and records are read."""
         region = checked_region(command.region)
-        tenant = self._change(
+        tenant = self.work.change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.set_default_region(region, command.at),
         )
@@ -105,7 +107,7 @@ class TenantAdministration(DeskApplication):
 
     @writes
     def close_popped_tabs(self, command: ClosePoppedTabs) -> TenantView:
-        tenant = self._change(
+        tenant = self.work.change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.close_popped_tabs(command.close, command.at),
         )
@@ -115,5 +117,4 @@ class TenantAdministration(DeskApplication):
         return TenantView.of(self._tenant(slug))
 
     def _tenant(self, slug: str) -> Tenant:
-        checked_slug(slug, "a tenant")
-        return self._load(Tenant, Tenant.create_id(slug), f"no tenant {slug}")
+        return tenant_named(self.work, slug)

@@ -3,7 +3,7 @@
 Records are opened as the record directory knows them in the tenant (its title, not
 the page's), so another tenant's record is not found; a parent the directory does not
 know makes a child open as its own tab. Screen pops and call ends reach the workspace
-from the calls themselves (calldesk.apps.calls).
+through the call policies (calldesk.apps.call_policies).
 """
 
 import enum
@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import attrs
 
-from calldesk.apps.application import writes
-from calldesk.apps.calls import CallHandling
+from calldesk.apps.aggregates import agent_named, workspace_of
 from calldesk.apps.commands import AgentCommand
+from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.record_feed import RecordNotFound
 from calldesk.domain.records import RecordRef
 from calldesk.domain.workspace import (
@@ -105,8 +105,10 @@ _ACTIONS: dict[TabAction, Callable[[Workspace, ActOnTab], object]] = {
 }
 
 
-class Workspaces(CallHandling):
+class Workspaces(Service):
     """The tabs of every agent."""
+
+    SNAPSHOTS = {Workspace: 100}  # noqa: RUF012 (a workspace grows all day)
 
     @writes
     def open_record(self, command: OpenRecord) -> WorkspaceView:
@@ -120,7 +122,7 @@ class Workspaces(CallHandling):
         record = self._known_ref(command.tenant, command.record)
         parent: RecordRef | ParentUnavailable = command.parent_unavailable
         if command.parent is not None:
-            known = self.directory.record(
+            known = self.work.directory.record(
                 command.tenant, command.parent.kind, command.parent.record_id
             )
             parent = ParentUnavailable.MISSING if known is None else known.ref
@@ -169,8 +171,8 @@ class Workspaces(CallHandling):
 
     def workspace(self, tenant: str, agent: str) -> WorkspaceView:
         """The agent's tabs as they were left, on any machine; empty when never used."""
-        self._agent(tenant, agent)
-        found = self._find(Workspace, Workspace.create_id(tenant, agent))
+        agent_named(self.work, tenant, agent)
+        found = self.work.find(Workspace, Workspace.create_id(tenant, agent))
         if found is None:
             return WorkspaceView(tenant, agent, (), None, (), 0, DEFAULT_TAB_LIMIT)
         return found.view()
@@ -178,18 +180,15 @@ class Workspaces(CallHandling):
     def _arrange(
         self, command: AgentCommand, change: Callable[[Workspace], object]
     ) -> WorkspaceView:
-        self._agent(command.tenant, command.agent)
-
-        def apply(workspace: Workspace) -> None:
-            change(workspace)
-
-        workspace = self._change(
-            lambda: self._workspace(command.tenant, command.agent, command.at), apply
+        agent_named(self.work, command.tenant, command.agent)
+        workspace = self.work.change(
+            lambda: workspace_of(self.work, command.tenant, command.agent, command.at),
+            change,
         )
         return workspace.view()
 
     def _known_ref(self, tenant: str, record: RecordRef) -> RecordRef:
-        known = self.directory.record(tenant, record.kind, record.record_id)
+        known = self.work.directory.record(tenant, record.kind, record.record_id)
         if known is None:
             raise RecordNotFound(
                 f"no {record.kind.value} {record.record_id} in tenant {tenant}"

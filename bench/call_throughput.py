@@ -78,13 +78,13 @@ def through_the_application(
     batches: list[list[StoredEvent]] = []
     with Desk.at(url) as desk:
         prepared(desk, start)
-        insert = desk.recorder.insert_events
+        insert = desk.store.recorder.insert_events
 
         def recording(stored_events: list[StoredEvent], **kwargs: object) -> object:
             batches.append(list(stored_events))
             return insert(stored_events, **kwargs)
 
-        desk.recorder.insert_events = recording  # type: ignore[method-assign]
+        desk.store.recorder.insert_events = recording  # type: ignore[method-assign]
         signals = [s for n in range(calls) for s in signals_of_one_call(n, start)]
         began = time.perf_counter()
         for signal in track(signals, description="applying", console=console):

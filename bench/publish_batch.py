@@ -78,7 +78,7 @@ def published(
     with Desk.at(url, directory=EveryRecord()) as desk:
         desk.create_tenant(CreateTenant(TENANT, name="Bench", at=start))
         desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada", at=start))
-        insert = desk.recorder.insert_events
+        insert = desk.store.recorder.insert_events
 
         def timed(stored_events: list[StoredEvent], **kwargs: object) -> object:
             began = time.perf_counter()
@@ -95,11 +95,11 @@ def published(
                 TENANT, AGENT, kind=RecordKind.CASE, record_id=record_id, at=at,
                 key=f"batch-{n}", drafts=drafts,
             )  # fmt: skip
-            desk.recorder.insert_events = timed  # type: ignore[method-assign]
+            desk.store.recorder.insert_events = timed  # type: ignore[method-assign]
             began = time.perf_counter()
             answer = desk.publish(command)
             whole.append(time.perf_counter() - began)
-            desk.recorder.insert_events = insert  # type: ignore[method-assign]
+            desk.store.recorder.insert_events = insert  # type: ignore[method-assign]
             assert all(r.feed_item is not None for r in answer.outcome.results)
             feeds.append(desk.feed(TENANT, RecordKind.CASE, record_id, limit=100).items)
     return whole, saves[-batches:], rows[-batches:], feeds

@@ -410,7 +410,7 @@ def through_calldesk(url: str, signals: Sequence[CallSignal], rate: float) -> Ru
                 signal_of[position], committed[position] = feeding["signal"], at
             feeding["head"] = newest
 
-        desk.on_recorded(saved)
+        desk.store.on_recorded(saved)
 
         def enter(n: int) -> None:
             feeding["signal"] = n

@@ -202,7 +202,7 @@ def line_on(url: str, records: Path, agent: BaresipPeer) -> Iterator[Line]:
         desk.log_in(LogIn(TENANT, AGENT, at=at))
         desk.go_available(GoAvailable(TENANT, AGENT, at=at))
         saves = Saves()
-        desk.on_recorded(saves.heard)
+        desk.store.on_recorded(saves.heard)
         connected = threading.Event()
 
         def reconcile() -> None:
@@ -450,7 +450,7 @@ def throughput(
     offered_twice = twice = applied_twice = ignored = 0
     outcomes: Counter[str] = Counter()
     for call_id, call in calls_of.items():
-        history = list(line.desk.events.get(call))
+        history = list(line.desk.store.events.get(call))
         if not history:
             continue
         kinds = Counter(type(event).__name__ for event in history)

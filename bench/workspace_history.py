@@ -31,6 +31,7 @@ from stores import fresh_stores
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.settings import persistence_settings
+from calldesk.apps.store import Store
 from calldesk.apps.tenancy import CreateTenant
 from calldesk.apps.workspaces import ActOnTab, ArrangeWorkspace, OpenRecord, TabAction
 from calldesk.domain.phone_numbers import PhoneNumber
@@ -60,7 +61,7 @@ def contact(n: int) -> RecordRef:
 
 def desk_at(url: str, snapshots: bool = True) -> Desk:
     env = persistence_settings(url) | {"IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n"}
-    return Desk(env=env, directory=EveryRecord())
+    return Desk(Store(env=env), directory=EveryRecord())
 
 
 def shift(url: str, events: int, start: datetime) -> datetime:
@@ -88,9 +89,9 @@ def shift(url: str, events: int, start: datetime) -> datetime:
 def _version(desk: Desk) -> int:
     """How many events the agent's workspace has."""
     workspace_id = Workspace.create_id(TENANT, AGENT)
-    if workspace_id not in desk.repository:
+    if workspace_id not in desk.store.repository:
         return 0
-    return int(desk.repository.get(workspace_id).version)
+    return int(desk.store.repository.get(workspace_id).version)
 
 
 def cold_start(url: str, snapshots: bool, at: datetime) -> float:
@@ -122,7 +123,7 @@ def raw_read(url: str) -> float:
     """Seconds to read every stored event row of the workspace, no domain code."""
     with desk_at(url) as desk:
         began = time.perf_counter()
-        rows = list(desk.recorder.select_events(Workspace.create_id(TENANT, AGENT)))
+        rows = list(desk.store.recorder.select_events(Workspace.create_id(TENANT, AGENT)))
         elapsed = time.perf_counter() - began
     assert rows
     return elapsed

@@ -165,6 +165,14 @@ class Call(Aggregate):
         """Still something on the phone: not in wrap-up, not closed."""
         return self.state.rank < CallState.WRAP_UP.rank
 
+    @property
+    def concerned_agents(self) -> frozenset[str]:
+        """Every agent the call has rung or reached: whose screens and logs it is on."""
+        agents = {offer.agent for offer in self.offers}
+        if self.agent is not None:
+            agents.add(self.agent)
+        return frozenset(agents)
+
     def work_of(self, agent: str) -> Work | None:
         """What this call asks of the agent now; None when nothing (any more)."""
         if agent == self.agent and self.state in _AGENT_WORK:

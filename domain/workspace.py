@@ -147,8 +147,12 @@ class Workspace(Aggregate):
 
     def shows(self, kind: RecordKind, record_id: str) -> bool:
         """Whether a tab shows this record, so that its changes concern this agent."""
-        return any(
-            subtab.record.kind is kind and subtab.record.record_id == record_id
+        return (kind, record_id) in self.shown_records()
+
+    def shown_records(self) -> frozenset[tuple[RecordKind, str]]:
+        """The records some tab or subtab shows: whose feeds concern this agent."""
+        return frozenset(
+            (subtab.record.kind, subtab.record.record_id)
             for primary in self.tabs.open
             for subtab in primary.subtabs
         )

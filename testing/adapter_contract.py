@@ -23,7 +23,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calldesk.apps.calls import CallHandling
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, LogIn, RegisterAgent
 from calldesk.apps.tenancy import CreateTenant, SetWrapUpPolicy
@@ -117,7 +116,7 @@ def _deliver_tolerating_replays(harness: AdapterHarness, event: Any) -> None:
 
 def desk_with_agents(agents: tuple[str, ...]) -> Desk:
     """calldesk in memory: tenant TENANT, without wrap-up, these agents available."""
-    desk = Desk(env={})
+    desk = Desk.in_memory()
     desk.create_tenant(CreateTenant(TENANT, name="Contract kit", at=DAWN))
     # No wrap-up: a story's last event closes its call, so its outcome can be checked.
     desk.set_wrap_up_policy(SetWrapUpPolicy(TENANT, WrapUpPolicy(limit_seconds=0), at=DAWN))
@@ -134,8 +133,8 @@ def _listening(harness: AdapterHarness, desk: Desk | None = None) -> _Recorder:
     return recorder
 
 
-def _call_version(desk: CallHandling, vendor: str, vendor_call_id: str) -> int:
-    call: Call = desk.repository.get(Call.create_id(TENANT, vendor, vendor_call_id))
+def _call_version(desk: Desk, vendor: str, vendor_call_id: str) -> int:
+    call: Call = desk.store.repository.get(Call.create_id(TENANT, vendor, vendor_call_id))
     return int(call.version)
 
 

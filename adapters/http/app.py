@@ -55,7 +55,7 @@ def create_app(
     each is attached to the desk for its tenant.
     """
     config = config or ConnectorConfig()
-    hub = PushHub(desk, config)
+    hub = PushHub(desk.log, desk.projection, config)
     inbound = Webhooks(webhooks or {})
     for (tenant, _), adapter in inbound.adapters.items():
         desk.attach(tenant, adapter, clock)
@@ -80,6 +80,7 @@ def create_app(
     ) -> ServerSentEvent:
         """What concerns the agent, as it is recorded; reconnect with Last-Event-ID."""
         watching(who, agent)
+        await asyncio.to_thread(desk.agent, who.tenant, agent)  # unknown: 404, no stream
         header = request.headers.get("last-event-id")
         try:
             last_seen = int(header) if header is not None else None

@@ -7,8 +7,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 
-from calldesk.apps.application import ConcurrentChange
 from calldesk.apps.calls import PhoneSystemRefused
+from calldesk.apps.unit_of_work import ConcurrentChange
 from calldesk.domain.access import Unauthorized
 from calldesk.domain.errors import (
     AlreadyExists,

@@ -22,9 +22,8 @@ from calldesk.apps.access import Principal
 from calldesk.apps.call_views import CallLogEntry, CallView
 from calldesk.apps.calls import Dial, DialView, RequestCallCommand, WrapUp
 from calldesk.apps.desk import Desk
-from calldesk.apps.phone_numbers import parse_phone_number
 from calldesk.apps.presence import AgentView, GoAvailable, GoNotReady, LogIn, LogOut
-from calldesk.domain.errors import InvalidValue, Refused
+from calldesk.domain.errors import InvalidValue
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.ports.clock import Clock
 
@@ -114,13 +113,9 @@ def log_out(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> 
 @get("/calls/{call:str}", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def show_call(request: Request[Any, Any, Any], who: Who, call: FromPath[str]) -> CallView:
     view = desk_of(request).call(who.tenant, call)
-    if not any(who.may_watch(agent) for agent in _agents_of(view)):
+    if not any(who.may_watch(agent) for agent in view.concerned_agents):
         watching(who, view.agent or "")
     return view
-
-
-def _agents_of(view: CallView) -> set[str]:
-    return {o.agent for o in view.offers} | ({view.agent} if view.agent else set())
 
 
 @post(
@@ -185,23 +180,19 @@ def dial(
     data: JSONBody[DialBody],
 ) -> DialView:
     """Click-to-dial through the tenant's phone system; the same command id dials once."""
-    desk = desk_of(request)
-    vendors = desk.vendors(who.tenant)
-    if len(vendors) != 1:
-        raise Refused(f"tenant {who.tenant} has {len(vendors)} phone systems attached")
+    acting = acting_as(who, agent)
     record = None
     if data.record is not None:
         record = RecordRef(data.record.kind, data.record.record_id, data.record.title)
     command = Dial(
         who.tenant,
-        acting_as(who, agent),
+        acting,
         number=data.number,
         command_id=data.command_id,
-        vendor=vendors[0],
         record=record,
         at=now_of(request),
     )
-    return desk.dial(command)
+    return desk_of(request).dial(command)
 
 
 @get("/agents/{agent:str}/call-log", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -240,9 +231,7 @@ def screen_pop(
     request: Request[Any, Any, Any], who: Who, number: FromQuery[str]
 ) -> list[RecordRef]:
     """What a call from this number would pop: the records it reaches, best first."""
-    desk = desk_of(request)
-    parsed = parse_phone_number(number, desk.tenant(who.tenant).default_region)
-    return list(desk.directory.find_by_number(who.tenant, parsed))
+    return list(desk_of(request).screen_pop(who.tenant, number))
 
 
 api = Router(

@@ -20,13 +20,19 @@ def test_a_client_that_falls_behind_is_closed_and_resumes_without_a_gap(
     database_url: str,
 ) -> None:
     async def scenario(desk: Desk) -> tuple[list[int], list[int]]:
-        hub = PushHub(desk, ConnectorConfig(stream_buffer=2, heartbeat_seconds=60))
+        hub = PushHub(
+            desk.log,
+            desk.projection,
+            ConnectorConfig(stream_buffer=2, heartbeat_seconds=60),
+        )
         hub.position = desk.head()
         stream = hub.messages("acme", "a-17", None)
         snapshot = await anext(stream)
         for n, reason in enumerate(REASONS):
             not_ready(desk, reason, START + timedelta(minutes=n + 1))
-        for recorded in hub.read_after(hub.position):  # the follower's step, by hand
+        for recorded in hub.log.read_after(
+            hub.position, 200
+        ):  # the follower's step, by hand
             hub.hand_out(recorded)
         cut_off = [int(m.id) async for m in stream]  # type: ignore[arg-type]
         resumed = hub.messages("acme", "a-17", [int(snapshot.id), *cut_off][-1])  # type: ignore[arg-type]
@@ -51,12 +57,12 @@ def test_a_live_frame_is_not_held_up_by_a_command_still_running(database_url: st
 
     def save_then_start_a_long_command(desk: Desk) -> None:
         not_ready(desk, "lunch", START + timedelta(minutes=1))
-        with desk._writer:  # what every command holds while it runs
+        with desk.work.writer:  # what every command holds while it runs
             command_running.set()
             command_may_end.wait()
 
     async def scenario(desk: Desk) -> dict[str, Any]:
-        hub = PushHub(desk, ConnectorConfig(heartbeat_seconds=60))
+        hub = PushHub(desk.log, desk.projection, ConnectorConfig(heartbeat_seconds=60))
         following = asyncio.create_task(hub.run())
         while hub.position != desk.head():  # the follower has found the log's head
             await asyncio.sleep(0)
@@ -88,7 +94,11 @@ def test_a_save_of_another_process_between_this_ones_reaches_the_stream_in_order
     database_url: str,
 ) -> None:
     async def scenario(desk: Desk, other: Desk) -> list[dict[str, Any]]:
-        hub = PushHub(desk, ConnectorConfig(heartbeat_seconds=60, poll_seconds=60))
+        hub = PushHub(
+            desk.log,
+            desk.projection,
+            ConnectorConfig(heartbeat_seconds=60, poll_seconds=60),
+        )
         following = asyncio.create_task(hub.run())
         while hub.position != desk.head():  # the follower has found the log's head
             await asyncio.sleep(0)

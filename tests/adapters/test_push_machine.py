@@ -38,7 +38,9 @@ class PushUnderInterleavings(RuleBasedStateMachine):
         self.at = START
         self.loop = asyncio.new_event_loop()
         # The hub reads the log only when a rule polls, never by the clock.
-        self.hub = PushHub(self.here, ConnectorConfig(poll_seconds=3600))
+        self.hub = PushHub(
+            self.here.log, self.here.projection, ConnectorConfig(poll_seconds=3600)
+        )
         self.stream = self.hub.open(self.tenant, "a-17")
         self.received: list[int] = []
         self.start = self.here.head()

@@ -99,7 +99,7 @@ def adapter(twilio_api: TwilioStandIn, heard: Heard) -> TwilioVoice:
 
 def _desk() -> Desk:
     """A tenant whose calls close as they end (no wrap-up), with ada and bob available."""
-    desk = Desk(env={})
+    desk = Desk.in_memory()
     desk.create_tenant(CreateTenant(TENANT, name="Acme", at=DAWN))
     desk.set_wrap_up_policy(SetWrapUpPolicy(TENANT, WrapUpPolicy(limit_seconds=0), at=DAWN))
     for agent in ("ada", "bob"):

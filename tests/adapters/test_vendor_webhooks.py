@@ -34,7 +34,7 @@ class Connector:
 @pytest.fixture
 def connector() -> Iterator[Connector]:
     clock = Clock()
-    with Desk(env={}) as desk:
+    with Desk.in_memory() as desk:
         tenant_with_agent(desk, clock(), agent="ada")
         tenant_with_agent(desk, clock(), tenant="globex", agent="ada")
         for tenant in ("acme", "globex"):

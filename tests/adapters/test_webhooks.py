@@ -79,7 +79,7 @@ class KeyedVendor:
 
 @pytest.fixture
 def connector() -> Iterator[tuple[Desk, httpx.Client]]:
-    with Desk(env={}) as desk:
+    with Desk.in_memory() as desk:
         tenant_with_agent(desk, START)
         log_in(desk, START)
         ready(desk, START)

@@ -127,8 +127,8 @@ def test_a_secret_of_the_wrong_length_is_refused_without_asking_the_store(
     def store_asked(*_: object) -> None:
         raise AssertionError("the store was asked")
 
-    monkeypatch.setattr(desk, "_find", store_asked)
-    monkeypatch.setattr(desk, "_load", store_asked)
+    monkeypatch.setattr(desk.work, "find", store_asked)
+    monkeypatch.setattr(desk.work, "load", store_asked)
     assert refused(desk, "k" * length, clock()) == NOT_AUTHENTICATED
 
 
@@ -157,7 +157,7 @@ def test_the_secret_is_stored_nowhere_and_its_digest_is(desk: Desk, clock: Clock
     desk.revoke_token(RevokeToken("acme", at=clock.advance()), SECRET)
     states = b"".join(
         notification.state
-        for notification in desk.recorder.select_notifications(start=1, limit=1000)
+        for notification in desk.store.recorder.select_notifications(start=1, limit=1000)
     )
     assert token_digest(SECRET).encode() in states  # the scan sees what was stored
     assert SECRET.encode() not in states

@@ -326,7 +326,8 @@ def test_a_command_the_phone_system_refuses_is_recorded_as_failed(
         with pytest.raises(PhoneSystemRefused, match="simulator refused to hold"):
             desk.do(desk.call(call_id), CommandKind.HOLD)
         history = [
-            type(e).__name__ for e in desk.desk.events.get(UUID(desk.call(call_id).call))
+            type(e).__name__
+            for e in desk.desk.store.events.get(UUID(desk.call(call_id).call))
         ]
         assert history[-2:] == ["CommandRequested", "CommandFailed"]
         assert desk.call(call_id).pending == ()

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calldesk.apps.application import DeskApplication
 from calldesk.apps.conversion import STORED_VALUE_TYPES
+from calldesk.apps.store import Store
 from calldesk.domain.agents import CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import Offer, OfferState, SignalMeta
@@ -175,7 +175,7 @@ stored_values = st.one_of([values_of(t) for t in STORED_VALUE_TYPES.values()])
 def test_stored_values_round_trip_through_the_applications_transcoder(
     value: object,
 ) -> None:
-    transcoder = DeskApplication(env={}).construct_transcoder()
+    transcoder = Store(env={}).construct_transcoder()
     assert transcoder.decode(transcoder.encode({"value": value})) == {"value": value}
 
 

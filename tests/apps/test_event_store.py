@@ -36,7 +36,7 @@ def test_every_stored_event_names_an_explicit_topic_not_a_module_path(
     tenant_with_agent(desk, clock())
     log_in(desk, clock.advance())
     not_ready(desk, "lunch", clock.advance())
-    topics = [n.topic for n in desk.recorder.select_notifications(start=1, limit=100)]
+    topics = [n.topic for n in desk.store.recorder.select_notifications(start=1, limit=100)]
     assert topics == [
         "calldesk.tenant.Created",
         "calldesk.agent.Registered",
@@ -52,7 +52,7 @@ def test_the_log_keeps_one_order_across_aggregates_and_applications(
         tenant_with_agent(first, clock())
         log_in(second, clock.advance())
         ready(first, clock.advance())
-        notifications = second.recorder.select_notifications(start=1, limit=100)
+        notifications = second.store.recorder.select_notifications(start=1, limit=100)
     assert [n.id for n in notifications] == sorted(n.id for n in notifications)
     assert [n.originator_version for n in notifications] == [1, 1, 2, 3]
 
@@ -62,12 +62,12 @@ def test_a_stale_copy_cannot_overwrite_a_newer_history(
 ) -> None:
     with Desk.at(database_url) as first, Desk.at(database_url) as second:
         tenant_with_agent(first, clock())
-        stale = first.repository.get(Agent.create_id("acme", "a-17"))
+        stale = first.store.repository.get(Agent.create_id("acme", "a-17"))
         log_in(second, clock.advance())
         stale.log_in(clock.advance())
         with pytest.raises(IntegrityError):
-            first.save(stale)
-        assert len(list(first.events.get(stale.id))) == 2
+            first.work.save(stale)
+        assert len(list(first.store.events.get(stale.id))) == 2
 
 
 def test_a_command_that_loses_a_race_is_applied_again_on_the_winners_state(
@@ -76,7 +76,7 @@ def test_a_command_that_loses_a_race_is_applied_again_on_the_winners_state(
     with Desk.at(database_url) as desk, Desk.at(database_url) as rival:
         tenant_with_agent(desk, clock())
         log_in(desk, clock.advance())
-        real_save = desk.save
+        real_save = desk.work.save
         races = iter([lambda: ready(rival, clock.advance())])
 
         def save_after_a_rival_wrote(*aggregates: Agent) -> object:
@@ -84,7 +84,7 @@ def test_a_command_that_loses_a_race_is_applied_again_on_the_winners_state(
                 race()
             return real_save(*aggregates)
 
-        monkeypatch.setattr(desk, "save", save_after_a_rival_wrote)
+        monkeypatch.setattr(desk.work, "save", save_after_a_rival_wrote)
         view = not_ready(desk, "lunch", clock.advance())
         history = [entry.event for entry in desk.agent_history("acme", "a-17")]
     assert view.state is AgentState.NOT_READY
@@ -107,9 +107,9 @@ def test_a_snapshot_restores_the_agent_as_replay_shows_it(desk: Desk, clock: Clo
     log_in(desk, clock.advance())
     not_ready(desk, "lunch", clock.advance())
     agent_id = Agent.create_id("acme", "a-17")
-    replayed = desk.repository.get(agent_id)
-    desk.take_snapshot(agent_id)
-    (snapshot,) = desk.snapshots.get(agent_id)  # type: ignore[union-attr]
+    replayed = desk.store.repository.get(agent_id)
+    desk.store.take_snapshot(agent_id)
+    (snapshot,) = desk.store.snapshots.get(agent_id)  # type: ignore[union-attr]
     restored = snapshot.mutate(None)
     assert AgentView.of(restored) == AgentView.of(replayed)
     restored.go_available(clock.advance())
@@ -138,8 +138,8 @@ def test_an_agent_snapshotted_while_saving_reads_as_its_replay(
         for _ in range(60):
             not_ready(desk, "lunch", clock.advance())
             written = ready(desk, clock.advance())
-        (snapshot,) = desk.snapshots.get(agent_id)  # type: ignore[union-attr]
-        replayed = desk.repository.get(agent_id, version=snapshot.originator_version)
+        (snapshot,) = desk.store.snapshots.get(agent_id)  # type: ignore[union-attr]
+        replayed = desk.store.repository.get(agent_id, version=snapshot.originator_version)
     assert snapshot.originator_version == 100
     assert AgentView.of(snapshot.mutate(None)) == AgentView.of(replayed)
     with Desk.at(database_url) as reopened:
@@ -151,7 +151,7 @@ def test_commands_in_one_block_are_recorded_together_or_not_at_all(
 ) -> None:
     heard: list[list[int]] = []
     with Desk.at(database_url) as desk:
-        desk.on_recorded(lambda saved: heard.append([n.id for n in saved]))
+        desk.store.on_recorded(lambda saved: heard.append([e.position for e in saved]))
         tenant_with_agent(desk, clock())
         head = desk.head()
 

@@ -4,6 +4,8 @@ import pytest
 
 from calldesk.apps.settings import (
     DEFAULT_DATABASE_URL,
+    POSTGRES_RECORDER,
+    SQLITE_RECORDER,
     persistence_settings,
 )
 from calldesk.domain.errors import InvalidValue
@@ -13,6 +15,7 @@ def test_without_the_setting_the_store_is_calldesk_db_in_the_working_directory()
     assert persistence_settings(DEFAULT_DATABASE_URL) == {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": "calldesk.db",
+        "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
     }
 
 
@@ -27,6 +30,7 @@ def test_a_postgresql_url_gives_every_connection_setting_and_keeps_the_lock() ->
     )
     assert settings == {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
         "POSTGRES_HOST": "db.internal",
         "POSTGRES_PORT": "6543",
         "POSTGRES_DBNAME": "calldesk",

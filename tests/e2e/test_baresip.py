@@ -119,7 +119,7 @@ class Line:
     ) -> None:
         start = datetime.now(UTC)
         self.clock = SystemClock()
-        self.desk = Desk(env={}, directory=StaticDirectory())
+        self.desk = Desk.in_memory(StaticDirectory())
         tenant_with_agent(self.desk, start, TENANT, AGENT)
         self.desk.set_wrap_up_policy(
             SetWrapUpPolicy(TENANT, policy=WrapUpPolicy(limit_seconds=0), at=start)

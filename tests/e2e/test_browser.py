@@ -116,9 +116,9 @@ def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(
         )
         frame.get_by_role("button", name="Ready", exact=True).click()
         page.get_by_text("Ada Lovelace (a-17): available").wait_for()
-        assert [n.topic for n in desk.recorder.select_notifications(head + 1, 10)] == [
-            "calldesk.agent.StatusPicked"
-        ]
+        assert [
+            n.topic for n in desk.store.recorder.select_notifications(head + 1, 10)
+        ] == ["calldesk.agent.StatusPicked"]
         page.close()
 
 
@@ -141,7 +141,7 @@ def test_the_page_loses_and_doubles_nothing_when_the_connector_restarts(
         received = [
             int(i) for i in softphone.evaluate("document.body.dataset.received").split()
         ]
-        changes = [n.id for n in desk.recorder.select_notifications(1, 100)]
+        changes = [n.id for n in desk.store.recorder.select_notifications(1, 100)]
         assert received == sorted(set(received))  # in order, none twice
         assert set(changes[-2:]) <= set(received)  # the two made while it was down
         page.close()

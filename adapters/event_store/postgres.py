@@ -1,0 +1,142 @@
+"""The PostgreSQL recorder of the desk: the events, and in the same transaction (under
+eventsourcing's table lock) the audience of each event and which agents show which
+record (ADR/0014)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from calldesk.ports.log import Audience
+
+
+class PostgresDeskRecorder(PostgresApplicationRecorder):
+    """Chosen by APPLICATION_RECORDER_TOPIC (calldesk.apps.settings)."""
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        prefix = events_table_name.removesuffix("_events")
+        schema = Identifier(datastore.schema)
+        self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
+        self.audiences = Composed([schema, SQL("."), Identifier(f"{prefix}_audiences")])
+        self.viewers = Composed([schema, SQL("."), Identifier(f"{prefix}_record_viewers")])
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (tenant text NOT NULL, "
+                    "agent text NOT NULL, position bigint NOT NULL, "
+                    "PRIMARY KEY (tenant, agent, position))"
+                ).format(self.audiences),
+                SQL("CREATE INDEX IF NOT EXISTS {} ON {} (position)").format(
+                    Identifier(f"{prefix}_audiences_position"), self.audiences
+                ),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (tenant text NOT NULL, "
+                    "kind text NOT NULL, record_id text NOT NULL, agent text NOT NULL, "
+                    "PRIMARY KEY (tenant, kind, record_id, agent))"
+                ).format(self.viewers),
+                SQL("CREATE INDEX IF NOT EXISTS {} ON {} (tenant, agent)").format(
+                    Identifier(f"{prefix}_record_viewers_agent"), self.viewers
+                ),
+            ]
+        )
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        viewers: Mapping[tuple[str, str], frozenset[tuple[str, str]]] = kwargs.get(
+            "viewers", {}
+        )
+        for (tenant, agent), shown in viewers.items():
+            curs.execute(
+                SQL("DELETE FROM {} WHERE tenant=%s AND agent=%s").format(self.viewers),
+                (tenant, agent),
+            )
+            if shown:
+                curs.executemany(
+                    SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.viewers),
+                    [(tenant, kind, record_id, agent) for kind, record_id in sorted(shown)],
+                )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The positions, known only now, and the audience of each at them."""
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
+        rows = (
+            [
+                (audience.tenant, agent, position)
+                for position, audience in zip(positions or (), audiences, strict=True)
+                if audience is not None
+                for agent in sorted(audience.agents)
+            ]
+            if audiences
+            else []
+        )
+        if rows:
+            curs.executemany(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.audiences), rows
+            )
+        return positions
+
+    def select_concerning(
+        self, tenant: str, agent: str, after: int, limit: int
+    ) -> Sequence[tuple[int, Notification]]:
+        statement = SQL(
+            "SELECT e.* FROM {} a JOIN {} e ON e.notification_id = a.position "
+            "WHERE a.tenant=%s AND a.agent=%s AND a.position>%s "
+            "ORDER BY a.position LIMIT %s"
+        ).format(self.audiences, self.events)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (tenant, agent, after, limit), prepare=True)
+            return [
+                (row["notification_id"], self._notification(row)) for row in curs.fetchall()
+            ]
+
+    def select_audiences(self, first: int, last: int) -> dict[int, Audience]:
+        statement = SQL(
+            "SELECT position, tenant, agent FROM {} "
+            "WHERE position BETWEEN %s AND %s ORDER BY position"
+        ).format(self.audiences)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (first, last), prepare=True)
+            rows = [(r["position"], r["tenant"], r["agent"]) for r in curs.fetchall()]
+        return Audience.by_position(rows)
+
+    def select_viewers(self, tenant: str, kind: str, record_id: str) -> frozenset[str]:
+        statement = SQL(
+            "SELECT agent FROM {} WHERE tenant=%s AND kind=%s AND record_id=%s"
+        ).format(self.viewers)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (tenant, kind, record_id), prepare=True)
+            return frozenset(row["agent"] for row in curs.fetchall())
+
+    def version_as_of(self, originator_id: UUID, position: int) -> int | None:
+        statement = SQL(
+            "SELECT MAX(originator_version) AS version FROM {} "
+            "WHERE originator_id=%s AND notification_id<=%s"
+        ).format(self.events)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (originator_id, position), prepare=True)
+            row = curs.fetchone()
+            version: int | None = None if row is None else row["version"]
+            return version
+
+    @staticmethod
+    def _notification(row: DictRow) -> Notification:
+        return Notification(
+            id=row["notification_id"],
+            originator_id=row["originator_id"],
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )

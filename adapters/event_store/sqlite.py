@@ -1,0 +1,109 @@
+"""The SQLite recorder of the desk: the events, and in the same transaction the audience
+of each event and which agents show which record (ADR/0014)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from calldesk.ports.log import Audience
+
+AUDIENCES = "calldesk_audiences"
+VIEWERS = "calldesk_record_viewers"
+
+
+class SQLiteDeskRecorder(SQLiteApplicationRecorder):
+    """Chosen by APPLICATION_RECORDER_TOPIC (calldesk.apps.settings)."""
+
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        self.events_table = events_table_name
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {AUDIENCES} (tenant TEXT, agent TEXT, "
+            "position INTEGER, PRIMARY KEY (tenant, agent, position)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {AUDIENCES}_position ON {AUDIENCES} (position)",
+            f"CREATE TABLE IF NOT EXISTS {VIEWERS} (tenant TEXT, kind TEXT, "
+            "record_id TEXT, agent TEXT, "
+            "PRIMARY KEY (tenant, kind, record_id, agent)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {VIEWERS}_agent ON {VIEWERS} (tenant, agent)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
+        if positions and audiences:
+            c.executemany(
+                f"INSERT INTO {AUDIENCES} VALUES (?, ?, ?)",
+                [
+                    (audience.tenant, agent, position)
+                    for position, audience in zip(positions, audiences, strict=True)
+                    if audience is not None
+                    for agent in sorted(audience.agents)
+                ],
+            )
+        viewers: Mapping[tuple[str, str], frozenset[tuple[str, str]]] = kwargs.get(
+            "viewers", {}
+        )
+        for (tenant, agent), shown in viewers.items():
+            c.execute(f"DELETE FROM {VIEWERS} WHERE tenant=? AND agent=?", (tenant, agent))
+            c.executemany(
+                f"INSERT INTO {VIEWERS} VALUES (?, ?, ?, ?)",
+                [(tenant, kind, record_id, agent) for kind, record_id in sorted(shown)],
+            )
+        return positions
+
+    def select_concerning(
+        self, tenant: str, agent: str, after: int, limit: int
+    ) -> Sequence[tuple[int, Notification]]:
+        statement = (
+            f"SELECT e.rowid, e.* FROM {AUDIENCES} a "
+            f"JOIN {self.events_table} e ON e.rowid = a.position "
+            "WHERE a.tenant=? AND a.agent=? AND a.position>? ORDER BY a.position LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (tenant, agent, after, limit))
+            return [(row["rowid"], self._notification(row)) for row in c.fetchall()]
+
+    def select_audiences(self, first: int, last: int) -> dict[int, Audience]:
+        statement = (
+            f"SELECT position, tenant, agent FROM {AUDIENCES} "
+            "WHERE position BETWEEN ? AND ? ORDER BY position"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (first, last))
+            rows = [(r["position"], r["tenant"], r["agent"]) for r in c.fetchall()]
+        return Audience.by_position(rows)
+
+    def select_viewers(self, tenant: str, kind: str, record_id: str) -> frozenset[str]:
+        statement = f"SELECT agent FROM {VIEWERS} WHERE tenant=? AND kind=? AND record_id=?"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (tenant, kind, record_id))
+            return frozenset(row["agent"] for row in c.fetchall())
+
+    def version_as_of(self, originator_id: UUID, position: int) -> int | None:
+        statement = (
+            f"SELECT MAX(originator_version) FROM {self.events_table} "
+            "WHERE originator_id=? AND rowid<=?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (originator_id.hex, position))
+            version: int | None = c.fetchone()[0]
+            return version
+
+    def _notification(self, row: Any) -> Notification:
+        return Notification(
+            id=row["rowid"],
+            originator_id=self.convert_originator_id(row["originator_id"]),
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=row["state"],
+        )
