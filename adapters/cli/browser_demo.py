@@ -4,7 +4,8 @@ Callers ring agent a-17 of tenant "demo" one after another: a customer the direc
 knows, a switchboard that reaches two people, a number nobody has. The agent works them
 in the console page: answer, hold, transfer, hang up, give a disposition, and sees the
 screen pop and the call log. The phone system is the simulator, or real SIP phones
-(sip_demo); either way a driver thread makes the callers call.
+(sip_demo); either way a driver thread makes the callers call, and the desk's scheduler
+ends timed wrap-ups and reconciles the phone system while the console is served.
 """
 
 import secrets
@@ -17,11 +18,11 @@ from itertools import cycle
 import uvicorn
 
 from calldesk.adapters.cli.console import out
+from calldesk.adapters.cli.wiring import Wiring
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import LOOPBACK, ConnectorConfig
-from calldesk.adapters.telephony.simulator import VENDOR, Caller, PhoneSimulator
+from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
 from calldesk.apps.access import IssueToken
-from calldesk.apps.desk import Desk
 from calldesk.ports.clock import Clock
 
 #: Seconds between the simulator's steps, and between new callers.
@@ -34,7 +35,7 @@ Driver = Callable[[threading.Event], None]
 
 
 def serve_demo(
-    desk: Desk,
+    wiring: Wiring,
     clock: Clock,
     tenant: str,
     agent: str,
@@ -42,8 +43,9 @@ def serve_demo(
     driver: Driver,
     rhythm: str = SIMULATED_RHYTHM,
 ) -> None:
-    """Serve the console on loopback and run the driver in a thread until interrupted;
-    the phone system is attached already."""
+    """Serve the console on loopback, run the driver in a thread and the scheduler by
+    the clock until interrupted; the phone system is attached already."""
+    desk = wiring.desk
     secret = secrets.token_urlsafe(32)
     at = clock.now()
     desk.issue_token(
@@ -69,18 +71,19 @@ def serve_demo(
 
     threading.Thread(target=announce, daemon=True).start()
     try:
-        server.run()
+        with wiring.running(clock):
+            server.run()
     finally:
         stop.set()
         driving.join(5)
 
 
 def simulated_callers(
-    desk: Desk, phone: PhoneSimulator, tenant: str, agent: str, callers: tuple[str, ...]
+    wiring: Wiring, phone: PhoneSimulator, tenant: str, agent: str, callers: tuple[str, ...]
 ) -> Driver:
     """Attach the simulator, and drive it: its time moves with the wall clock, and a new
-    caller comes now and then."""
-    desk.attach(tenant, phone, phone)
+    caller comes now and then. The simulator is the demo's clock, the scheduler's too."""
+    wiring.attach(tenant, phone, phone)
 
     def drive(stop: threading.Event) -> None:
         numbers = cycle(callers)
@@ -92,6 +95,5 @@ def simulated_callers(
             if now >= next_caller:
                 phone.expect(Caller(next(numbers), agent, patience=45, talks_for=120))
                 next_caller = now + CALLER_EVERY
-            desk.expire_wrap_ups(tenant, VENDOR, phone.now())
 
     return drive

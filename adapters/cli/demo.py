@@ -24,13 +24,13 @@ from calldesk.adapters.cli.browser_demo import serve_demo, simulated_callers
 from calldesk.adapters.cli.console import (
     EXIT_BAD_INPUT,
     describe,
-    desk_session,
     fail,
     now,
     out,
 )
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
+from calldesk.adapters.cli.wiring import Wiring, wired
 from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.adapters.telephony.baresip_peers import PeerFailure
@@ -107,12 +107,13 @@ def demo(
             fail(EXIT_BAD_INPUT, missing)
     with SQLiteRecordDirectory(directory_path) as directory:
         directory.add(TENANT, DIRECTORY)
-        with desk_session(context, directory) as desk:
+        with wired(context, directory) as wiring:
+            desk = wiring.desk
             out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
             if phone_system is Phone.BARESIP:
                 start_shift(desk, now, presence=False)
                 try:
-                    serve_sip_demo(desk, TENANT, AGENT, CALLERS, (ADA_MOBILE.e164,), port)
+                    serve_sip_demo(wiring, TENANT, AGENT, CALLERS, (ADA_MOBILE.e164,), port)
                 except PeerFailure as failure:
                     fail(EXIT_BAD_INPUT, f"the SIP phones did not start: {failure}")
                 return
@@ -120,13 +121,13 @@ def demo(
                 start_shift(desk, now, presence=False)
                 callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
                 phone = PhoneSimulator(now(), None, routable(desk), (callee,))
-                drive = simulated_callers(desk, phone, TENANT, AGENT, CALLERS)
-                serve_demo(desk, phone, TENANT, AGENT, port, drive)
+                drive = simulated_callers(wiring, phone, TENANT, AGENT, CALLERS)
+                serve_demo(wiring, phone, TENANT, AGENT, port, drive)
                 return
             start_shift(desk, now)
             callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
             phone = PhoneSimulator(now(), None, routable(desk), (callee,))
-            take_calls(desk, phone)
+            take_calls(wiring, phone)
             logged_out = desk.log_out(LogOut(TENANT, AGENT, at=phone.now()))
             step("logged out", describe(logged_out))
             log = desk.agent_call_log(TENANT, AGENT, limit=3)
@@ -160,9 +161,15 @@ def routable(desk: Desk) -> Callable[[str], bool]:
     return lambda agent: desk.agent(TENANT, agent).state is AgentState.AVAILABLE
 
 
-def take_calls(desk: Desk, phone: PhoneSimulator) -> None:
-    desk.attach(TENANT, phone, phone)
+def take_calls(wiring: Wiring, phone: PhoneSimulator) -> None:
+    """The scripted calls; the scheduler ticks at each step of the simulator's time."""
+    desk = wiring.desk
+    wiring.attach(TENANT, phone, phone)
     commands = itertools.count(1)
+
+    def advance(seconds: float) -> None:
+        phone.advance(seconds)
+        wiring.scheduler.tick(phone.now())
 
     def call(vendor_call_id: str) -> CallView:
         return desk.call(TENANT, str(Call.create_id(TENANT, VENDOR, vendor_call_id)))
@@ -195,15 +202,15 @@ def take_calls(desk: Desk, phone: PhoneSimulator) -> None:
         )
 
     known = phone.expect(Caller(ADA_PHONE.e164, AGENT, talks_for=60))
-    phone.advance(1)
+    advance(1)
     step("ringing", f"{call(known).customer_number} → {popped(call(known))}")
     do(call(known), CommandKind.ACCEPT)
-    phone.advance(5)
+    advance(5)
     step("answered", call(known).state.value)
     do(call(known), CommandKind.HOLD)
-    phone.advance(20)
+    advance(20)
     do(call(known), CommandKind.RESUME)
-    phone.advance(60)
+    advance(60)
     agent_state = desk.agent(TENANT, AGENT).state.value
     step("caller hung up", f"{call(known).state.value}; agent {agent_state}")
     wrap_up(call(known), "Billing question")
@@ -211,9 +218,9 @@ def take_calls(desk: Desk, phone: PhoneSimulator) -> None:
     step("wrapped up", f"{outcome(call(known))}; agent {agent_state}")
 
     shared = phone.expect(Caller(SWITCHBOARD.e164, AGENT, patience=8))
-    phone.advance(1)
+    advance(1)
     step("ringing", f"{SWITCHBOARD.e164} → {popped(call(shared))}")
-    phone.advance(10)
+    advance(10)
     step("caller gave up", outcome(call(shared)))
 
     desk.dial(
@@ -227,12 +234,12 @@ def take_calls(desk: Desk, phone: PhoneSimulator) -> None:
             at=phone.now(),
         )
     )
-    phone.advance(5)
+    advance(5)
     (outbound,) = desk.agent(TENANT, AGENT).calls
     dialled = desk.call(TENANT, outbound.call)
     step("dialled", f"{ADA_MOBILE.e164} from {ADA.name}'s record: {dialled.state.value}")
     do(dialled, CommandKind.HANG_UP)
-    phone.advance(1)
+    advance(1)
     wrap_up(desk.call(TENANT, outbound.call), "Follow-up done")
     step("wrapped up", outcome(desk.call(TENANT, outbound.call)))
 

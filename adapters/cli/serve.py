@@ -1,4 +1,4 @@
-"""`calldesk serve`: the browser connector on this machine."""
+"""`calldesk serve`: the browser connector on this machine, and the desk's scheduler."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 import typer
 import uvicorn
 
-from calldesk.adapters.cli.console import desk_session, out
+from calldesk.adapters.cli.console import out
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
 from calldesk.adapters.cli.phone_systems import load_phone_systems
+from calldesk.adapters.cli.wiring import wired
 from calldesk.adapters.clock import SystemClock
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.adapters.http.app import create_app
@@ -42,7 +43,8 @@ def serve(
         typer.Option(help="The address vendors call the webhooks at, behind a proxy."),
     ] = None,
 ) -> None:
-    """Serve the HTTP API and its event streams until interrupted."""
+    """Serve the HTTP API and its event streams until interrupted; meanwhile the
+    scheduler ends timed wrap-ups and reconciles the phone systems."""
     config = ConnectorConfig(
         host=host,
         port=port,
@@ -53,12 +55,15 @@ def serve(
     clock = SystemClock()
     with (
         SQLiteRecordDirectory(directory_path) as directory,
-        desk_session(context, directory) as desk,
+        wired(context, directory) as wiring,
     ):
         webhooks = load_phone_systems(phone_systems, clock) if phone_systems else {}
-        app = create_app(desk, clock, config, webhooks)
+        app = create_app(wiring.desk, clock, config, webhooks)
+        for tenant in webhooks:
+            wiring.attached_elsewhere(tenant)
         out.print(f"calldesk connector on http://{host}:{port} (OpenAPI: /schema)")
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        with wiring.running(clock):
+            uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _host_of(url: str | None) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ phone, with one SIP account per customer number. While the agent is available, a
 customer rings now and then, as Ada Byron, as the switchboard, or as a number nobody
 has, so the screen pop finds what the directory holds; the customers' phone also answers
 the calls the agent places to those numbers. A customer hangs up after a while if the
-agent does not, so the demo keeps going.
+agent does not, so the demo keeps going. After every connection to the agent's phone,
+the scheduler reconciles the desk with it.
 """
 
 import contextlib
@@ -23,6 +24,7 @@ import attrs
 
 from calldesk.adapters.cli.browser_demo import TICK, serve_demo
 from calldesk.adapters.cli.console import err
+from calldesk.adapters.cli.wiring import Wiring
 from calldesk.adapters.clock import SystemClock
 from calldesk.adapters.telephony import baresip_peers
 from calldesk.adapters.telephony.baresip import BaresipPhone
@@ -35,7 +37,6 @@ from calldesk.adapters.telephony.baresip_peers import (
 )
 from calldesk.apps.desk import Desk
 from calldesk.domain.agents import AgentState
-from calldesk.ports.clock import Clock
 
 #: Seconds between a customer's calls; how long one lets the agent's phone ring, waits
 #: before answering the agent's call, and talks when nobody else hangs up.
@@ -59,7 +60,7 @@ def sip_phones_missing() -> str | None:
 
 
 def serve_sip_demo(
-    desk: Desk,
+    wiring: Wiring,
     tenant: str,
     agent: str,
     callers: Sequence[str],
@@ -79,24 +80,19 @@ def serve_sip_demo(
         )
         with running(agent_peer, customers_peer):
             clock = SystemClock()
-
-            def reconcile() -> None:
-                desk.reconcile(tenant, VENDOR, clock.now())
-
             phone = BaresipPhone(
                 "127.0.0.1",
                 agent_peer.ctrl_port,
                 agent,
                 clock.now,
                 dial_uri=f"sip:{{number}}@127.0.0.1:{customers_peer.sip_port}",
-                on_reconnect=reconcile,
+                on_reconnect=wiring.reconnected(tenant, VENDOR),
             )
-            desk.attach(tenant, phone, clock)
+            wiring.attach(tenant, phone, clock)
             try:
                 with customers_peer.control() as control:
                     customers = Customers(
-                        desk,
-                        clock,
+                        wiring.desk,
                         tenant=tenant,
                         agent=agent,
                         agent_uri=agent_peer.uri,
@@ -104,7 +100,7 @@ def serve_sip_demo(
                         control=control,
                         callers=callers,
                     )
-                    serve_demo(desk, clock, tenant, agent, port, customers.drive, RHYTHM)
+                    serve_demo(wiring, clock, tenant, agent, port, customers.drive, RHYTHM)
             finally:
                 phone.close()
 
@@ -124,7 +120,6 @@ class Customers:
     def __init__(
         self,
         desk: Desk,
-        clock: Clock,
         *,
         tenant: str,
         agent: str,
@@ -133,7 +128,7 @@ class Customers:
         control: PeerControl,
         callers: Sequence[str],
     ) -> None:
-        self._desk, self._clock = desk, clock
+        self._desk = desk
         self._tenant, self._agent, self._agent_uri = tenant, agent, agent_uri
         self._phone, self._control = phone, control
         self._callers = cycle(callers)
@@ -142,7 +137,7 @@ class Customers:
     def drive(self, stop: threading.Event) -> None:
         """Ring the agent whenever it is available and the last call is a while ago;
         answer, wait and hang up as each call's customer; hang up all when stopped."""
-        next_ring = expire_at = 0.0
+        next_ring = 0.0
         try:
             while not stop.is_set():
                 heard = self._control.next_event(TICK)
@@ -155,9 +150,6 @@ class Customers:
                 if now >= next_ring and not self._calls and self._agent_available():
                     self._ring(next(self._callers), now)
                     next_ring = now + CALLER_EVERY
-                if now >= expire_at:
-                    self._desk.expire_wrap_ups(self._tenant, VENDOR, self._clock.now())
-                    expire_at = now + TICK
         except (PeerFailure, ConnectionError) as trouble:
             err.print(f"The customers' phone stopped: {trouble}", soft_wrap=True)
             return
