@@ -39,6 +39,9 @@ typecheck: $(INSTALLED)
 	for layer in domain ports adapters apps testing; do \
 		ln -sfn ../../../$$layer $(TYPECHECK_TREE)/calldesk/$$layer; done
 	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy -p calldesk
+# Tests import their support code from tests/, benchmarks theirs from bench/, as each
+# runs (pytest's pythonpath, python bench/x.py); their module names start there.
+	MYPYPATH=$(TYPECHECK_TREE):tests:bench $(BIN)/mypy --explicit-package-bases tests bench
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
