@@ -18,6 +18,7 @@ import platform
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from rich.console import Console
@@ -80,7 +81,9 @@ def through_the_application(
         prepared(desk, start)
         insert = desk.store.recorder.insert_events
 
-        def recording(stored_events: list[StoredEvent], **kwargs: object) -> object:
+        def recording(
+            stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> Sequence[int] | None:
             batches.append(list(stored_events))
             return insert(stored_events, **kwargs)
 

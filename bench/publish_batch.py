@@ -23,6 +23,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
@@ -59,7 +60,7 @@ class EveryRecord:
 
 def composed(desk: Desk, record_id: str, items: int, at: datetime) -> tuple[str, ...]:
     drafts = []
-    on = {"kind": RecordKind.CASE, "record_id": record_id, "at": at}
+    on: dict[str, Any] = {"kind": RecordKind.CASE, "record_id": record_id, "at": at}
     for n in track(range(items), description=f"composing {record_id}", console=console):
         item_type = TYPES[n % len(TYPES)]
         opened = desk.open_draft(OpenDraft(TENANT, AGENT, **on, item_type=item_type))
@@ -80,7 +81,9 @@ def published(
         desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada", at=start))
         insert = desk.store.recorder.insert_events
 
-        def timed(stored_events: list[StoredEvent], **kwargs: object) -> object:
+        def timed(
+            stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> Sequence[int] | None:
             began = time.perf_counter()
             result = insert(stored_events, **kwargs)
             saves.append(time.perf_counter() - began)

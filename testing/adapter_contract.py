@@ -64,15 +64,24 @@ class Story:
 class AdapterHarness(Protocol):
     """The vendor's side of one adapter under test; a fresh one per check."""
 
-    #: The calldesk agent handles the vendor's events name (logged in before stories).
-    agents: tuple[str, ...]
-    #: Every status or event type the vendor documents, with an event carrying it and
-    #: the signal kinds the adapter turns it into (empty: documented as no call news).
-    documented: Mapping[str, tuple[Any, tuple[SignalKind, ...]]]
-    #: Whole calls, start to end.
-    stories: Sequence[Story]
-    #: Payloads the adapter must refuse, by what is wrong with them.
-    malformed: Mapping[str, Any]
+    # Read-only, so a harness may declare narrower types (plain class attributes do).
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """The calldesk agent handles the vendor's events name (logged in before
+        stories)."""
+
+    @property
+    def documented(self) -> Mapping[str, tuple[Any, tuple[SignalKind, ...]]]:
+        """Every status or event type the vendor documents, with an event carrying it and
+        the signal kinds the adapter turns it into (empty: documented as no call news)."""
+
+    @property
+    def stories(self) -> Sequence[Story]:
+        """Whole calls, start to end."""
+
+    @property
+    def malformed(self) -> Mapping[str, Any]:
+        """Payloads the adapter must refuse, by what is wrong with them."""
 
     @property
     def adapter(self) -> TelephonyAdapter:

@@ -20,7 +20,7 @@ ALLOWED = {
 
 def imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(), str(path))
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

@@ -9,7 +9,7 @@ that rang first, and each one calldesk rings to take a held customer back.
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -68,6 +68,10 @@ def _numbers(_: object, __: object, value: tuple[str, ...]) -> None:
         PhoneNumber(number)
 
 
+def _tuple(numbers: Iterable[str]) -> tuple[str, ...]:
+    return tuple(numbers)
+
+
 def check_endpoint(endpoint: str) -> None:
     """An endpoint Twilio can dial: a Voice SDK client, a SIP address or an E.164 number."""
     if endpoint.startswith(CLIENT_PREFIX):
@@ -112,7 +116,7 @@ class TwilioAccount:
 
     account_sid: str = attrs.field(validator=_account_sid)
     auth_token: str = attrs.field(validator=_auth_token, repr=False)
-    numbers: tuple[str, ...] = attrs.field(converter=tuple, validator=_numbers)
+    numbers: tuple[str, ...] = attrs.field(converter=_tuple, validator=_numbers)
     agents: Mapping[str, str] = attrs.field(
         converter=_frozen, validator=_agents, hash=False
     )

@@ -2,7 +2,7 @@
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 
 import attrs
@@ -33,7 +33,7 @@ class Connector:
 
 def connector_on(
     database_url: str, config: ConnectorConfig | None = None
-) -> Iterator[Connector]:
+) -> Generator[Connector, None, None]:
     with Desk.at(database_url, directory=StaticDirectory()) as desk:
         phone = PhoneSimulator(START)
         tenant_with_agent(desk, START)

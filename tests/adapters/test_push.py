@@ -37,7 +37,7 @@ def test_a_client_that_falls_behind_is_closed_and_resumes_without_a_gap(
         cut_off = [int(m.id) async for m in stream]  # type: ignore[arg-type]
         resumed = hub.messages("acme", "a-17", [int(snapshot.id), *cut_off][-1])  # type: ignore[arg-type]
         rest = [int((await anext(resumed)).id) for _ in range(len(REASONS) - len(cut_off))]  # type: ignore[arg-type]
-        await resumed.aclose()
+        await resumed.aclose()  # type: ignore[attr-defined]
         return [int(snapshot.id), *cut_off], rest  # type: ignore[arg-type]
 
     with Desk.at(database_url) as desk:
@@ -77,10 +77,10 @@ def test_a_live_frame_is_not_held_up_by_a_command_still_running(database_url: st
         finally:
             command_may_end.set()
             await saving
-            await stream.aclose()
+            await stream.aclose()  # type: ignore[attr-defined]
             hub.stop()
             await following
-        return json.loads(str(frame.data))
+        return json.loads(str(frame.data))  # type: ignore[no-any-return]
 
     with Desk.at(database_url) as desk:
         tenant_with_agent(desk, START)
@@ -114,7 +114,7 @@ def test_a_save_of_another_process_between_this_ones_reaches_the_stream_in_order
                 for _ in range(3)
             ]
         finally:
-            await stream.aclose()
+            await stream.aclose()  # type: ignore[attr-defined]
             hub.stop()
             await following
 

@@ -109,6 +109,6 @@ class PushUnderInterleavings(RuleBasedStateMachine):
 
 def test_every_event_reaches_the_stream_once_in_log_order(database_url: str) -> None:
     run_state_machine_as_test(
-        lambda: PushUnderInterleavings(database_url),
+        lambda: PushUnderInterleavings(database_url),  # type: ignore[arg-type]
         settings=settings(max_examples=15, stateful_step_count=12),
     )

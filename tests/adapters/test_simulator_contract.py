@@ -25,7 +25,7 @@ def _recorded(play: Any) -> tuple[CallSignal, ...]:
     """The signals a fresh simulator puts on the wire while `play` drives it."""
     wire: list[CallSignal] = []
     simulator = PhoneSimulator(START, callees=(Callee(BUSY, busy=True),))
-    simulator.listen(lambda signal: wire.append(signal) is None)
+    simulator.listen(lambda signal: wire.append(signal) is None)  # type: ignore[func-returns-value]
     play(simulator)
     return tuple(wire)
 

@@ -127,6 +127,7 @@ def test_click_to_dial_from_a_record_places_one_call_and_logs_it_on_that_record(
         desk.simulator.advance(1)
         desk.wrap_up(desk.desk.call("acme", work.call), "callback done")
         (entry,) = desk.desk.record_call_log("acme", record)
+        assert entry.customer is not None
         assert (entry.direction.value, entry.customer.e164) == ("outbound", "+16505550123")
         assert entry.ended_by is Party.AGENT
 

@@ -62,7 +62,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_history(
 ) -> None:
     with Desk.at(database_url) as first, Desk.at(database_url) as second:
         tenant_with_agent(first, clock())
-        stale = first.store.repository.get(Agent.create_id("acme", "a-17"))
+        stale: Agent = first.store.repository.get(Agent.create_id("acme", "a-17"))
         log_in(second, clock.advance())
         stale.log_in(clock.advance())
         with pytest.raises(IntegrityError):
@@ -107,10 +107,10 @@ def test_a_snapshot_restores_the_agent_as_replay_shows_it(desk: Desk, clock: Clo
     log_in(desk, clock.advance())
     not_ready(desk, "lunch", clock.advance())
     agent_id = Agent.create_id("acme", "a-17")
-    replayed = desk.store.repository.get(agent_id)
+    replayed: Agent = desk.store.repository.get(agent_id)
     desk.store.take_snapshot(agent_id)
     (snapshot,) = desk.store.snapshots.get(agent_id)  # type: ignore[union-attr]
-    restored = snapshot.mutate(None)
+    restored = snapshot.mutate(None)  # type: ignore[union-attr]
     assert AgentView.of(restored) == AgentView.of(replayed)
     restored.go_available(clock.advance())
     replayed.go_available(clock())
@@ -139,9 +139,10 @@ def test_an_agent_snapshotted_while_saving_reads_as_its_replay(
             not_ready(desk, "lunch", clock.advance())
             written = ready(desk, clock.advance())
         (snapshot,) = desk.store.snapshots.get(agent_id)  # type: ignore[union-attr]
-        replayed = desk.store.repository.get(agent_id, version=snapshot.originator_version)
+        version = snapshot.originator_version
+        replayed: Agent = desk.store.repository.get(agent_id, version=version)
     assert snapshot.originator_version == 100
-    assert AgentView.of(snapshot.mutate(None)) == AgentView.of(replayed)
+    assert AgentView.of(snapshot.mutate(None)) == AgentView.of(replayed)  # type: ignore[union-attr]
     with Desk.at(database_url) as reopened:
         assert reopened.agent("acme", "a-17") == written
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from support.clock import Clock
@@ -33,7 +34,7 @@ def desk(database_url: str) -> Iterator[Desk]:
         yield opened
 
 
-def on(record: RecordRef, **fields: object) -> dict[str, object]:
+def on(record: RecordRef, **fields: object) -> dict[str, Any]:
     return {"kind": record.kind, "record_id": record.record_id, "at": START, **fields}
 
 

@@ -20,7 +20,7 @@ from calldesk.apps.workspaces import (
 )
 from calldesk.domain.errors import NotFound
 from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.domain.workspace import TabKind
+from calldesk.domain.workspace_tabs import TabKind
 
 START = datetime(2026, 11, 25, 9, tzinfo=UTC)
 

@@ -1,8 +1,10 @@
 """The Agent aggregate's presence rules, alone: no store, no clock."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from support.presence_model import RECORDED, UNCHANGED, Expected, ReferencePresence
@@ -134,7 +136,7 @@ def test_the_same_tenant_and_handle_always_give_the_same_agent_id() -> None:
     assert Agent.create_id("other", "a-17") != registered().id
 
 
-def replayed(events: list[Agent.Event]) -> Agent:
+def replayed(events: list[CanMutateAggregate[UUID]]) -> Agent:
     agent: Agent | None = None
     for recorded in events:
         agent = recorded.mutate(agent)

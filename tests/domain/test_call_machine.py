@@ -9,9 +9,11 @@ wrap-ups and reconciliation, and checks the call's rules after every step.
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import attrs
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -114,7 +116,7 @@ def durations(call: Call) -> tuple[timedelta, ...]:
     return call.ring_time, call.talk_time, call.hold_time, call.wrap_up_time
 
 
-def replayed(events: list[Call.Event]) -> Call:
+def replayed(events: list[CanMutateAggregate[UUID]]) -> Call:
     call: Call | None = None
     for recorded in events:
         call = recorded.mutate(call)
@@ -157,7 +159,7 @@ class CallMachine(RuleBasedStateMachine):
 
     # Checking a step: what it recorded, and how the call moved.
 
-    def settle(self, cause: object) -> list[Call.Event]:
+    def settle(self, cause: object) -> list[CanMutateAggregate[UUID]]:
         """Collect what the step recorded; check the move it made from the last state."""
         new = list(self.call.collect_events())
         self.recorded += new
@@ -418,7 +420,7 @@ def heard(*signals: CallSignal, policy: WrapUpPolicy = DEFAULT_POLICY) -> Call:
     return call
 
 
-def recorded_by(call: Call, step: Callable[[], object]) -> list[Call.Event]:
+def recorded_by(call: Call, step: Callable[[], object]) -> list[CanMutateAggregate[UUID]]:
     step()
     return list(call.collect_events())
 

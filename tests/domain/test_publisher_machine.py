@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import CanMutateAggregate
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -96,7 +96,7 @@ def _chained(items: list[FeedItem]) -> bool:
     return sum(i.content.status_change is not None for i in items) > 1
 
 
-def replayed(events: list[Aggregate.Event]) -> Any:
+def replayed(events: list[CanMutateAggregate[Any]]) -> Any:
     aggregate = None
     for recorded in events:
         aggregate = recorded.mutate(aggregate)
@@ -120,7 +120,7 @@ class PublisherMachine(RuleBasedStateMachine):
         self.colleague = Publisher.start(tenant, COLLEAGUE, self.feed, self.now)
         self.model = ReferencePublisher(str(self.publisher.id), AGENT, STATUSES[0])
         self.aggregates = (self.publisher, self.colleague, self.feed)
-        self.recorded: dict[Any, list[Aggregate.Event]] = {
+        self.recorded: dict[Any, list[CanMutateAggregate[Any]]] = {
             a.id: [] for a in self.aggregates
         }
         self.collect()
@@ -128,7 +128,7 @@ class PublisherMachine(RuleBasedStateMachine):
         self.last_publish: Callable[[], tuple[Any, Any, bool]] | None = None
         self.last_ids: tuple[str, ...] = ()
 
-    def collect(self) -> dict[Any, list[Aggregate.Event]]:
+    def collect(self) -> dict[Any, list[CanMutateAggregate[Any]]]:
         """What the last step recorded, per aggregate; kept for the replay checks."""
         new = {a.id: list(a.collect_events()) for a in self.aggregates}
         for aggregate_id, events in new.items():

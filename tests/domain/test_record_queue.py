@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 from hypothesis import given
 from hypothesis import strategies as st
 from support.aggregate_store import aggregate_store
@@ -38,7 +40,9 @@ def assigned(*records: RecordRef) -> RecordQueue:
     return queue
 
 
-def recorded_by(queue: RecordQueue, step: Callable[[], object]) -> list[RecordQueue.Event]:
+def recorded_by(
+    queue: RecordQueue, step: Callable[[], object]
+) -> list[CanMutateAggregate[UUID]]:
     """What this step alone recorded."""
     queue.collect_events()
     step()

@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
+from eventsourcing.domain import CanMutateAggregate
 
 from calldesk.apps.conversion import converter
 from calldesk.domain.errors import DomainError, InvalidValue
@@ -42,7 +44,9 @@ def started(limit: int = 20) -> Workspace:
     return workspace
 
 
-def recorded_by(workspace: Workspace, step: Callable[[], object]) -> list[Workspace.Event]:
+def recorded_by(
+    workspace: Workspace, step: Callable[[], object]
+) -> list[CanMutateAggregate[UUID]]:
     """What this step alone recorded."""
     workspace.collect_events()
     step()

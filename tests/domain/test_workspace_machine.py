@@ -10,7 +10,7 @@ and in a smaller run through a SQLite file and a PostgreSQL schema.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -118,7 +118,7 @@ class WorkspaceAgainstReference(RuleBasedStateMachine):
         self.details: dict[str, str] = {}
         self.keep(self.workspace.collect_events())
 
-    def keep(self, new: list[Any]) -> None:
+    def keep(self, new: Sequence[Any]) -> None:
         for opened in new:
             if isinstance(opened, Workspace.PrimaryTabOpened) and opened.detail_id:
                 self.details[opened.tab_id] = opened.detail_id
@@ -363,9 +363,9 @@ class WorkspaceAgainstReference(RuleBasedStateMachine):
             return
         store = aggregate_store() if self.store is None else self.store
         store.save(*self.recorded)
-        from_events = store.repository.get(self.workspace.id)
+        from_events: Workspace = store.repository.get(self.workspace.id)
         store.take_snapshot(self.workspace.id)
-        from_snapshot = store.repository.get(self.workspace.id)
+        from_snapshot: Workspace = store.repository.get(self.workspace.id)
         assert state_of(from_events) == state_of(self.workspace)
         assert state_of(from_snapshot) == state_of(self.workspace)
 
@@ -375,7 +375,7 @@ TestWorkspaceAgainstReference = WorkspaceAgainstReference.TestCase
 # an example takes milliseconds, so this machine runs more of them than the profile's.
 TestWorkspaceAgainstReference.settings = settings(
     TestWorkspaceAgainstReference.settings,
-    max_examples=max(200, settings.default.max_examples),
+    max_examples=max(200, settings().max_examples),
 )
 
 
