@@ -101,7 +101,7 @@ def raw_inserts(url: str, batches: Sequence[list[StoredEvent]]) -> float:
     with Desk.at(url) as empty:
         began = time.perf_counter()
         for batch in batches:
-            empty.recorder.insert_events(batch)
+            empty.store.recorder.insert_events(batch)
         return time.perf_counter() - began
 
 

@@ -114,7 +114,7 @@ def same_rows(url: str, rows: Sequence[list[StoredEvent]]) -> list[float]:
         timings = []
         for batch in rows:
             began = time.perf_counter()
-            empty.recorder.insert_events(batch)
+            empty.store.recorder.insert_events(batch)
             timings.append(time.perf_counter() - began)
         return timings
 

@@ -42,7 +42,6 @@ from typing import Any, Literal
 
 import attrs
 import httpx
-from eventsourcing.persistence import Notification
 from litestar import Litestar, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from rich.console import Console
@@ -51,7 +50,7 @@ from stores import fresh_stores
 
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import ConnectorConfig
-from calldesk.adapters.http.push import PushHub, Recorded
+from calldesk.adapters.http.push import PAGE, PushHub
 from calldesk.adapters.http.serving import served_in_thread
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
@@ -60,6 +59,7 @@ from calldesk.apps.tenancy import CreateTenant, SetWrapUpPolicy
 from calldesk.domain.access import Role
 from calldesk.domain.signals import CallSignal, Party, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy
+from calldesk.ports.log import Logged
 
 TENANT, VENDOR = "acme", "bench-pbx"
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -131,7 +131,7 @@ class Run:
                 ],
             ),
             (
-                "saved -> queued on the stream (audiences and states read, loop woken)",
+                "saved -> queued on the stream (loop woken)",
                 [(self.handed[f.id] - self.committed[f.id]) / 1e6 for f in live],
             ),
             (
@@ -396,16 +396,16 @@ def through_calldesk(url: str, signals: Sequence[CallSignal], rate: float) -> Ru
         handed: dict[int, int] = {}
         hand_out = hub.hand_out
 
-        def queued(recorded: Recorded) -> None:  # in the server's loop
-            handed[recorded.position] = time.perf_counter_ns()
-            hand_out(recorded)
+        def queued(logged: Logged) -> None:  # in the server's loop
+            handed[logged.position] = time.perf_counter_ns()
+            hand_out(logged)
 
         hub.hand_out = queued  # type: ignore[method-assign]
         feeding = {"signal": -1, "head": desk.head()}
         first = feeding["head"]
 
-        def saved(notifications: list[Notification]) -> None:  # after each commit
-            at, newest = time.perf_counter_ns(), notifications[-1].id
+        def saved(logged: Sequence[Logged]) -> None:  # after each commit
+            at, newest = time.perf_counter_ns(), logged[-1].position
             for position in range(feeding["head"] + 1, newest + 1):
                 signal_of[position], committed[position] = feeding["signal"], at
             feeding["head"] = newest
@@ -444,7 +444,7 @@ def audiences(
     """The (agent, position) frames the connector owes its clients for these positions."""
     owed: set[tuple[str, int]] = set()
     while after < head:
-        page = hub.read_after(after)
+        page = hub.log.read_after(after, PAGE)
         if not page:
             break
         for recorded in page:

@@ -12,7 +12,7 @@ a-0's page is away: the others go not ready (a reason of the tenant's, in turn) 
 available again, that many times, and a-0 does so K times (``--own``, 20), its commands
 spread evenly among theirs. The others' commands are saved ``--batch`` at a time (10),
 each batch of different agents in one ``Desk.atomically`` block, one event each; each of
-a-0's commands is saved alone, and its positions, heard with ``Desk.on_recorded``, are
+a-0's commands is saved alone, and its positions, heard with ``Store.on_recorded``, are
 the K frames the reconnect owes. Then a-0 reconnects R times (``--reconnects``, 20,
 after 2 untimed): GET /agents/a-0/events with its bearer token and Last-Event-ID = the
 head before the size's events, on the real connector (``create_app``) served by uvicorn
@@ -48,7 +48,6 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import httpx
-from eventsourcing.persistence import Notification
 from rich.console import Console
 from rich.table import Table
 from stores import fresh_stores
@@ -62,6 +61,7 @@ from calldesk.apps.presence import GoAvailable, GoNotReady, LogIn, RegisterAgent
 from calldesk.apps.tenancy import CreateTenant
 from calldesk.domain.access import Role
 from calldesk.domain.tenants import DEFAULT_NOT_READY_REASONS
+from calldesk.ports.log import Logged
 
 TENANT, AGENT = "acme", "a-0"
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -131,8 +131,8 @@ def missed_while_away(
     after = desk.head()
     began = time.perf_counter()
     own_positions: list[int] = []
-    heard: list[Notification] = []
-    stop_hearing = desk.on_recorded(heard.extend)
+    heard: list[Logged] = []
+    stop_hearing = desk.store.on_recorded(heard.extend)
     # a-0's j-th command goes after this many of the others' commands
     places = iter(sorted(round((j + 0.5) * others / own) for j in range(own)))
     place = next(places, None)
@@ -152,7 +152,7 @@ def missed_while_away(
                     flush()
                 heard.clear()
                 presence.toggle(AGENT)
-                own_positions += [n.id for n in heard]
+                own_positions += [e.position for e in heard]
                 place = next(places, None)
             if done == others:
                 break

@@ -62,7 +62,6 @@ from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import Notification
 from rich.console import Console
 from rich.table import Table
 from stores import fresh_stores
@@ -88,6 +87,7 @@ from calldesk.domain.call_states import SignalMeta
 from calldesk.domain.calls import Call
 from calldesk.domain.signals import CallSignal, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy
+from calldesk.ports.log import Logged
 from calldesk.ports.telephony import SignalSink
 
 TENANT, AGENT = "bench", "a-17"
@@ -145,17 +145,17 @@ class Saves:
         self.changes = 0
         self._changed = threading.Condition()
 
-    def heard(self, notifications: list[Notification]) -> None:  # after each commit
+    def heard(self, saved: Sequence[Logged]) -> None:  # after each commit
         at = time.perf_counter_ns()
         with self._changed:
-            for notification in notifications:
-                topic = notification.topic
+            for logged in saved:
+                topic = logged.topic
                 if topic == OFFERED:
-                    self.offered.setdefault(notification.originator_id, at)
+                    self.offered.setdefault(logged.originator_id, at)
                 elif topic == CLOSED:
-                    self.closed.setdefault(notification.originator_id, at)
+                    self.closed.setdefault(logged.originator_id, at)
                 elif topic == LOGGED:
-                    self.logged.setdefault(notification.originator_id, at)
+                    self.logged.setdefault(logged.originator_id, at)
             self.changes += 1
             self._changed.notify_all()
 
