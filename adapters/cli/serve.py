@@ -58,9 +58,10 @@ def serve(
         wired(context, directory) as wiring,
     ):
         webhooks = load_phone_systems(phone_systems, clock) if phone_systems else {}
+        for tenant, adapters in webhooks.items():
+            for adapter in adapters:
+                wiring.attach(tenant, adapter, clock)
         app = create_app(wiring.desk, clock, config, webhooks)
-        for tenant in webhooks:
-            wiring.attached_elsewhere(tenant)
         out.print(f"calldesk connector on http://{host}:{port} (OpenAPI: /schema)")
         with wiring.running(clock):
             uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -34,12 +34,6 @@ class Wiring:
         self.desk.attach(tenant, adapter, clock)
         self.jobs.attached(tenant, adapter.vendor)
 
-    def attached_elsewhere(self, tenant: str) -> None:
-        """The jobs of the tenant's phone systems that were attached without the wiring
-        (the connector attaches its webhooks itself)."""
-        for vendor in self.desk.vendors(tenant):
-            self.jobs.attached(tenant, vendor)
-
     def reconnected(self, tenant: str, vendor: str) -> Callable[[], None]:
         """What an adapter holding a connection calls after each (re)connection."""
         return lambda: self.jobs.reconnected(tenant, vendor)

@@ -51,14 +51,12 @@ def create_app(
 ) -> Litestar:
     """The connector for this desk; it follows the desk's log while it runs.
 
-    ``webhooks``: by tenant, the phone systems that post their events to the connector;
-    each is attached to the desk for its tenant.
+    ``webhooks``: by tenant, the phone systems that post their events to the connector,
+    attached to the desk already by the composition root (calldesk.adapters.cli.wiring).
     """
     config = config or ConnectorConfig()
     hub = PushHub(desk.log, desk.projection, config)
     inbound = Webhooks(webhooks or {})
-    for (tenant, _), adapter in inbound.adapters.items():
-        desk.attach(tenant, adapter, clock)
 
     @asynccontextmanager
     async def following(_: Litestar) -> AsyncIterator[None]:

@@ -54,6 +54,9 @@ def connector() -> Iterator[Connector]:
             "globex": [TwilioVoice(account("http://127.0.0.1:9"))],
         }
         config = ConnectorConfig(public_base_url=PUBLIC)
+        for tenant, adapters in webhooks.items():
+            for adapter in adapters:
+                desk.attach(tenant, adapter, clock)
         app = create_app(desk, clock, config, webhooks)
         with served_in_thread(app, 0) as url, httpx.Client(base_url=url) as http:
             yield Connector(desk, http)

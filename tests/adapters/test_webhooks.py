@@ -83,11 +83,13 @@ def connector() -> Iterator[tuple[Desk, httpx.Client]]:
         tenant_with_agent(desk, START)
         log_in(desk, START)
         ready(desk, START)
+        vendor = KeyedVendor()
+        desk.attach("acme", vendor, Clock(START))
         app = create_app(
             desk,
             Clock(START),
             ConnectorConfig(max_body_bytes=1024),
-            webhooks={"acme": [KeyedVendor()]},
+            webhooks={"acme": [vendor]},
         )
         with served_in_thread(app, 0) as url, httpx.Client(base_url=url) as http:
             yield desk, http
