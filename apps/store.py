@@ -123,24 +123,25 @@ class Store(Application[UUID]):
     def _heard(
         self, recordings: list[Recording[UUID]], audiences: Sequence[Audience | None]
     ) -> None:
-        logged = sorted(
-            (
-                Logged(
-                    position=recording.notification.id,
-                    originator_id=recording.domain_event.originator_id,
-                    originator_version=recording.domain_event.originator_version,
-                    topic=recording.notification.topic,
-                    event=recording.domain_event,
-                    audience=audience,
-                )
-                for recording, audience in zip(recordings, audiences, strict=True)
-            ),
-            key=_position,
-        )
-        if logged[0].position == self.followed + 1:
+        """One transaction's positions follow each other, in the order of its events."""
+        first, last = recordings[0].notification.id, recordings[-1].notification.id
+        if first == self.followed + 1:
             # Nobody wrote in between: the cache, which holds what was just saved, is
             # current up to here. After a gap, the next catch_up reads the gap.
-            self.followed = logged[-1].position
+            self.followed = last
+        if not self._listeners:
+            return
+        logged = [
+            Logged(
+                position=recording.notification.id,
+                originator_id=recording.domain_event.originator_id,
+                originator_version=recording.domain_event.originator_version,
+                topic=recording.notification.topic,
+                event=recording.domain_event,
+                audience=audience,
+            )
+            for recording, audience in zip(recordings, audiences, strict=True)
+        ]
         for listener in self._listeners:
             listener(logged)
 
@@ -196,7 +197,3 @@ class Store(Application[UUID]):
             event=event,
             audience=audience,
         )
-
-
-def _position(logged: Logged) -> int:
-    return logged.position

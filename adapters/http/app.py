@@ -19,7 +19,7 @@ from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.response import ServerSentEvent
 from litestar.static_files import create_static_files_router
 
-from calldesk.adapters.http.auth import principal, watching
+from calldesk.adapters.http.auth import acting, principal, watching
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.feed_routes import feed_api
 from calldesk.adapters.http.problems import (
@@ -121,7 +121,10 @@ def create_app(
             metrics,
             create_static_files_router(path="/pages", directories=[PAGES]),
         ],
-        dependencies={"who": Provide(principal, sync_to_thread=True)},
+        dependencies={
+            "who": Provide(principal, sync_to_thread=True),
+            "acting": Provide(acting, sync_to_thread=False),
+        },
         before_request=guard,
         exception_handlers={DomainError: domain_problem, HTTPException: http_problem},
         cors_config=CORSConfig(allow_origins=list(config.allowed_origins)),

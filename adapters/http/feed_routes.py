@@ -12,10 +12,10 @@ from litestar import Request, Router, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.auth import Acting, watching
 from calldesk.adapters.http.bodies import RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
-from calldesk.adapters.http.routes import Who, desk_of, now_of
+from calldesk.adapters.http.routes import Who, desk_of
 from calldesk.apps.feeds import (
     AssignRecordQueue,
     CloseAnswer,
@@ -105,23 +105,9 @@ class RecordAction:
     fields: dict[str, Any]
 
 
-def _about(
-    request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    kind: FromPath[str],
-    record_id: FromPath[str],
-) -> RecordAction:
+def _about(acting: Acting, kind: FromPath[str], record_id: FromPath[str]) -> RecordAction:
     """The composing agent (the token's own) and the record, from the path."""
-    return RecordAction(
-        {
-            "tenant": who.tenant,
-            "agent": acting_as(who, agent),
-            "kind": _record(kind),
-            "record_id": record_id,
-            "at": now_of(request),
-        }
-    )
+    return RecordAction({**acting.fields, "kind": _record(kind), "record_id": record_id})
 
 
 About = NamedDependency[RecordAction]
@@ -307,16 +293,11 @@ def show_queue(
 
 @put("/agents/{agent:str}/queue", sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def assign_queue(
-    request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    data: JSONBody[QueueBody],
+    request: Request[Any, Any, Any], acting: Acting, data: JSONBody[QueueBody]
 ) -> RecordQueueView:
     command = AssignRecordQueue(
-        who.tenant,
-        acting_as(who, agent),
+        **acting.fields,
         records=tuple(RecordRef(r.kind, r.record_id, r.title) for r in data.records),
-        at=now_of(request),
     )
     return desk_of(request).assign_record_queue(command)
 

@@ -10,7 +10,7 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.auth import Acting, watching
 from calldesk.adapters.http.bodies import (
     CallCommandBody,
     DialBody,
@@ -63,10 +63,8 @@ def agent_calls(
     responses=PROBLEM_RESPONSES,
     status_code=200,
 )
-def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    return desk_of(request).log_in(
-        LogIn(who.tenant, acting_as(who, agent), at=now_of(request))
-    )
+def log_in(request: Request[Any, Any, Any], acting: Acting) -> AgentView:
+    return desk_of(request).log_in(LogIn(**acting.fields))
 
 
 @post(
@@ -75,9 +73,8 @@ def log_in(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> A
     responses=PROBLEM_RESPONSES,
     status_code=200,
 )
-def ready(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    command = GoAvailable(who.tenant, acting_as(who, agent), at=now_of(request))
-    return desk_of(request).go_available(command)
+def ready(request: Request[Any, Any, Any], acting: Acting) -> AgentView:
+    return desk_of(request).go_available(GoAvailable(**acting.fields))
 
 
 @post(
@@ -87,15 +84,9 @@ def ready(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> Ag
     status_code=200,
 )
 def not_ready(
-    request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    data: JSONBody[NotReadyBody],
+    request: Request[Any, Any, Any], acting: Acting, data: JSONBody[NotReadyBody]
 ) -> AgentView:
-    command = GoNotReady(
-        who.tenant, acting_as(who, agent), reason=data.reason, at=now_of(request)
-    )
-    return desk_of(request).go_not_ready(command)
+    return desk_of(request).go_not_ready(GoNotReady(**acting.fields, reason=data.reason))
 
 
 @post(
@@ -104,10 +95,8 @@ def not_ready(
     responses=PROBLEM_RESPONSES,
     status_code=200,
 )
-def log_out(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentView:
-    return desk_of(request).log_out(
-        LogOut(who.tenant, acting_as(who, agent), at=now_of(request))
-    )
+def log_out(request: Request[Any, Any, Any], acting: Acting) -> AgentView:
+    return desk_of(request).log_out(LogOut(**acting.fields))
 
 
 @get("/calls/{call:str}", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -174,23 +163,14 @@ def wrap_up(
     status_code=202,
 )
 def dial(
-    request: Request[Any, Any, Any],
-    who: Who,
-    agent: FromPath[str],
-    data: JSONBody[DialBody],
+    request: Request[Any, Any, Any], acting: Acting, data: JSONBody[DialBody]
 ) -> DialView:
     """Click-to-dial through the tenant's phone system; the same command id dials once."""
-    acting = acting_as(who, agent)
     record = None
     if data.record is not None:
         record = RecordRef(data.record.kind, data.record.record_id, data.record.title)
     command = Dial(
-        who.tenant,
-        acting,
-        number=data.number,
-        command_id=data.command_id,
-        record=record,
-        at=now_of(request),
+        **acting.fields, number=data.number, command_id=data.command_id, record=record
     )
     return desk_of(request).dial(command)
 

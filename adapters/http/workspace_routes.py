@@ -8,13 +8,12 @@ from typing import Any
 
 import attrs
 from litestar import Request, Router, get, post, put
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from calldesk.adapters.http.auth import acting_as, watching
+from calldesk.adapters.http.auth import Acting, watching
 from calldesk.adapters.http.bodies import RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
-from calldesk.adapters.http.routes import Who, desk_of, now_of
+from calldesk.adapters.http.routes import Who, desk_of
 from calldesk.apps.workspaces import (
     ActOnTab,
     ArrangeWorkspace,
@@ -81,22 +80,6 @@ class TabLimitBody:
 
 def _ref(body: RecordBody) -> RecordRef:
     return RecordRef(body.kind, body.record_id, body.title)
-
-
-@attrs.frozen
-class AgentAction:
-    """Who arranges the tabs (the token's own agent), and when."""
-
-    fields: dict[str, Any]
-
-
-def _acting(request: Request[Any, Any, Any], who: Who, agent: FromPath[str]) -> AgentAction:
-    return AgentAction(
-        {"tenant": who.tenant, "agent": acting_as(who, agent), "at": now_of(request)}
-    )
-
-
-Acting = NamedDependency[AgentAction]
 
 
 @get(WORKSPACE, sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -242,7 +225,6 @@ def focus_navigation(request: Request[Any, Any, Any], acting: Acting) -> Workspa
 
 workspace_api = Router(
     path="/",
-    dependencies={"acting": Provide(_acting, sync_to_thread=False)},
     route_handlers=[
         show_workspace,
         open_record,
