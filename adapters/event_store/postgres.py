@@ -1,6 +1,6 @@
 """The PostgreSQL recorder of the desk: the events, and in the same transaction (under
-eventsourcing's table lock, in the same round trip) the audience of each event and
-which agents show which record (ADR/0014)."""
+eventsourcing's table lock) the audience of each event and which agents show which
+record (ADR/0014)."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,13 +27,6 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
         self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
         self.audiences = Composed([schema, SQL("."), Identifier(f"{prefix}_audiences")])
         self.viewers = Composed([schema, SQL("."), Identifier(f"{prefix}_record_viewers")])
-        self.insert_audiences = SQL(
-            "INSERT INTO {} (tenant, agent, position) "
-            "SELECT a.tenant, a.agent, e.notification_id FROM unnest("
-            "%s::text[], %s::text[], %s::uuid[], %s::bigint[]"
-            ") AS a (tenant, agent, originator_id, originator_version) "
-            "JOIN {} e USING (originator_id, originator_version)"
-        ).format(self.audiences, self.events)
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -73,17 +66,16 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                     [(tenant, kind, record_id, agent) for kind, record_id in sorted(shown)],
                 )
 
-    def _insert_stored_events(
+    def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """After the events' insert, in the same pipeline and round trip: each event's
-        audience at the position the insert gave it, joined on the event's key."""
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+    ) -> Sequence[int] | None:
+        """The positions, known only now, and the audience of each at them."""
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
         rows = (
             [
-                (audience.tenant, agent, stored.originator_id, stored.originator_version)
-                for stored, audience in zip(stored_events, audiences, strict=True)
+                (audience.tenant, agent, position)
+                for position, audience in zip(positions or (), audiences, strict=True)
                 if audience is not None
                 for agent in sorted(audience.agents)
             ]
@@ -91,9 +83,10 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             else []
         )
         if rows:
-            with curs.connection.cursor() as indexing:
-                columns = [list(column) for column in zip(*rows, strict=True)]
-                indexing.execute(self.insert_audiences, columns, prepare=True)
+            curs.executemany(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.audiences), rows
+            )
+        return positions
 
     def select_concerning(
         self, tenant: str, agent: str, after: int, limit: int
