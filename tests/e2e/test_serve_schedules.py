@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fixtures.twilio.callbacks import ACCOUNT_SID, ANSWERED, AUTH_TOKEN, NUMBER, Callback
 from fixtures.twilio.rest_api import TwilioStandIn
+from support.connector import sse_messages
 
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
@@ -155,31 +156,32 @@ def test_a_wrap_up_ends_at_the_tenants_limit_under_calldesk_serve(
         "the scheduler reconciled Twilio when it was attached",
     )
     callbacks = [c for c in ANSWERED.events if isinstance(c, Callback)]
-    for callback in retimed(tuple(callbacks), datetime.now(UTC)):
-        delivery = callback.delivery()
-        answer = http.post(
-            "/webhooks/twilio/acme",
-            content=delivery.body,
-            headers={
-                "Host": "calldesk.example.com",
-                "Content-Type": delivery.content_type,
-                **delivery.headers,
-            },
-        )
-        assert answer.status_code == 200, answer.text
     call = str(Call.create_id("acme", "twilio", ANSWERED.vendor_call_id))
-    hung_up = time.monotonic()
-
-    wrapping = http.get(f"/calls/{call}").json()
-    assert wrapping["state"] == "wrap-up"
-    assert http.get("/agents/ada").json()["state"] == "wrap-up"
-
-    def closed() -> dict[str, Any] | None:
-        view: dict[str, Any] = http.get(f"/calls/{call}").json()
-        return view if view["state"] == "closed" else None
-
-    view = wait_for(closed, LIMIT_SECONDS + 10, "the wrap-up ended")
+    # The agent's stream tells when the scheduler closed the call: no polling.
+    with http.stream("GET", "/agents/ada/events", timeout=LIMIT_SECONDS + 10) as stream:
+        frames = sse_messages(stream)
+        assert next(frames)["event"] == "snapshot"
+        for callback in retimed(tuple(callbacks), datetime.now(UTC)):
+            delivery = callback.delivery()
+            answer = http.post(
+                "/webhooks/twilio/acme",
+                content=delivery.body,
+                headers={
+                    "Host": "calldesk.example.com",
+                    "Content-Type": delivery.content_type,
+                    **delivery.headers,
+                },
+            )
+            assert answer.status_code == 200, answer.text
+        hung_up = time.monotonic()
+        wrapping = http.get(f"/calls/{call}").json()
+        assert wrapping["state"] == "wrap-up"
+        assert http.get("/agents/ada").json()["state"] == "wrap-up"
+        closing = next(f for f in frames if f["event"] == "calldesk.call.Closed")
+    view = http.get(f"/calls/{call}").json()
+    assert json.loads(closing["data"])["recorded"]["aggregate"] == call
     waited = time.monotonic() - hung_up
+    assert view["state"] == "closed"
     assert view["outcome"] == "completed"
     assert view["wrap_up_seconds"] == pytest.approx(LIMIT_SECONDS, abs=0.01)
     assert waited > LIMIT_SECONDS - 1.5  # at its limit, not at once
