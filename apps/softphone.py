@@ -73,11 +73,17 @@ class SoftphoneProjection:
         """The softphone as of the position; None before the agent was registered."""
         if self.agent is None:
             return None
-        calls = (self.calls.get(UUID(work.call)) for work in self.agent.calls)
         return Softphone(
             AgentView.of(self.agent),
-            tuple(CallView.of(call) for call in calls if call is not None),
+            tuple(CallView.of(call) for call in self.shown_calls()),
         )
+
+    def shown_calls(self) -> tuple[Call, ...]:
+        """The agent's calls as of the position, in the softphone's order."""
+        if self.agent is None:
+            return ()
+        calls = (self.calls.get(UUID(work.call)) for work in self.agent.calls)
+        return tuple(call for call in calls if call is not None)
 
     def _advanced(self, kind: type[A], current: A | None, event: Aggregate.Event) -> A:
         """The copy moved to the event's version; read from the store first when the

@@ -16,15 +16,22 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import TypeVar
+from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from litestar.response import ServerSentEventMessage
 
 from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.apps.call_views import CallView
 from calldesk.apps.conversion import converter
+from calldesk.apps.presence import AgentView
 from calldesk.apps.softphone import SoftphoneProjection
 from calldesk.ports.log import EventLog, Logged
 
 logger = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=Aggregate)
 
 #: Events read from the log at a time.
 PAGE = 200
@@ -217,11 +224,14 @@ class PushHub:
 
 class _Frames:
     """Frames of one stream, each with the softphone as of its event, encoded once a
-    state."""
+    state: an event changes the agent or one call, so the JSON of each is kept by
+    version and the state is put together from them (docs/benchmarks.md, push latency).
+    """
 
     def __init__(self, projection: SoftphoneProjection) -> None:
         self.projection = projection
         self._state: str | None = None
+        self._encoded_views: dict[UUID, tuple[int, str]] = {}
 
     @property
     def sent(self) -> int:
@@ -240,9 +250,28 @@ class _Frames:
         return _message(self._encoded(), logged.topic, logged.position, logged)
 
     def _encoded(self) -> str:
+        """The state as `json.dumps(converter.unstructure(projection.view()))` gives it."""
         if self._state is None:
-            self._state = json.dumps(converter.unstructure(self.projection.view()))
+            agent, calls = self.projection.agent, self.projection.shown_calls()
+            assert agent is not None
+            kept, self._encoded_views = self._encoded_views, {}
+            calls_json = ", ".join(self._view_json(kept, c, CallView.of) for c in calls)
+            agent_json = self._view_json(kept, agent, AgentView.of)
+            self._state = f'{{"agent": {agent_json}, "calls": [{calls_json}]}}'
         return self._state
+
+    def _view_json(
+        self, kept: dict[UUID, tuple[int, str]], aggregate: A, view: Callable[[A], object]
+    ) -> str:
+        """The JSON of the aggregate's view, encoded again only when its version moved."""
+        version_and_json = kept.get(aggregate.id)
+        if version_and_json is None or version_and_json[0] != aggregate.version:
+            version_and_json = (
+                aggregate.version,
+                json.dumps(converter.unstructure(view(aggregate))),
+            )
+        self._encoded_views[aggregate.id] = version_and_json
+        return version_and_json[1]
 
 
 def _with_queued(first: Logged, stream: Stream) -> list[Logged]:
