@@ -4,7 +4,7 @@ from datetime import datetime
 
 import attrs
 
-from calldesk.domain.call_commands import CommandKind
+from calldesk.domain.call_commands import CommandKind, FailedCommand
 from calldesk.domain.call_states import CallState, Offer, Outcome
 from calldesk.domain.calls import Call
 from calldesk.domain.phone_numbers import PhoneNumber
@@ -33,6 +33,8 @@ class CallView:
     media_trouble: bool
     screen_pop: tuple[RecordRef, ...] | None
     pending: tuple[CommandKind, ...]
+    #: The last command that did not happen, and why (refused, or never confirmed).
+    last_failure: FailedCommand | None
     ended_by: Party | None
     end_reason: str | None
     disposition: str | None
@@ -70,6 +72,7 @@ class CallView:
             media_trouble=call.media_trouble,
             screen_pop=None if call.screen_pop is None else tuple(call.screen_pop),
             pending=tuple(p.kind for p in call.pending),
+            last_failure=call.last_failure,
             ended_by=call.ended_by,
             end_reason=call.end_reason,
             disposition=call.disposition,

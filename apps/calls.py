@@ -208,6 +208,19 @@ class Calls(Service):
                 expired += 1
         return expired
 
+    @writes
+    def fail_unconfirmed_commands(self, tenant: str, vendor: str, at: datetime) -> int:
+        """Fail the commands the phone system has not confirmed in time (each said in
+        its call's history, and shown to the agent); how many failed."""
+        tenant_named(self.work, tenant)
+        failed = 0
+        for open_call in link_of(self.work, tenant, vendor, at).open_calls:
+            call = call_in(self.work, tenant, open_call)
+            if late := len(call.unconfirmed(at)):
+                self._save_call(call.id, lambda c: c.fail_unconfirmed(at))
+                failed += late
+        return failed
+
     # The agent asks.
 
     @writes

@@ -177,6 +177,7 @@ class Desk:
     hear_news = _calls(Calls.hear_news)
     reconcile = _calls(Calls.reconcile)
     expire_wrap_ups = _calls(Calls.expire_wrap_ups)
+    fail_unconfirmed_commands = _calls(Calls.fail_unconfirmed_commands)
     command = _calls(Calls.command)
     wrap_up = _calls(Calls.wrap_up)
     dial = _calls(Calls.dial)

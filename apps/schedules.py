@@ -176,11 +176,14 @@ class TimeDriven(Protocol):
 
     def expire_wrap_ups(self, tenant: str, vendor: str, at: datetime) -> int: ...
 
+    def fail_unconfirmed_commands(self, tenant: str, vendor: str, at: datetime) -> int: ...
+
     def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]: ...
 
 
-#: How often a phone system's timed wrap-ups are looked at.
-WRAP_UP_EXPIRY = timedelta(seconds=1)
+#: How often a phone system's deadlines (timed wrap-ups, unconfirmed commands) are
+#: looked at.
+DEADLINES_EVERY = timedelta(seconds=1)
 #: How soon a reconciliation that failed (the phone system unreachable) is tried again.
 RECONCILE_RETRY = timedelta(seconds=5)
 
@@ -192,9 +195,10 @@ class DeskJobs:
         self._scheduler, self._desk = scheduler, desk
 
     @staticmethod
-    def wrap_up_expiry(tenant: str, vendor: str) -> str:
-        """The name of the job that ends the phone system's wrap-ups at their limit."""
-        return f"expire-wrap-ups/{tenant}/{vendor}"
+    def deadlines(tenant: str, vendor: str) -> str:
+        """The name of the job that ends the phone system's wrap-ups at their limit and
+        fails the commands it did not confirm in time."""
+        return f"deadlines/{tenant}/{vendor}"
 
     @staticmethod
     def reconciliation(tenant: str, vendor: str) -> str:
@@ -202,16 +206,17 @@ class DeskJobs:
         return f"reconcile/{tenant}/{vendor}"
 
     def attached(self, tenant: str, vendor: str) -> None:
-        """A phone system was attached: reconcile it now, and expire its wrap-ups from
+        """A phone system was attached: reconcile it now, and watch its deadlines from
         now on (once, however often it is attached)."""
-        name = self.wrap_up_expiry(tenant, vendor)
+        name = self.deadlines(tenant, vendor)
         if name not in self._scheduler.scheduled():
             desk = self._desk
-            self._scheduler.every(
-                name,
-                WRAP_UP_EXPIRY,
-                lambda at: desk.expire_wrap_ups(tenant, vendor, at),
-            )
+
+            def passed(at: datetime) -> None:
+                desk.expire_wrap_ups(tenant, vendor, at)
+                desk.fail_unconfirmed_commands(tenant, vendor, at)
+
+            self._scheduler.every(name, DEADLINES_EVERY, passed)
         self.reconnected(tenant, vendor)
 
     def reconnected(self, tenant: str, vendor: str) -> None:

@@ -7,7 +7,7 @@ names its command id, or, when the vendor does not echo ids, by the kind of sign
 
 import enum
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -55,6 +55,24 @@ class PendingCommand:
     agent: str
     argument: str | None
     requested_at: datetime
+
+
+@attrs.frozen
+class FailedCommand:
+    """The last command of a call that did not happen, and why: shown to the agent
+    until the agent asks again or the phone system does it after all."""
+
+    command_id: str
+    kind: CommandKind
+    reason: str
+    at: datetime
+
+
+#: How long the phone system has to confirm a command it took: after that the command
+#: is failed (a phone may take a command and never carry it out, baresip with two calls
+#: ringing). Webhook vendors confirm within seconds; a late confirmation still changes
+#: the call, and clears the failure.
+CONFIRMATION_DEADLINE = timedelta(seconds=10)
 
 
 class CommandNotAllowed(Refused):

@@ -17,9 +17,11 @@ from eventsourcing.domain import Aggregate, event
 
 from calldesk.domain.agents import Work
 from calldesk.domain.call_commands import (
+    CONFIRMATION_DEADLINE,
     CONFIRMED_BY,
     CommandKind,
     CommandNotAllowed,
+    FailedCommand,
     PendingCommand,
 )
 from calldesk.domain.call_commands import refusal as command_refusal
@@ -122,6 +124,7 @@ class Call(Aggregate):
         self.heard: tuple[str, ...] = ()
         self.command_ids: tuple[str, ...] = ()
         self.pending: tuple[PendingCommand, ...] = ()
+        self.last_failure: FailedCommand | None = None
         self.clock = timestamp
         self.first_alert_at: datetime | None = None
         self.connected_at: datetime | None = None
@@ -460,6 +463,23 @@ class Call(Aggregate):
         if any(p.command_id == command_id for p in self.pending):
             self._command_failed(command_id=command_id, reason=reason, timestamp=at)
 
+    def unconfirmed(
+        self, at: datetime, deadline: timedelta = CONFIRMATION_DEADLINE
+    ) -> tuple[PendingCommand, ...]:
+        """The commands the phone system took and has not confirmed within the deadline."""
+        return tuple(p for p in self.pending if at - p.requested_at >= deadline)
+
+    def fail_unconfirmed(
+        self, at: datetime, deadline: timedelta = CONFIRMATION_DEADLINE
+    ) -> None:
+        """Fail each command unconfirmed by `at`, saying so in the call's history."""
+        for command in self.unconfirmed(at, deadline):
+            reason = (
+                f"the phone system did not confirm {command.kind.value} "
+                f"within {deadline.total_seconds():g} s"
+            )
+            self._command_failed(command_id=command.command_id, reason=reason, timestamp=at)
+
     # Events: each body only changes state, and runs again on every replay.
 
     def _note(self, signal: SignalMeta | None) -> datetime:
@@ -676,9 +696,12 @@ class Call(Aggregate):
     def _command_requested(self, command: PendingCommand, timestamp: datetime) -> None:
         self.command_ids = (*self.command_ids, command.command_id)
         self.pending = (*self.pending, command)
+        self.last_failure = None
 
     @event("CommandFailed", topic="calldesk.call.CommandFailed")
     def _command_failed(self, command_id: str, reason: str, timestamp: datetime) -> None:
+        for failed in (p for p in self.pending if p.command_id == command_id):
+            self.last_failure = FailedCommand(command_id, failed.kind, reason, timestamp)
         self.pending = tuple(p for p in self.pending if p.command_id != command_id)
 
     @event("ScreenPopResolved", topic="calldesk.call.ScreenPopResolved")
@@ -696,6 +719,12 @@ class Call(Aggregate):
         if signal is None:
             return
         answered = CONFIRMED_BY.get(signal.kind, frozenset())
+        failure = self.last_failure
+        if failure is not None and (
+            signal.command_id == failure.command_id
+            or (signal.command_id is None and failure.kind in answered)
+        ):
+            self.last_failure = None  # the phone system did it after all
         self.pending = tuple(
             p
             for p in self.pending

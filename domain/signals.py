@@ -8,6 +8,7 @@ own name and payload, and is kept rather than dropped.
 """
 
 import enum
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -93,6 +94,22 @@ def _instant(_: object, attribute: "attrs.Attribute[datetime]", value: datetime)
         raise InvalidValue(f"{attribute.name} must be a timezone-aware date and time")
 
 
+def bounded_raw(payload: dict[str, Any]) -> dict[str, Any]:
+    """The vendor's payload as a signal keeps it: whole when it fits the limit, else
+    its size, digest and start, so an oversized event (a caller's 20,000-character
+    display name) is still applied rather than refused with its call."""
+    try:
+        text = json.dumps(payload)
+    except (TypeError, ValueError):
+        return payload  # not JSON: the validator says so
+    if len(text) <= RAW_PAYLOAD_MAX_BYTES:
+        return payload
+    # Encoded again inside a string, each character takes at most two (\" and \\).
+    start = text[: (RAW_PAYLOAD_MAX_BYTES - 512) // 2]
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return {"shortened": {"bytes": len(text), "sha256": digest, "start": start}}
+
+
 def _raw_payload(_: object, __: object, value: dict[str, Any]) -> None:
     """Kept for the audit, so it must be JSON and bounded."""
     try:
@@ -112,7 +129,7 @@ class CallSignal:
 
     ``vendor_event_id`` makes a repeated delivery recognisable; ``command_id`` names the
     calldesk command this confirms, when the vendor echoes it; ``raw`` keeps the vendor's
-    payload for the audit.
+    payload for the audit, shortened when it is over the limit (`bounded_raw`).
     """
 
     vendor: str = attrs.field(validator=_vendor_id)
@@ -130,4 +147,6 @@ class CallSignal:
     target: str | None = attrs.field(default=None, validator=_optional_text)
     digits: str | None = attrs.field(default=None, validator=_optional_text)
     vendor_kind: str | None = attrs.field(default=None, validator=_optional_text)
-    raw: dict[str, Any] = attrs.field(factory=dict, validator=_raw_payload)
+    raw: dict[str, Any] = attrs.field(
+        factory=dict, converter=bounded_raw, validator=_raw_payload
+    )

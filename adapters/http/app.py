@@ -6,38 +6,38 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
-from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.response import ServerSentEvent
 from litestar.static_files import create_static_files_router
 
-from calldesk.adapters.http.auth import acting, principal, watching
+from calldesk.adapters.http.auth import acting, checked_first, principal
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.feed_routes import feed_api
+from calldesk.adapters.http.front_door import FrontDoor
+from calldesk.adapters.http.metrics import ConnectorMetrics, metrics
 from calldesk.adapters.http.problems import (
     PROBLEM_RESPONSES,
+    body_problem,
     domain_problem,
     http_problem,
-    problem,
+    unexpected_problem,
 )
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.routes import Who, api
-from calldesk.adapters.http.webhooks import Webhooks, metrics, vendor_event
+from calldesk.adapters.http.strict_bodies import BodyRefused, StrictAttrsSchemas
+from calldesk.adapters.http.webhooks import Webhooks, vendor_event
 from calldesk.adapters.http.workspace_routes import workspace_api
 from calldesk.apps.desk import Desk
 from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.ports.clock import Clock
 from calldesk.ports.telephony import WebhookAdapter
-
-STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: The console page and the softphone frame: plain ES modules, no build step.
 PAGES = Path(__file__).parent / "pages"
@@ -77,7 +77,6 @@ def create_app(
         request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
     ) -> ServerSentEvent:
         """What concerns the agent, as it is recorded; reconnect with Last-Event-ID."""
-        watching(who, agent)
         await asyncio.to_thread(desk.agent, who.tenant, agent)  # unknown: 404, no stream
         header = request.headers.get("last-event-id")
         try:
@@ -95,21 +94,6 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    def guard(request: Request[Any, Any, Any]) -> Response[Any] | None:
-        """DNS rebinding and cross-site requests stop here, before any handler runs."""
-        host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
-        allowed = {h.strip("[]") for h in config.allowed_hosts}
-        if host not in allowed:
-            return problem(
-                421, "wrong-host", f"this connector does not answer for host {host!r}"
-            )
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        trusted = origin in config.allowed_origins or origin == own  # same-origin pages
-        if request.method in STATE_CHANGING and origin and not trusted:
-            return problem(403, "wrong-origin", f"requests from {origin} are not allowed")
-        return None
-
     app = Litestar(
         route_handlers=[
             api,
@@ -125,11 +109,16 @@ def create_app(
             "who": Provide(principal, sync_to_thread=True),
             "acting": Provide(acting, sync_to_thread=False),
         },
-        before_request=guard,
-        exception_handlers={DomainError: domain_problem, HTTPException: http_problem},
+        before_request=checked_first,
+        exception_handlers={
+            DomainError: domain_problem,
+            HTTPException: http_problem,
+            BodyRefused: body_problem,
+            Exception: unexpected_problem,
+        },
         cors_config=CORSConfig(allow_origins=list(config.allowed_origins)),
         request_max_body_size=config.max_body_bytes,
-        plugins=[AttrsSchemaPlugin()],
+        plugins=[StrictAttrsSchemas()],
         openapi_config=OpenAPIConfig(
             title="calldesk connector",
             version="1",
@@ -140,6 +129,11 @@ def create_app(
         ),
         lifespan=[following],
     )
+    counted = ConnectorMetrics()
     app.state.desk, app.state.clock, app.state.hub = desk, clock, hub
-    app.state.config, app.state.webhooks = config, inbound
+    app.state.config, app.state.webhooks, app.state.metrics = config, inbound, counted
+    # Outside the router, so that its checks hold for unknown paths and CORS preflights
+    # too (Litestar runs middleware only for matched routes, ADR/0015); should Litestar
+    # stop calling `asgi_handler`, tests/adapters/test_hostile_requests.py fails.
+    app.asgi_handler = FrontDoor(app.asgi_handler, config, counted)
     return app

@@ -1,9 +1,11 @@
 """Who is asking: the bearer token's principal, and what it may touch.
 
-Checked before any handler runs, the same way on every route: `who` (the token's
-principal), and for commands `acting` (the token's own agent, in the path).
+Checked before any handler runs and before its body is decoded, the same way on every
+route: `who` (the token's principal), and for commands `acting` (the token's own agent,
+in the path).
 """
 
+import asyncio
 from typing import Any
 
 import attrs
@@ -11,21 +13,48 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from calldesk.adapters.http.front_door import STATE_CHANGING
 from calldesk.adapters.http.problems import Forbidden
+from calldesk.adapters.http.strict_bodies import checked_body
 from calldesk.apps.access import Principal
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import Unauthorized
 from calldesk.ports.clock import Clock
 
+#: The parameters by which a handler names who is asking: its route takes a token.
+ASKING = frozenset({"who", "acting", "about"})
 
-def principal(request: Request[Any, Any, Any]) -> Principal:
-    """The token's principal; every request is scoped to its tenant and agent."""
+
+async def checked_first(request: Request[Any, Any, Any]) -> None:
+    """Before anything else of a route that takes a token, in this order: the token,
+    the agent of the path (its own to act on, one it may watch to read), the body."""
+    handler = request.route_handler
+    if not ASKING & handler.parsed_fn_signature.parameters.keys():
+        return  # pages, the schema, health, webhooks (signed), metrics
+    who = await asyncio.to_thread(_authenticated, request)
+    request.state.who = who
+    agent = request.path_params.get("agent")
+    if agent is not None:
+        changing = request.method in STATE_CHANGING
+        (acting_as if changing else watching)(who, agent)
+    data = handler.parsed_data_field
+    checked_body(await request.body(), None if data is None else data.annotation)
+
+
+def _authenticated(request: Request[Any, Any, Any]) -> Principal:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise Unauthorized("send a bearer token: Authorization: Bearer <token>")
     desk: Desk = request.app.state.desk
     clock: Clock = request.app.state.clock
     return desk.authenticate(secret.strip(), clock.now())
+
+
+def principal(request: Request[Any, Any, Any]) -> Principal:
+    """The token's principal, as checked first; every request is scoped to its tenant
+    and agent."""
+    who: Principal = request.state.who
+    return who
 
 
 def acting_as(who: Principal, agent: str) -> str:
@@ -52,12 +81,10 @@ class AgentAction:
 def acting(
     request: Request[Any, Any, Any], who: NamedDependency[Principal], agent: FromPath[str]
 ) -> AgentAction:
-    """The path's agent, which must be the token's own, stamped with the connector's
+    """The path's agent, the token's own (checked first), stamped with the connector's
     clock."""
     clock: Clock = request.app.state.clock
-    return AgentAction(
-        {"tenant": who.tenant, "agent": acting_as(who, agent), "at": clock.now()}
-    )
+    return AgentAction({"tenant": who.tenant, "agent": agent, "at": clock.now()})
 
 
 Acting = NamedDependency[AgentAction]

@@ -12,7 +12,7 @@ from litestar import Request, Router, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from calldesk.adapters.http.auth import Acting, watching
+from calldesk.adapters.http.auth import Acting
 from calldesk.adapters.http.bodies import RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.routes import Who, desk_of
@@ -122,9 +122,7 @@ def show_publisher(
     record_id: FromPath[str],
 ) -> PublisherView:
     """The agent's drafts on the record: the next batch in order, those kept for later."""
-    return desk_of(request).publisher(
-        who.tenant, watching(who, agent), _record(kind), record_id
-    )
+    return desk_of(request).publisher(who.tenant, agent, _record(kind), record_id)
 
 
 @post(PUBLISHER + "/drafts", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -288,7 +286,7 @@ def show_queue(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> RecordQueueView:
     """The records the agent works through; "publish and next" moves on to the next."""
-    return desk_of(request).record_queue(who.tenant, watching(who, agent))
+    return desk_of(request).record_queue(who.tenant, agent)
 
 
 @put("/agents/{agent:str}/queue", sync_to_thread=True, responses=PROBLEM_RESPONSES)

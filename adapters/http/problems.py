@@ -1,5 +1,6 @@
 """Every refusal as an RFC 9457 problem document, with a message a person can act on."""
 
+import logging
 from typing import Any
 
 import attrs
@@ -7,6 +8,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 
+from calldesk.adapters.http.metrics import ConnectorMetrics
+from calldesk.adapters.http.strict_bodies import BodyRefused
 from calldesk.apps.calls import PhoneSystemRefused
 from calldesk.apps.unit_of_work import ConcurrentChange
 from calldesk.domain.access import Unauthorized
@@ -18,6 +21,8 @@ from calldesk.domain.errors import (
     Refused,
 )
 from calldesk.domain.feed_batches import BatchNotPublishable
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -70,6 +75,16 @@ class Forbidden(DomainError):
     """The token is valid, but not for this agent."""
 
 
+def problem_document(status: int, kind: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"urn:calldesk:problem:{kind}",
+        "title": kind.replace("-", " "),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
 def problem(
     status: int,
     kind: str,
@@ -77,15 +92,10 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
-    body = {
-        "type": f"urn:calldesk:problem:{kind}",
-        "title": kind.replace("-", " "),
-        "status": status,
-    }
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="calldesk"'}
     return Response(
-        {**body, "detail": detail, **extra},
+        problem_document(status, kind, detail, **extra),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -107,9 +117,12 @@ def domain_problem(
 
 
 def http_problem(
-    _: Request[Any, Any, Any], error: HTTPException
+    request: Request[Any, Any, Any], error: HTTPException
 ) -> Response[dict[str, Any]]:
-    """Litestar's own refusals (validation, size, method) in the same form."""
+    """Litestar's own refusals (validation, size, method) in the same form; its own
+    failures (5xx) as calldesk's."""
+    if error.status_code >= 500:
+        return unexpected_problem(request, error)
     extra = {"errors": error.extra} if error.extra else {}
     name = {
         400: "bad-request",
@@ -124,3 +137,35 @@ def http_problem(
         headers=dict(error.headers or {}),  # a 405's Allow, for one
         **extra,
     )
+
+
+def unexpected_problem(
+    request: Request[Any, Any, Any], error: Exception
+) -> Response[dict[str, Any]]:
+    """A fault of calldesk's, not of the request: logged with its traceback, counted at
+    /metrics, and answered without it (a traceback tells an attacker too much)."""
+    logger.error(
+        "%s %s failed",
+        request.method,
+        request.url.path,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    metrics: ConnectorMetrics = request.app.state.metrics
+    metrics.unexpected_errors.labels(route=_route_of(request)).inc()
+    return problem(
+        500, "internal-error", "calldesk failed to answer this request; the fault is logged"
+    )
+
+
+def _route_of(request: Request[Any, Any, Any]) -> str:
+    """The route's path template, so that ids in paths do not make a label each."""
+    handler = request.scope.get("route_handler")
+    paths = getattr(handler, "paths", None)
+    return min(paths) if paths else "unrouted"
+
+
+def body_problem(_: Request[Any, Any, Any], error: BodyRefused) -> Response[dict[str, Any]]:
+    """A body that is not one command: each member at fault, by its JSON path."""
+    faults = [attrs.asdict(fault) for fault in error.faults]
+    kind = "malformed-body" if error.malformed else "invalid-body"
+    return problem(400, kind, str(error), errors=faults)

@@ -45,7 +45,7 @@ def show_agent(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> AgentView:
     """The agent's presence and the work of each call, as the softphone draws it."""
-    return desk_of(request).agent(who.tenant, watching(who, agent))
+    return desk_of(request).agent(who.tenant, agent)
 
 
 @get("/agents/{agent:str}/calls", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -53,7 +53,7 @@ def agent_calls(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> list[CallView]:
     desk = desk_of(request)
-    view = desk.agent(who.tenant, watching(who, agent))
+    view = desk.agent(who.tenant, agent)
     return [desk.call(who.tenant, work.call) for work in view.calls]
 
 
@@ -183,7 +183,7 @@ def agent_call_log(
     limit: FromQuery[int] = 20,
     offset: FromQuery[int] = 0,
 ) -> list[CallLogEntry]:
-    return desk_of(request).agent_call_log(who.tenant, watching(who, agent), limit, offset)
+    return desk_of(request).agent_call_log(who.tenant, agent, limit, offset)
 
 
 @get(

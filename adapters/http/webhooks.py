@@ -10,17 +10,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    generate_latest,
-)
 
+from calldesk.adapters.http.metrics import ConnectorMetrics
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES, Problem, problem
 from calldesk.apps.desk import Desk
 from calldesk.domain.errors import DomainError
@@ -60,7 +55,7 @@ WEBHOOK_RESPONSES = {
 
 
 class Webhooks:
-    """The webhook adapters by tenant and vendor, and the count of what they were sent."""
+    """The webhook adapters by tenant and vendor."""
 
     def __init__(self, adapters: Mapping[str, Sequence[WebhookAdapter]]) -> None:
         self.adapters = {
@@ -68,13 +63,6 @@ class Webhooks:
             for tenant, of_tenant in adapters.items()
             for adapter in of_tenant
         }
-        self.registry = CollectorRegistry()
-        self.deliveries = Counter(
-            "calldesk_webhook_deliveries",
-            "Deliveries from phone systems, by vendor and result (accepted or why refused)",
-            ("vendor", "result"),
-            registry=self.registry,
-        )
 
 
 def _webhooks(request: Request[Any, Any, Any]) -> Webhooks:
@@ -92,15 +80,15 @@ async def vendor_event(
     request: Request[Any, Any, Any], vendor: FromPath[str], tenant: FromPath[str]
 ) -> Response[Any]:
     """A phone system tells about a call; 200 once its signals are recorded."""
-    webhooks = _webhooks(request)
-    adapter = webhooks.adapters.get((tenant, vendor))
+    adapter = _webhooks(request).adapters.get((tenant, vendor))
     if adapter is None:
         return problem(404, "not-found", f"no {vendor} phone system for tenant {tenant}")
-    count = webhooks.deliveries.labels(vendor=vendor, result="accepted")
+    counted: ConnectorMetrics = request.app.state.metrics
+    count = counted.deliveries.labels(vendor=vendor, result="accepted")
     try:
         body = await request.body()
     except HTTPException as refusal:  # larger than the connector takes
-        webhooks.deliveries.labels(vendor=vendor, result="too-large").inc()
+        counted.deliveries.labels(vendor=vendor, result="too-large").inc()
         return problem(refusal.status_code, "too-large", str(refusal.detail))
     delivery = VendorDelivery(
         url=_called_url(request),
@@ -112,10 +100,10 @@ async def vendor_event(
         signals = await asyncio.to_thread(_heard_whole, request, adapter, delivery)
     except VendorEventRejected as rejection:
         reason = rejection.reason
-        webhooks.deliveries.labels(vendor=vendor, result=reason.value).inc()
+        counted.deliveries.labels(vendor=vendor, result=reason.value).inc()
         return problem(STATUS[reason], reason.value, str(rejection))
     except DomainError:  # answered by the app's problem handler
-        webhooks.deliveries.labels(vendor=vendor, result="refused").inc()
+        counted.deliveries.labels(vendor=vendor, result="refused").inc()
         raise
     count.inc()
     return Response(content={"signals": len(signals)}, status_code=200)
@@ -137,11 +125,3 @@ def _called_url(request: Request[Any, Any, Any]) -> str:
         return str(request.url)
     query = f"?{request.url.query}" if request.url.query else ""
     return f"{public.rstrip('/')}{request.url.path}{query}"
-
-
-@get("/metrics", security=[{}], sync_to_thread=False, include_in_schema=False)
-def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Counters for a monitoring system, in Prometheus' text format."""
-    return Response(
-        generate_latest(_webhooks(request).registry), media_type=CONTENT_TYPE_LATEST
-    )

@@ -10,7 +10,7 @@ import attrs
 from litestar import Request, Router, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from calldesk.adapters.http.auth import Acting, watching
+from calldesk.adapters.http.auth import Acting
 from calldesk.adapters.http.bodies import RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.routes import Who, desk_of
@@ -87,7 +87,7 @@ def show_workspace(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
 ) -> WorkspaceView:
     """The agent's tabs as they were left, wherever they were left."""
-    return desk_of(request).workspace(who.tenant, watching(who, agent))
+    return desk_of(request).workspace(who.tenant, agent)
 
 
 @post(

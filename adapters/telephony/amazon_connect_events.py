@@ -9,7 +9,6 @@ the samples and in the page's own EventBridge rule (``detail.eventType``), which
 not match PascalCase keys: EventBridge patterns are case-sensitive.
 """
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ import attrs
 from cattrs import ClassValidationError, Converter, transform_error
 from cattrs.gen import make_dict_structure_fn, override
 
+from calldesk.adapters.strict_json import MalformedJSON, parse_json
 from calldesk.ports.telephony import RejectionReason, VendorEventRejected
 
 DETAIL_TYPE = "Amazon Connect Contact Event"
@@ -124,9 +124,9 @@ def reached(instant: datetime | None) -> datetime | None:
 def parse(body: bytes) -> ContactEvent:
     """The contact event in this body, or a MALFORMED refusal saying what is wrong."""
     try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise _malformed(f"the body is not JSON: {error}") from None
+        payload = parse_json(body)
+    except MalformedJSON as error:
+        raise _malformed(f"the body is not JSON that means one thing: {error}") from None
     if not isinstance(payload, dict):
         raise _malformed("the body is not an EventBridge event (a JSON object)")
     if payload.get("detail-type") != DETAIL_TYPE or payload.get("source") != SOURCE:

@@ -20,8 +20,8 @@ from calldesk.adapters.telephony.baresip_control import ControlLink, Response, o
 from calldesk.adapters.telephony.baresip_events import (
     VENDOR,
     EventTranslator,
+    number_of,
     parse_event,
-    user_part,
 )
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.signals import CallSignal, Direction, SignalKind
@@ -254,7 +254,7 @@ class BaresipPhone:
             state=state,
             agent=self._agent,
             direction=Direction.INBOUND if incoming else Direction.OUTBOUND,
-            customer_number=user_part(peer.group(1) if peer else None),
+            customer_number=number_of(peer.group(1) if peer else None),
             on_hold=listed.on_hold,
         )
 

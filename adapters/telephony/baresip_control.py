@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from calldesk.adapters.strict_json import MalformedJSON, parse_json
 from calldesk.ports.telephony import RejectionReason, VendorEventRejected, VendorRefusal
 
 log = logging.getLogger(__name__)
@@ -268,9 +269,9 @@ class ControlLink:
 
     def _take(self, payload: bytes) -> None:
         try:
-            message = json.loads(payload)
-        except ValueError:
-            message = None
+            message = parse_json(payload)
+        except MalformedJSON:
+            message = None  # not an answer: the event parser says what is wrong
         if isinstance(message, dict) and message.get("response") is True:
             self._answer(message)
         else:

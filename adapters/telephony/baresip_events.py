@@ -9,7 +9,7 @@ waits for it), so one translator reads one phone's events in the order they came
 """
 
 import hashlib
-import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from calldesk.adapters.strict_json import MalformedJSON, parse_json
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.signals import CallSignal, Direction, Party, SignalKind
@@ -49,6 +50,9 @@ _UNANSWERED: dict[str, tuple[SignalKind, Party, CommandKind | None]] = {
     BY_AGENT: (SignalKind.OFFER_REJECTED, Party.AGENT, CommandKind.REJECT),
     RANG_OUT: (SignalKind.OFFER_TIMED_OUT, Party.SYSTEM, None),
 }
+
+#: RFC 3966's visual separators, which a tel URI's number may hold: -.()
+_VISUAL_SEPARATORS = re.compile(r"[-.()]")
 
 #: How many calls and frames are remembered, so that a repeated frame says the same.
 MEMORY = 1024
@@ -83,9 +87,9 @@ _events.register_structure_hook(
 def parse_event(payload: bytes) -> tuple[PhoneEvent, dict[str, Any]]:
     """The event in one frame's payload, and the payload as JSON for the audit."""
     try:
-        message = json.loads(payload)
-    except ValueError as error:
-        raise _malformed(f"the frame is not JSON: {error}") from None
+        message = parse_json(payload)
+    except MalformedJSON as error:
+        raise _malformed(f"the frame is not JSON that means one thing: {error}") from None
     if not isinstance(message, dict):
         raise _malformed(f"the frame holds a JSON {type(message).__name__}, not an object")
     if message.get("event") is not True:
@@ -110,9 +114,13 @@ def _malformed(why: str) -> VendorEventRejected:
     return VendorEventRejected(RejectionReason.MALFORMED, f"baresip event refused: {why}")
 
 
-def user_part(uri: str | None) -> str | None:
-    """The user of a SIP URI: the caller's number in sip:+442079460958@gateway."""
-    scheme, _, rest = (uri or "").partition(":")
+def number_of(uri: str | None) -> str | None:
+    """The number a peer's URI names: the user of sip:+442079460958@gateway, or the
+    number of tel:+44-20-7946-0958 (RFC 3966, common from carriers), its visual
+    separators and parameters left out."""
+    scheme, _, rest = (uri or "").strip().strip("<>").partition(":")
+    if scheme.lower() == "tel":
+        return _VISUAL_SEPARATORS.sub("", rest.split(";")[0]) or None
     user, at, _ = rest.partition("@")
     if scheme.lower() not in ("sip", "sips") or not at or not user:
         return None
@@ -374,7 +382,7 @@ class EventTranslator:
                 kind=kind,
                 occurred_at=self._clock(),
                 direction=line.direction if line else None,
-                customer_number=user_part(line.peer) if line else None,
+                customer_number=number_of(line.peer) if line else None,
                 agent=self._agent,
                 vendor_kind=vendor_kind,
                 raw=raw,

@@ -59,12 +59,15 @@ class Callee:
 
 @attrs.frozen
 class Faults:
-    """How unreliable the link is: rates of duplicated, held-back and lost signals."""
+    """How unreliable the link is: rates of duplicated, held-back and lost signals, and
+    the kinds of command the switch takes and never carries out (a real phone does:
+    baresip accepts nothing while two calls ring)."""
 
     seed: int = 0
     duplicate: float = 0.0
     reorder: float = 0.0
     drop: float = 0.0
+    unheeded: frozenset[CommandKind] = frozenset()
 
 
 @attrs.define
@@ -301,6 +304,8 @@ class PhoneSimulator:
         line = self._lines.get(command.vendor_call_id)
         if line is None:
             raise VendorRefusal(f"no call {command.vendor_call_id} on the switch")
+        if command.kind in self._faults.unheeded:
+            return  # taken, and never done
         carry = _CARRY.get(command.kind)
         refusal = carry(self, line, command) if carry else "not supported"
         if refusal:

@@ -189,6 +189,16 @@ def _without(event: dict[str, Any], key: str) -> dict[str, Any]:
 INITIATED = Contact("c-bad").initiated()
 REFUSED = {
     "not JSON": (b"{", RejectionReason.MALFORMED, "not JSON"),
+    "nested thousands deep": (
+        b"[" * 5000 + b"]" * 5000,
+        RejectionReason.MALFORMED,
+        "deeper",
+    ),
+    "a key twice": (
+        json.dumps(INITIATED)[:-1].encode() + b', "id": "other"}',
+        RejectionReason.MALFORMED,
+        "'id' appears twice",
+    ),
     "a JSON array": (b"[]", RejectionReason.MALFORMED, "JSON object"),
     "another EventBridge event": (
         {**INITIATED, "detail-type": "Amazon Connect Agent Event"},

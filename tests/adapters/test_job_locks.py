@@ -21,7 +21,7 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.schedules import DeskJobs, Scheduler
 from calldesk.ports.job_locks import JobLocks
 
-EXPIRY = "expire-wrap-ups/acme/simulator"
+EXPIRY = "deadlines/acme/simulator"
 RECONCILIATION = "reconcile/acme/simulator"
 
 
@@ -39,6 +39,9 @@ class Process:
     def expire_wrap_ups(self, tenant: str, vendor: str, at: datetime) -> int:
         self.ran.append((self.name, "expire", at))
         return self.desk.expire_wrap_ups(tenant, vendor, at)
+
+    def fail_unconfirmed_commands(self, tenant: str, vendor: str, at: datetime) -> int:
+        return self.desk.fail_unconfirmed_commands(tenant, vendor, at)
 
     def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]:
         self.ran.append((self.name, "reconcile", at))
@@ -144,7 +147,7 @@ def test_a_file_lock_is_held_against_another_process_until_it_ends(tmp_path: Pat
     locks.release(EXPIRY)
     assert subprocess.run(other, capture_output=True, text=True).stdout == "True\n"
     assert sorted(p.name for p in locks.folder.iterdir()) == [
-        "expire-wrap-ups%2Facme%2Fsimulator.lock"
+        "deadlines%2Facme%2Fsimulator.lock"
     ]
 
 

@@ -144,3 +144,23 @@ def test_connect_events_without_the_key_or_of_another_instance_are_refused(
     for result in ("unauthenticated", "foreign-tenant"):
         labels = f'result="{result}",vendor="amazon-connect"'
         assert f"calldesk_webhook_deliveries_total{{{labels}}} 1.0" in counters
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 5000 + b"]" * 5000, b'{"id": "a", "id": "b"}', b'{"id": NaN}'],
+    ids=["nested thousands deep", "a key twice", "NaN"],
+)
+def test_a_webhook_body_that_is_not_json_meaning_one_thing_is_a_422_not_a_crash(
+    connector: Connector, body: bytes
+) -> None:
+    head = connector.desk.head()
+    for vendor in ("amazon-connect", "twilio"):
+        answer = connector.http.post(
+            f"/webhooks/{vendor}/acme",
+            content=body,
+            headers={"Content-Type": "application/json", KEY_HEADER: KEY},
+        )
+        assert 400 <= answer.status_code < 500, (vendor, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert connector.desk.head() == head

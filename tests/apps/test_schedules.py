@@ -201,7 +201,7 @@ def test_a_timed_wrap_up_ends_at_its_limit_by_the_scheduler(
         assert (view.state, view.outcome) == (CallState.CLOSED, Outcome.COMPLETED)
         (entry,) = desk.desk.agent_call_log("acme", "a-17")
         assert entry.wrap_up_seconds == pytest.approx(30, abs=1)
-        assert ran[0] == "expire-wrap-ups/acme/simulator"
+        assert ran[0] == "deadlines/acme/simulator"
         assert ran.count("reconcile/acme/simulator") == 1
 
 
@@ -212,6 +212,9 @@ def test_a_phone_system_is_reconciled_when_attached_and_after_a_reconnect(
 
     class Desk:
         def expire_wrap_ups(self, tenant: str, vendor: str, at: datetime) -> int:
+            return 0
+
+        def fail_unconfirmed_commands(self, tenant: str, vendor: str, at: datetime) -> int:
             return 0
 
         def reconcile(self, tenant: str, vendor: str, at: datetime) -> tuple[int, int]:
@@ -234,4 +237,4 @@ def test_a_phone_system_is_reconciled_when_attached_and_after_a_reconnect(
         clock() - RECONCILE_RETRY,
         clock(),
     ]
-    assert scheduler.scheduled() == ["expire-wrap-ups/acme/baresip"]
+    assert scheduler.scheduled() == ["deadlines/acme/baresip"]

@@ -16,8 +16,9 @@ from support.connector import serving, token_for
 from support.desk_driver import not_ready, ready, tenant_with_agent
 from support.telephony import ADA, ADA_NUMBER, StaticDirectory
 
-from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
+from calldesk.adapters.telephony.simulator import Caller, Faults, PhoneSimulator
 from calldesk.apps.desk import Desk
+from calldesk.domain.call_commands import CONFIRMATION_DEADLINE, CommandKind
 
 #: Where the console's screenshot goes: docs/screenshots when asked for (to refresh
 #: the committed one), else the test's own folder.
@@ -82,6 +83,35 @@ def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
         page.screenshot(path=str(folder / "console.png"), full_page=True)
         assert (folder / "console.png").stat().st_size > 10_000
         page.close()
+
+
+def test_an_answer_the_phone_never_carries_out_is_shown_failed_in_the_frame(
+    browser: object, tmp_path: Path
+) -> None:
+    """The phone takes the accept and does nothing (baresip while two calls ring): at
+    the deadline the softphone says the answer failed, and why."""
+    unheeded = Faults(unheeded=frozenset({CommandKind.ACCEPT}))
+    with Desk.at(f"sqlite:///{tmp_path}/calldesk.db", directory=StaticDirectory()) as desk:
+        phone = PhoneSimulator(START, unheeded)
+        tenant_with_agent(desk, START)
+        desk.attach("acme", phone, phone)
+        with serving(desk, phone) as url:
+            page, frame = logged_in_console(browser, desk, phone, url)
+            frame.get_by_role("button", name="Ready", exact=True).click()
+            page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+            phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=40))
+            phone.advance(1)
+            frame.get_by_role("button", name="Answer").click()
+            frame.locator(".call[data-pending~=accept]").wait_for()
+            phone.advance(CONFIRMATION_DEADLINE.total_seconds())
+            assert desk.fail_unconfirmed_commands("acme", "simulator", phone.now()) == 1
+            alert = frame.get_by_role("alert")
+            alert.get_by_text("accept failed: the phone system did not confirm").wait_for()
+            assert (
+                frame.locator(".call[data-state=offered]").get_attribute("data-pending")
+                == ""
+            )
+            page.close()
 
 
 def test_the_console_and_its_frame_read_the_agents_events_through_one_stream(

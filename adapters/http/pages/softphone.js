@@ -98,6 +98,12 @@ function render(state, recorded) {
     const status = text("div", call.state + (call.on_hold ? " (on hold)" : ""), "state");
     status.dataset.since = call.connected_at || call.started_at;
     box.append(status, ...callButtons(call));
+    if (call.last_failure) {
+      // A command that did not happen (refused, or never confirmed): said until the next.
+      const failure = text("div", `${call.last_failure.kind} failed: ${call.last_failure.reason}`, "failure");
+      failure.setAttribute("role", "alert");
+      box.append(failure);
+    }
     return box;
   });
   document.getElementById("calls").replaceChildren(...calls);
