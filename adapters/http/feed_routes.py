@@ -5,15 +5,16 @@ the record; every command answers with the publisher as it now is, or a problem.
 """
 
 import enum
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
+from annotated_types import MaxLen
 from litestar import Request, Router, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from calldesk.adapters.http.auth import Acting
-from calldesk.adapters.http.bodies import RecordBody
+from calldesk.adapters.http.bodies import Position, RecordBody, Text
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.routes import Who, desk_of
 from calldesk.apps.feeds import (
@@ -30,7 +31,14 @@ from calldesk.apps.feeds import (
     PublisherView,
 )
 from calldesk.domain.errors import InvalidValue
-from calldesk.domain.feed_items import ItemType, StatusChange, Visibility
+from calldesk.domain.feed_batches import IDEMPOTENCY_KEY_MAX_LENGTH
+from calldesk.domain.feed_items import (
+    ATTACHMENT_MAX_LENGTH,
+    CONTENT_MAX_LENGTH,
+    ItemType,
+    StatusChange,
+    Visibility,
+)
 from calldesk.domain.record_feed import DEFAULT_PAGE_SIZE, FeedPage
 from calldesk.domain.record_queue import RecordQueueView
 from calldesk.domain.records import RecordKind, RecordRef
@@ -53,23 +61,26 @@ class StatusChangeBody:
 
 @attrs.frozen
 class EditDraftBody:
-    text: str = ""
+    text: Annotated[str, MaxLen(CONTENT_MAX_LENGTH)] = ""
     visibility: Visibility | None = None
     status_change: StatusChangeBody | None = None
-    attachment: str | None = None
+    attachment: Annotated[str, MaxLen(ATTACHMENT_MAX_LENGTH)] | None = None
 
 
 @attrs.frozen
 class MoveDraftBody:
-    position: int
+    position: Position
+
+
+IdempotencyKey = Annotated[str, MaxLen(IDEMPOTENCY_KEY_MAX_LENGTH)]
 
 
 @attrs.frozen
 class PublishBody:
     """The open drafts as the agent saw them, in order, under an idempotency key."""
 
-    key: str
-    drafts: tuple[str, ...]
+    key: IdempotencyKey
+    drafts: tuple[Text, ...]
     atomic: bool = True
     then_next: bool = False
 
@@ -87,7 +98,7 @@ class CloseAnswerBody:
 
 @attrs.frozen
 class PublishDraftBody:
-    key: str
+    key: IdempotencyKey
 
 
 def _record(kind: str) -> RecordKind:

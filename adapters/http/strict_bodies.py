@@ -10,10 +10,11 @@ type into another), before the handler sees what Litestar decoded from the same 
 import enum
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import attrs
 import cattrs
+from annotated_types import Ge, MaxLen
 from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
@@ -168,6 +169,29 @@ def _enumeration(shape: type[enum.Enum]) -> Callable[[object, type], Any]:
     return structure
 
 
+def _within_limits(shape: Any) -> Callable[[object, type], Any]:
+    """A shape with limits (annotated_types' MaxLen, Ge): its value, then its limits."""
+    base, *limits = typing.get_args(shape)
+
+    def structure(value: object, _: type) -> Any:
+        structured = _strict.structure(value, base)
+        for limit in limits:
+            if isinstance(limit, MaxLen) and len(structured) > limit.max_length:
+                unit = "characters" if isinstance(structured, str) else "items"
+                raise ValueError(
+                    f"at most {limit.max_length} {unit}, not {len(structured)}"
+                )
+            if isinstance(limit, Ge) and structured < limit.ge:
+                raise ValueError(f"at least {limit.ge}, not {structured}")
+        return structured
+
+    return structure
+
+
+def _is_limited(shape: Any) -> bool:
+    return typing.get_origin(shape) is Annotated
+
+
 def _is_sequence(shape: Any) -> bool:
     return typing.get_origin(shape) in (tuple, list)
 
@@ -177,6 +201,7 @@ _strict.register_structure_hook(str, _exactly(str))
 _strict.register_structure_hook(int, _exactly(int))
 _strict.register_structure_hook(float, _exactly(float, int))
 _strict.register_structure_hook(bool, _exactly(bool))
+_strict.register_structure_hook_factory(_is_limited, _within_limits)
 _strict.register_structure_hook_factory(_is_sequence, _sequence_of)
 _strict.register_structure_hook_factory(attrs.has, _object_of)
 _strict.register_structure_hook_factory(

@@ -4,14 +4,15 @@ The console redraws its tab bar from the answer (or from the agent's stream), so
 reload or a second machine shows the same tabs.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
+from annotated_types import MaxLen
 from litestar import Request, Router, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from calldesk.adapters.http.auth import Acting
-from calldesk.adapters.http.bodies import RecordBody
+from calldesk.adapters.http.bodies import Position, RecordBody
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.routes import Who, desk_of
 from calldesk.apps.workspaces import (
@@ -28,6 +29,9 @@ from calldesk.apps.workspaces import (
 )
 from calldesk.domain.records import RecordRef
 from calldesk.domain.workspace import ParentUnavailable, WorkspaceView
+from calldesk.domain.workspace_tabs import LABEL_MAX_LENGTH, URL_MAX_LENGTH
+
+Label = Annotated[str, MaxLen(LABEL_MAX_LENGTH)]
 
 WORKSPACE = "/agents/{agent:str}/workspace"
 TAB = WORKSPACE + "/tabs/{tab:str}"
@@ -48,8 +52,8 @@ class OpenChildBody:
 
 @attrs.frozen
 class OpenPageBody:
-    url: str
-    label: str | None = None
+    url: Annotated[str, MaxLen(URL_MAX_LENGTH)]
+    label: Label | None = None
     allow_duplicate: bool = False
 
 
@@ -60,12 +64,12 @@ class TabActionBody:
 
 @attrs.frozen
 class MoveTabBody:
-    position: int
+    position: Position
 
 
 @attrs.frozen
 class LabelBody:
-    label: str
+    label: Label
 
 
 @attrs.frozen

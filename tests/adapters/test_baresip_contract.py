@@ -26,7 +26,13 @@ from calldesk.adapters.telephony.baresip import BaresipPhone
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.call_states import Outcome
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.signals import CallSignal, Direction, Party, SignalKind
+from calldesk.domain.signals import (
+    RAW_PAYLOAD_MAX_BYTES,
+    CallSignal,
+    Direction,
+    Party,
+    SignalKind,
+)
 from calldesk.ports.telephony import CallCommand, LiveCall, PlaceCall, VendorRefusal
 from calldesk.testing import AdapterContract, AdapterHarness, Story
 
@@ -734,3 +740,39 @@ def test_a_call_event_of_a_later_baresip_is_kept_raw_as_unknown(
     )
     assert kept.raw == json.loads(later.partition(b":")[2][:-1])
     assert harness.phone.receive(event("VU_TX_REPORT", event_class="VU_REPORT")) == ()
+
+
+@pytest.mark.parametrize(
+    ("peer", "number"),
+    [
+        ("sip:+442079460958@gateway.example;user=phone", "+442079460958"),
+        ("sips:+442079460958@gateway.example", "+442079460958"),
+        ("tel:+44-20-7946-0958", "+442079460958"),
+        ("tel:+1.650.555.0123;ext=22", "+16505550123"),
+        ("<tel:(650)5550123;phone-context=+1>", "6505550123"),
+        ("TEL:+442079460958", "+442079460958"),
+        ("sip:gateway.example", None),
+        ("mailto:ada@example.com", None),
+        ("tel:", None),
+    ],
+)
+def test_the_callers_number_is_read_from_a_sip_or_a_tel_uri(
+    harness: CtrlHarness, peer: str, number: str | None
+) -> None:
+    """Carriers often give the caller id as an RFC 3966 tel URI."""
+    listening(harness)
+    (ringing,) = harness.phone.receive(event("CALL_INCOMING", "c-tel", peer, peer=peer))
+    assert ringing.kind is SignalKind.OFFERED
+    assert ringing.customer_number == number
+
+
+def test_an_event_too_large_to_keep_whole_still_rings_and_keeps_its_start(
+    harness: CtrlHarness,
+) -> None:
+    """A 20,000-character display name over TCP: the call is offered all the same."""
+    listening(harness)
+    display = f'"{"x" * 20_000}" <{A}>'
+    (ringing,) = harness.phone.receive(event("CALL_INCOMING", "c-big", display))
+    assert (ringing.kind, ringing.vendor_call_id) == (SignalKind.OFFERED, "c-big")
+    assert ringing.raw["shortened"]["bytes"] > RAW_PAYLOAD_MAX_BYTES
+    assert ringing.raw["shortened"]["start"].startswith('{"event": true')

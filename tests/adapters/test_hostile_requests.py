@@ -382,3 +382,56 @@ def test_the_openapi_document_allows_no_member_a_body_does_not_declare(
     for reference in bodies:
         schema = schemas[reference.rpartition("/")[2]]
         assert schema["additionalProperties"] is False, reference
+
+
+#: Member names the bodies use, so that generated bodies reach past the first check.
+MEMBERS = [
+    "reason", "kind", "command_id", "argument", "disposition", "notes", "number",
+    "record", "record_id", "title", "item_type", "visibility", "text", "key", "drafts",
+    "atomic", "then_next", "position", "label", "url", "limit", "highlighted", "action",
+    "answer", "records", "parent", "allow_duplicate", "tenant",
+]  # fmt: skip
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["contact", "hold", "lunch", "post", "confirm", "+16505550123"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(MEMBERS) | st.text(max_size=6), inner, max_size=5)
+    ),
+    max_leaves=12,
+)
+
+
+@HOSTILE
+@given(data=st.data(), body=json_values)
+def test_no_body_makes_a_route_fail_and_a_refused_one_records_nothing(
+    console: Console, data: st.DataObject, body: object
+) -> None:
+    method, path, _ = data.draw(st.sampled_from(asking_routes(console.app)))
+    head = console.desk.head()
+    response = console.http.request(method, path, json=body, headers=console.ada)
+    assert response.status_code < 500, (method, path, body, response.text)
+    if response.status_code >= 400:
+        problem_of(response)
+        assert console.desk.head() == head
+
+
+def test_a_limit_the_openapi_document_states_is_the_one_a_body_is_refused_by(
+    console: Console,
+) -> None:
+    document = console.http.get("/schema/openapi.json").json()
+    limit = document["components"]["schemas"]["NotReadyBody"]["properties"]["reason"]
+    longest = limit["maxLength"]
+    response = console.http.post(
+        "/agents/a-17/not-ready", json={"reason": "x" * (longest + 1)}, headers=console.ada
+    )
+    assert response.status_code == 400
+    (fault,) = problem_of(response)["errors"]
+    assert fault == {
+        "member": "$.reason",
+        "message": f"at most {longest} characters, not {longest + 1}",
+    }
