@@ -15,7 +15,7 @@ from calldesk.domain.call_states import CallState
 from calldesk.domain.calls import Call
 from calldesk.domain.feed import Publisher
 from calldesk.domain.record_feed import Feed
-from calldesk.domain.records import RecordRef, single_match
+from calldesk.domain.records import RecordRef
 from calldesk.domain.workspace import Workspace
 
 
@@ -85,7 +85,7 @@ def closed_calls_are_logged(call: Call, work: UnitOfWork) -> list[Aggregate]:
     at = call.modified_on
     call.mark_logged(at)
     owners = [f"agent:{agent}" for agent in sorted(call.concerned_agents)]
-    record = single_match(call.screen_pop or ())
+    record = call.record
     changed: list[Aggregate] = []
     if record is not None:
         owners.append(f"record:{record.kind.value}:{record.record_id}")

@@ -8,7 +8,7 @@ from calldesk.domain.call_commands import CommandKind, FailedCommand
 from calldesk.domain.call_states import CallState, Offer, Outcome
 from calldesk.domain.calls import Call
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef, single_match
+from calldesk.domain.records import RecordRef
 from calldesk.domain.signals import Direction, Party
 
 
@@ -32,6 +32,9 @@ class CallView:
     conference: bool
     media_trouble: bool
     screen_pop: tuple[RecordRef, ...] | None
+    #: The record the call is about: the agent's choice, else the screen pop's single
+    #: match; None while the agent has yet to choose among several (or none matched).
+    record: RecordRef | None
     pending: tuple[CommandKind, ...]
     #: The last command that did not happen, and why (refused, or never confirmed).
     last_failure: FailedCommand | None
@@ -42,6 +45,10 @@ class CallView:
     wrap_up_deadline: datetime | None
     started_at: datetime
     connected_at: datetime | None
+    #: Since when the call is on hold (None when it is not), and when it ended (its
+    #: wrap-up began): the softphone's timers count from these.
+    held_since: datetime | None
+    ended_at: datetime | None
     ring_seconds: float
     talk_seconds: float
     hold_seconds: float
@@ -71,6 +78,7 @@ class CallView:
             conference=call.conference,
             media_trouble=call.media_trouble,
             screen_pop=None if call.screen_pop is None else tuple(call.screen_pop),
+            record=call.record,
             pending=tuple(p.kind for p in call.pending),
             last_failure=call.last_failure,
             ended_by=call.ended_by,
@@ -80,6 +88,8 @@ class CallView:
             wrap_up_deadline=call.wrap_up_deadline,
             started_at=call.first_alert_at or call.created_on,
             connected_at=call.connected_at,
+            held_since=call.hold_started_at,
+            ended_at=call.ended_at,
             ring_seconds=call.ring_time.total_seconds(),
             talk_seconds=call.talk_time.total_seconds(),
             hold_seconds=call.hold_time.total_seconds(),
@@ -113,14 +123,13 @@ class CallLogEntry:
 
     @classmethod
     def of(cls, call: Call) -> "CallLogEntry":
-        single = single_match(call.screen_pop or ())
         return cls(
             call=str(call.id),
             direction=call.direction,
             customer_number=call.customer_number,
             customer=call.customer,
             agent=call.agent,
-            record=single,
+            record=call.record,
             started_at=call.first_alert_at or call.created_on,
             ended_at=call.ended_at,
             ring_seconds=call.ring_time.total_seconds(),

@@ -81,6 +81,14 @@ class WrapUp(AgentCommand):
 
 
 @attrs.frozen
+class ChooseRecord(AgentCommand):
+    """The record a call is about, as its agent chose it (among several matches)."""
+
+    call: str = attrs.field(validator=_call_id)
+    record: RecordRef
+
+
+@attrs.frozen
 class Dial(AgentCommand):
     """Place a call; without a vendor, through the tenant's one phone system."""
 
@@ -281,6 +289,23 @@ class Calls(Service):
             )
 
         return CallView.of(self._save_call(call.id, finish))
+
+    @writes
+    def choose_record(self, command: ChooseRecord) -> CallView:
+        """File the call under a record of the tenant's directory, named as it is there."""
+        call = call_in(self.work, command.tenant, command.call)
+        wanted = command.record
+        known = self.work.directory.record(command.tenant, wanted.kind, wanted.record_id)
+        if known is None:
+            raise NotFound(
+                f"no {wanted.kind.value} {wanted.record_id} in tenant {command.tenant}"
+            )
+        chosen = known.ref
+
+        def choose(c: Call) -> None:
+            c.choose_record(command.agent, chosen, command.at)
+
+        return CallView.of(self._save_call(call.id, choose))
 
     @writes
     def dial(self, command: Dial) -> DialView:

@@ -180,6 +180,7 @@ class Desk:
     fail_unconfirmed_commands = _calls(Calls.fail_unconfirmed_commands)
     command = _calls(Calls.command)
     wrap_up = _calls(Calls.wrap_up)
+    choose_record = _calls(Calls.choose_record)
     dial = _calls(Calls.dial)
     call = _calls(Calls.call)
     screen_pop = _calls(Calls.screen_pop)

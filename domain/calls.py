@@ -29,7 +29,7 @@ from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, S
 from calldesk.domain.errors import InvalidValue, Refused
 from calldesk.domain.identity import checked_text, stable_id
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef
+from calldesk.domain.records import RecordRef, single_match
 from calldesk.domain.signals import CallSignal, Direction, Party, SignalKind
 from calldesk.domain.tenants import WrapUpPolicy
 
@@ -119,6 +119,7 @@ class Call(Aggregate):
         self.notes: str | None = None
         self.dial_command_id: str | None = None
         self.screen_pop: tuple[RecordRef, ...] | None = None
+        self.chosen_record: RecordRef | None = None
         self.logged: bool = False
         self.was_queued: bool = False
         self.heard: tuple[str, ...] = ()
@@ -175,6 +176,12 @@ class Call(Aggregate):
         if self.agent is not None:
             agents.add(self.agent)
         return frozenset(agents)
+
+    @property
+    def record(self) -> RecordRef | None:
+        """The record the call is about, which its log goes to: the one its agent chose
+        among the screen pop's matches (or beyond them), else the single match."""
+        return self.chosen_record or single_match(self.screen_pop or ())
 
     def work_of(self, agent: str) -> Work | None:
         """What this call asks of the agent now; None when nothing (any more)."""
@@ -433,6 +440,16 @@ class Call(Aggregate):
         """What the caller's number found, recorded once per call."""
         if self.screen_pop is None:
             self._screen_pop_resolved(matches=tuple(matches), timestamp=at)
+
+    def choose_record(self, agent: str, record: RecordRef, at: datetime) -> None:
+        """The agent says which record the call is about (a caller several match): its
+        log goes there, and its draft lands on it."""
+        if self.state is CallState.CLOSED:
+            raise Refused(f"{self} is closed and logged; its record is what it was")
+        if agent != self.agent and self.pending_offer(agent) is None:
+            raise CommandNotAllowed(f"{self} is not agent {agent}'s to file")
+        if record != self.chosen_record:
+            self._record_chosen(record=record, agent=agent, timestamp=at)
 
     def mark_logged(self, at: datetime) -> None:
         if self.state is CallState.CLOSED and not self.logged:
@@ -709,6 +726,10 @@ class Call(Aggregate):
         self, matches: tuple[RecordRef, ...], timestamp: datetime
     ) -> None:
         self.screen_pop = tuple(matches)
+
+    @event("RecordChosen", topic="calldesk.call.RecordChosen")
+    def _record_chosen(self, record: RecordRef, agent: str, timestamp: datetime) -> None:
+        self.chosen_record = record
 
     @event("CallLogged", topic="calldesk.call.CallLogged")
     def _call_logged(self, timestamp: datetime) -> None:

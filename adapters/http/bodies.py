@@ -10,7 +10,7 @@ from annotated_types import Ge, MaxLen
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.calls import DISPOSITION_MAX_LENGTH, NOTES_MAX_LENGTH
 from calldesk.domain.identity import CODE_MAX_LENGTH, NAME_MAX_LENGTH
-from calldesk.domain.records import RECORD_ID_MAX_LENGTH, RecordKind
+from calldesk.domain.records import RECORD_ID_MAX_LENGTH, RecordKind, RecordRef
 
 #: A code chosen from a configured list (a not-ready reason).
 Code = Annotated[str, MaxLen(CODE_MAX_LENGTH)]
@@ -45,9 +45,17 @@ class RecordBody:
     record_id: Annotated[str, MaxLen(RECORD_ID_MAX_LENGTH)]
     title: Text
 
+    def ref(self) -> RecordRef:
+        return RecordRef(self.kind, self.record_id, self.title)
+
 
 @attrs.frozen
 class DialBody:
     number: Text
     command_id: Text
     record: RecordBody | None = None
+
+
+@attrs.frozen
+class ChooseRecordBody:
+    record: RecordBody

@@ -41,7 +41,7 @@ from calldesk.domain.feed_items import (
 )
 from calldesk.domain.record_feed import DEFAULT_PAGE_SIZE, FeedPage
 from calldesk.domain.record_queue import RecordQueueView
-from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.domain.records import RecordKind
 
 PUBLISHER = "/agents/{agent:str}/records/{kind:str}/{record_id:str}/publisher"
 DRAFT = PUBLISHER + "/drafts/{draft:str}"
@@ -306,7 +306,7 @@ def assign_queue(
 ) -> RecordQueueView:
     command = AssignRecordQueue(
         **acting.fields,
-        records=tuple(RecordRef(r.kind, r.record_id, r.title) for r in data.records),
+        records=tuple(record.ref() for record in data.records),
     )
     return desk_of(request).assign_record_queue(command)
 

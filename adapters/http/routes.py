@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from calldesk.adapters.http.auth import Acting, watching
 from calldesk.adapters.http.bodies import (
     CallCommandBody,
+    ChooseRecordBody,
     DialBody,
     NotReadyBody,
     WrapUpBody,
@@ -20,7 +21,13 @@ from calldesk.adapters.http.bodies import (
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.apps.access import Principal
 from calldesk.apps.call_views import CallLogEntry, CallView
-from calldesk.apps.calls import Dial, DialView, RequestCallCommand, WrapUp
+from calldesk.apps.calls import (
+    ChooseRecord,
+    Dial,
+    DialView,
+    RequestCallCommand,
+    WrapUp,
+)
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView, GoAvailable, GoNotReady, LogIn, LogOut
 from calldesk.domain.errors import InvalidValue
@@ -157,6 +164,26 @@ def wrap_up(
 
 
 @post(
+    "/calls/{call:str}/record",
+    sync_to_thread=True,
+    responses=PROBLEM_RESPONSES,
+    status_code=200,
+)
+def choose_record(
+    request: Request[Any, Any, Any],
+    who: Who,
+    call: FromPath[str],
+    data: JSONBody[ChooseRecordBody],
+) -> CallView:
+    """File the call under this record (one of several its number reached, or another):
+    its log and its log's draft go there."""
+    command = ChooseRecord(
+        who.tenant, who.agent, call=call, record=data.record.ref(), at=now_of(request)
+    )
+    return desk_of(request).choose_record(command)
+
+
+@post(
     "/agents/{agent:str}/dial",
     sync_to_thread=True,
     responses=PROBLEM_RESPONSES,
@@ -166,9 +193,7 @@ def dial(
     request: Request[Any, Any, Any], acting: Acting, data: JSONBody[DialBody]
 ) -> DialView:
     """Click-to-dial through the tenant's phone system; the same command id dials once."""
-    record = None
-    if data.record is not None:
-        record = RecordRef(data.record.kind, data.record.record_id, data.record.title)
+    record = None if data.record is None else data.record.ref()
     command = Dial(
         **acting.fields, number=data.number, command_id=data.command_id, record=record
     )
@@ -226,6 +251,7 @@ api = Router(
         show_call,
         call_command,
         wrap_up,
+        choose_record,
         dial,
         agent_call_log,
         record_call_log,

@@ -27,7 +27,6 @@ from calldesk.apps.workspaces import (
     SetTabLimit,
     TabAction,
 )
-from calldesk.domain.records import RecordRef
 from calldesk.domain.workspace import ParentUnavailable, WorkspaceView
 from calldesk.domain.workspace_tabs import LABEL_MAX_LENGTH, URL_MAX_LENGTH
 
@@ -82,10 +81,6 @@ class TabLimitBody:
     limit: int
 
 
-def _ref(body: RecordBody) -> RecordRef:
-    return RecordRef(body.kind, body.record_id, body.title)
-
-
 @get(WORKSPACE, sync_to_thread=True, responses=PROBLEM_RESPONSES)
 def show_workspace(
     request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
@@ -108,7 +103,7 @@ def open_record(
     """Show a record: its tab when it is open already, else a new primary tab."""
     command = OpenRecord(
         **acting.fields,
-        record=_ref(data.record),
+        record=data.record.ref(),
         allow_duplicate=data.allow_duplicate,
     )
     return desk_of(request).open_record(command)
@@ -128,8 +123,8 @@ def open_child(
     """Show a record as a subtab of its parent's tab, opening the parent if need be."""
     command = OpenChild(
         **acting.fields,
-        record=_ref(data.record),
-        parent=None if data.parent is None else _ref(data.parent),
+        record=data.record.ref(),
+        parent=None if data.parent is None else data.parent.ref(),
         parent_unavailable=data.parent_unavailable,
     )
     return desk_of(request).open_child(command)

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.clock import Clock
 from support.desk_driver import tenant_with_agent
-from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, desktop
+from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, Desktop, desktop
 
 from calldesk.adapters.telephony.simulator import Callee, Caller, Faults
-from calldesk.apps.calls import PhoneSystemRefused, RequestCallCommand
+from calldesk.apps.calls import ChooseRecord, PhoneSystemRefused, RequestCallCommand
 from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.agents import AgentState
@@ -25,7 +25,8 @@ from calldesk.domain.call_commands import (
 )
 from calldesk.domain.call_states import CallState, Outcome
 from calldesk.domain.calls import NotInWrapUp
-from calldesk.domain.errors import InvalidValue, NotFound
+from calldesk.domain.errors import InvalidValue, NotFound, Refused
+from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import (
     RAW_PAYLOAD_MAX_BYTES,
     CallSignal,
@@ -418,6 +419,50 @@ def test_any_raw_payload_fits_the_limit_and_one_that_fits_is_kept_whole(
     kept = signal_of(raw=raw).raw
     assert len(json.dumps(kept)) <= RAW_PAYLOAD_MAX_BYTES
     assert (kept == raw) is (len(json.dumps(raw)) <= RAW_PAYLOAD_MAX_BYTES)
+
+
+def test_a_call_several_records_match_is_logged_under_the_one_its_agent_chose(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        call_id = desk.answered(Caller(SHARED_NUMBER, "a-17", talks_for=5), talk_first=1)
+        assert desk.call(call_id).record is None  # two people: nobody named yet
+        _, eve = SHARED
+        wrong_title = attrs.evolve(eve, title="whatever the page said")
+        chosen = desk.desk.choose_record(choose(desk, call_id, wrong_title))
+        assert chosen.record == eve  # named as the directory names it
+        desk.simulator.advance(5)
+        desk.wrap_up(desk.call(call_id))
+        (entry,) = desk.desk.record_call_log("acme", eve)
+        assert entry.record == eve
+        drafts = desk.desk.publisher("acme", "a-17", eve.kind, eve.record_id).drafts
+        assert [d.item_type.value for d in drafts] == ["call-log"]
+
+
+def test_choosing_a_record_is_refused_for_another_agent_an_unknown_record_or_a_closed_call(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        desk.desk.register_agent(RegisterAgent("acme", "a-18", name="Alan", at=desk.now))
+        call_id = desk.answered(Caller(SHARED_NUMBER, "a-17", talks_for=5), talk_first=1)
+        head = desk.desk.head()
+        with pytest.raises(CommandNotAllowed, match="not agent a-18's"):
+            desk.desk.choose_record(choose(desk, call_id, SHARED[0], agent="a-18"))
+        nobody = RecordRef(RecordKind.CONTACT, "003-nobody", "Nobody")
+        with pytest.raises(NotFound, match="no contact 003-nobody"):
+            desk.desk.choose_record(choose(desk, call_id, nobody))
+        assert desk.desk.head() == head
+        desk.simulator.advance(5)
+        desk.wrap_up(desk.call(call_id))
+        with pytest.raises(Refused, match="closed and logged"):
+            desk.desk.choose_record(choose(desk, call_id, SHARED[0]))
+
+
+def choose(
+    desk: Desktop, vendor_call_id: str, record: RecordRef, agent: str = "a-17"
+) -> ChooseRecord:
+    call = desk.call(vendor_call_id).call
+    return ChooseRecord("acme", agent, call=call, record=record, at=desk.now)
 
 
 def signal_of(**changes: object) -> CallSignal:

@@ -5,20 +5,24 @@ http://localhost:PORT: two origins, as in a deployment, talking with postMessage
 """
 
 import os
+import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from support.connector import serving, token_for
 from support.desk_driver import not_ready, ready, tenant_with_agent
-from support.telephony import ADA, ADA_NUMBER, StaticDirectory
+from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Caller, Faults, PhoneSimulator
 from calldesk.apps.desk import Desk
+from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.call_commands import CONFIRMATION_DEADLINE, CommandKind
+from calldesk.domain.tenants import WrapUpPolicy
 
 #: Where the console's screenshot goes: docs/screenshots when asked for (to refresh
 #: the committed one), else the test's own folder.
@@ -41,11 +45,16 @@ def logged_in_console(
     phone: PhoneSimulator,
     url: str,
     requests: list[Any] | None = None,
+    clock_at: datetime | None = None,
 ) -> tuple[Any, Any]:
     """The console page of agent a-17 with a fresh token; logged in from the frame.
-    Every request the page and its frame make goes to `requests`, when given."""
+    Every request the page and its frame make goes to `requests`, when given; with
+    `clock_at`, the page's clock starts there (the simulator's time) and the test moves
+    it (Playwright's clock: no waiting on real seconds)."""
     secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
     page = browser.new_page()  # type: ignore[attr-defined]
+    if clock_at is not None:
+        page.clock.install(time=clock_at)
     if requests is not None:
         page.on("request", lambda request: requests.append(request))
     page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
@@ -112,6 +121,99 @@ def test_an_answer_the_phone_never_carries_out_is_shown_failed_in_the_frame(
                 == ""
             )
             page.close()
+
+
+def answered_at_the_frame(frame: Any, phone: PhoneSimulator, number: str) -> None:
+    """A call from `number` rings, and Ada answers it in the frame: connected."""
+    phone.expect(Caller(number, "a-17", talks_for=600))
+    phone.advance(1)
+    frame.get_by_role("button", name="Answer").click()
+    frame.locator(".call[data-pending~=accept]").wait_for()
+    phone.advance(1)
+    frame.locator(".call[data-state=connected]").wait_for()
+
+
+def test_a_held_call_keeps_its_hold_marker_and_both_timers_tick(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    """The one-second timer used to overwrite "on hold" with "Connected 4 s"."""
+    desk, phone = desk_and_phone
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(browser, desk, phone, url, clock_at=START)
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        answered_at_the_frame(frame, phone, ADA_NUMBER)  # connected at START + 2 s
+        frame.get_by_role("button", name="Hold").click()
+        frame.locator(".call[data-pending~=hold]").wait_for()
+        phone.advance(1)  # held at START + 3 s
+        status = frame.locator(".call .state")
+        expect(status).to_contain_text("on hold")
+        # Past the real seconds the page has run since START, then two ticks.
+        page.clock.pause_at(START + timedelta(seconds=40))
+        page.clock.run_for(2000)
+        expect(status).to_have_text("on hold 0:39 · connected 0:40")
+        frame.get_by_role("button", name="Resume").click()
+        frame.locator(".call[data-pending~=resume]").wait_for()
+        phone.advance(1)
+        expect(status).to_have_text(re.compile(r"^connected 0:\d\d$"))
+        page.close()
+
+
+def test_a_timed_wrap_up_counts_down_and_the_caller_panel_says_the_call_closed(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    desk, phone = desk_and_phone
+    policy = WrapUpPolicy(limit_seconds=30)
+    desk.set_wrap_up_policy(SetWrapUpPolicy("acme", policy=policy, at=START))
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(browser, desk, phone, url, clock_at=START)
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        answered_at_the_frame(frame, phone, ADA_NUMBER)
+        frame.get_by_role("button", name="Hang up").click()
+        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        phone.advance(1)  # ended at START + 3 s: the wrap-up ends at START + 33 s
+        frame.locator(".call[data-state=wrap-up]").wait_for()
+        page.clock.pause_at(START + timedelta(seconds=24))  # past the real seconds run
+        page.clock.run_for(1000)
+        expect(frame.locator(".call .state")).to_have_text("wrap-up, 0:08 left")
+        frame.get_by_role("textbox", name="Disposition").fill("resolved")
+        frame.get_by_role("button", name="Submit").click()
+        caller = page.locator("#record")
+        expect(caller).to_contain_text(f"Last call from {ADA_NUMBER} (closed)")
+        expect(caller).not_to_contain_text("wrap-up")
+        page.close()
+
+
+def test_a_match_the_agent_chooses_among_several_files_the_call_and_gets_its_log(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    """Two people share the switchboard's number: nobody is named until Ada chooses;
+    then the call log's Record column and the call-log draft are Eve's."""
+    desk, phone = desk_and_phone
+    bob, eve = SHARED
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(browser, desk, phone, url)
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        answered_at_the_frame(frame, phone, SHARED_NUMBER)
+        call_line = frame.locator(".call div").first
+        expect(call_line).to_have_text(SHARED_NUMBER)  # not the first match's name
+        caller = page.locator("#record")
+        expect(caller).to_contain_text("Several records match; choose one:")
+        caller.get_by_role("button", name=f"{eve.title} (contact)").click()
+        expect(page.locator("#popped-record")).to_have_text(f"{eve.title} (contact)")
+        expect(call_line).to_have_text(f"{SHARED_NUMBER} · {eve.title}")
+        chosen = caller.get_by_role("button", name=f"{eve.title} (contact)")
+        expect(chosen).to_have_attribute("aria-pressed", "true")
+        frame.get_by_role("button", name="Hang up").click()
+        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        phone.advance(1)
+        frame.get_by_role("textbox", name="Disposition").fill("billing question")
+        frame.get_by_role("button", name="Submit").click()
+        row = page.locator("#call-log tr", has_text="billing question")
+        expect(row).to_contain_text(eve.title)
+        expect(row).not_to_contain_text(bob.title)
+        publisher = desk.publisher("acme", "a-17", eve.kind, eve.record_id)
+        assert [draft.item_type.value for draft in publisher.drafts] == ["call-log"]
+        page.close()
 
 
 def test_the_console_and_its_frame_read_the_agents_events_through_one_stream(

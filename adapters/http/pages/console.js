@@ -76,34 +76,52 @@ function showPresence(state) {
 
 // The caller of the latest call. When the agent answers, the server opens the call's
 // record (or the list of what matched) as a tab, and the tab bar follows; here the
-// page only names the match, and offers a new contact when nobody matched.
+// page names the record the call is filed under, lets the agent choose it among what
+// the number reached (its log and log's draft go there), and offers a new contact when
+// nobody matched. A call the agent's state no longer lists has closed: the panel keeps
+// it, and says so.
+let shownCall = null;
+
 function showCaller(state) {
   const call = state.calls[state.calls.length - 1];
-  if (!call) return;
+  if (call) {
+    shownCall = call;
+  } else if (shownCall && shownCall.state !== "closed") {
+    shownCall = { ...shownCall, state: "closed" };
+  } else {
+    return;
+  }
+  drawCaller(shownCall);
+}
+
+function drawCaller(call) {
   const record = document.getElementById("record");
   record.replaceChildren();
   const matches = call.screen_pop || [];
-  const people = matches.filter((m) => m.kind === "contact" || m.kind === "lead");
-  const accounts = matches.filter((m) => m.kind === "account");
-  const single = people.length === 1 ? people[0] : (people.length === 0 && accounts.length === 1 ? accounts[0] : null);
-  record.append(text("p", `Call from ${call.customer_number || "an unknown number"} (${call.state})`));
-  if (single) {
-    const card = text("p", `${single.title} (${single.kind})`, "state");
+  const closed = call.state === "closed";
+  const from = call.customer_number || "an unknown number";
+  record.append(text("p", `${closed ? "Last call" : "Call"} from ${from} (${call.state})`));
+  if (call.record) {
+    const card = text("p", `${call.record.title} (${call.record.kind})`, "state");
     card.id = "popped-record";
     record.append(card);
-  } else if (matches.length) {
-    record.append(text("p", "Several records match; choose one:"));
+  }
+  if (matches.length > 1 && !closed) {
+    record.append(text("p", call.record ? "File the call under another:" : "Several records match; choose one:"));
     const list = document.createElement("ul");
+    list.className = "matches";
     for (const match of matches) {
       const item = document.createElement("li");
       const choose = text("button", `${match.title} (${match.kind})`);
       choose.type = "button";
-      choose.addEventListener("click", () => workspace.openRecord(match));
+      const chosen = call.record && call.record.kind === match.kind && call.record.record_id === match.record_id;
+      choose.setAttribute("aria-pressed", chosen ? "true" : "false");
+      choose.addEventListener("click", () => chooseRecord(call, match));
       item.append(choose);
       list.append(item);
     }
     record.append(list);
-  } else {
+  } else if (!matches.length && !call.record) {
     record.append(text("p", "Nobody known for this number."));
     const form = document.createElement("form");
     const label = text("label", "New contact's number ");
@@ -114,6 +132,21 @@ function showCaller(state) {
     form.append(label);
     record.append(form);
   }
+}
+
+/** File the call under the match (its log goes there), and open the match's tab. */
+async function chooseRecord(call, match) {
+  const problem = document.getElementById("workspace-problem");
+  try {
+    const record = { kind: match.kind, record_id: match.record_id, title: match.title };
+    shownCall = await request("POST", `/calls/${encodeURIComponent(call.call)}/record`, { record });
+    drawCaller(shownCall);
+    problem.textContent = "";
+  } catch (refused) {
+    problem.textContent = refused.message;
+    return;
+  }
+  workspace.openRecord(match);
 }
 
 let latestLogRequest = 0;

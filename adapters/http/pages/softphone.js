@@ -39,8 +39,30 @@ const presence = (action, body) => () => send(`/agents/${agent}/${action}`, body
 const command = (call, kind, argument) => () =>
   send(`/calls/${call.call}/commands`, { kind, command_id: crypto.randomUUID(), argument });
 
-function seconds(since) {
-  return Math.max(0, Math.round((Date.now() - new Date(since).getTime()) / 1000));
+/** m:ss (h:mm:ss past an hour) of a span in seconds, as phones show a call's timer. */
+function clock(total) {
+  const whole = Math.max(0, Math.floor(total));
+  const [h, m, sec] = [Math.floor(whole / 3600), Math.floor(whole / 60) % 60, whole % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+const since = (instant) => (Date.now() - new Date(instant).getTime()) / 1000;
+
+/** What a call's status line says now: its state, and the timers that matter in it. */
+function statusOf(call) {
+  if (call.state === "wrap-up") {
+    if (call.wrap_up_deadline) {
+      // A countdown shows the seconds begun, as phones do: 7.4 s left reads 0:08.
+      return `wrap-up, ${clock(Math.ceil(-since(call.wrap_up_deadline)))} left`;
+    }
+    return `wrap-up ${clock(since(call.ended_at || call.started_at))}`;
+  }
+  if (call.state === "connected") {
+    const talk = `connected ${clock(since(call.connected_at || call.started_at))}`;
+    return call.on_hold && call.held_since ? `on hold ${clock(since(call.held_since))} · ${talk}` : talk;
+  }
+  return `${call.state} ${clock(since(call.started_at))}`;
 }
 
 function callButtons(call) {
@@ -88,15 +110,18 @@ function render(state, recorded) {
         button("Log out", presence("logout")),
       ];
   document.getElementById("presence-buttons").replaceChildren(...presenceButtons);
+  timed = new Map();
   const calls = state.calls.map((call) => {
     const box = text("div", "", "call");
     box.dataset.call = call.call;
     box.dataset.state = call.state;
     box.dataset.pending = call.pending.join(" ");
-    const who = (call.screen_pop || []).find((m) => m.kind === "contact" || m.kind === "lead");
+    // Named only when the call is filed under one record: several matches name nobody.
+    const who = call.record;
     box.append(text("div", `${call.customer_number || "unknown"}${who ? ` · ${who.title}` : ""}`));
-    const status = text("div", call.state + (call.on_hold ? " (on hold)" : ""), "state");
-    status.dataset.since = call.connected_at || call.started_at;
+    const status = text("div", statusOf(call), "state");
+    status.dataset.onHold = String(call.on_hold);
+    timed.set(status, call);
     box.append(status, ...callButtons(call));
     if (call.last_failure) {
       // A command that did not happen (refused, or never confirmed): said until the next.
@@ -112,11 +137,11 @@ function render(state, recorded) {
   }
 }
 
+// The status lines drawn last, each with its call: their timers tick every second,
+// and a redraw from the stream replaces them (a state, a hold, never overwritten).
+let timed = new Map();
 setInterval(() => {
-  for (const status of document.querySelectorAll(".call .state")) {
-    const state = status.closest(".call").dataset.state;
-    status.textContent = `${state} ${seconds(status.dataset.since)} s`;
-  }
+  for (const [status, call] of timed) status.textContent = statusOf(call);
 }, 1000);
 
 function received(fields) {
