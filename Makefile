@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# calldesk alone, for `make demo`; with its test tools too, for everything else.
+RUNTIME := $(VENV)/.runtime
 INSTALLED := $(VENV)/.installed
 # mypy cannot follow setuptools' editable import hook, so it reads the layers through a
 # tree that nests them under calldesk/ as the wheel does (ADR/0001).
@@ -14,7 +16,7 @@ COVERAGE_FLOORS := domain:96 apps:93
 
 .PHONY: demo test lint typecheck
 
-demo: $(INSTALLED)
+demo: $(RUNTIME)
 	$(BIN)/calldesk demo
 
 test: lint typecheck
@@ -43,8 +45,12 @@ typecheck: $(INSTALLED)
 # runs (pytest's pythonpath, python bench/x.py); their module names start there.
 	MYPYPATH=$(TYPECHECK_TREE):tests:bench $(BIN)/mypy --explicit-package-bases tests bench
 
-$(INSTALLED): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=69"
+	$(BIN)/python -m pip install --quiet --editable .
+	touch $@
+
+$(INSTALLED): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet --editable ".[test]"
 	touch $@

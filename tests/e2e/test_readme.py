@@ -45,3 +45,18 @@ def test_the_readmes_embedding_example_runs(tmp_path: Path) -> None:
         text=True,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "AgentState.NOT_READY")
+
+
+def test_make_demo_installs_calldesk_without_its_test_tools() -> None:
+    """The README's first command runs the demo: it needs no pytest, mypy or browser."""
+    dry = subprocess.run(
+        ["make", "--dry-run", "--always-make", "demo"],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installs = [line for line in dry.stdout.splitlines() if "pip install" in line]
+    assert any(line.endswith("--editable .") for line in installs), dry.stdout
+    assert not any("[test]" in line for line in installs), dry.stdout
+    assert dry.stdout.strip().splitlines()[-1].endswith("calldesk demo")
