@@ -4,6 +4,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
@@ -41,6 +43,18 @@ from calldesk.ports.telephony import WebhookAdapter
 
 #: The console page and the softphone frame: plain ES modules, no build step.
 PAGES = Path(__file__).parent / "pages"
+
+#: Where the schema viewer's scripts and styles are served from (Swagger UI, as the
+#: swagger-ui-py package ships it): a connector on an agent's machine may have no
+#: internet, so nothing comes from a CDN.
+VIEWER_ASSETS = "/schema/assets"
+SCHEMA_VIEWER = SwaggerRenderPlugin(
+    js_url=f"{VIEWER_ASSETS}/swagger-ui-bundle.js",
+    css_url=f"{VIEWER_ASSETS}/swagger-ui.css",
+    standalone_preset_js_url=f"{VIEWER_ASSETS}/swagger-ui-standalone-preset.js",
+    favicon=f"<link rel='icon' type='image/png' href='{VIEWER_ASSETS}/favicon-32x32.png'>",
+    path="/",
+)
 
 
 def create_app(
@@ -104,6 +118,9 @@ def create_app(
             vendor_event,
             metrics,
             create_static_files_router(path="/pages", directories=[PAGES]),
+            create_static_files_router(
+                path=VIEWER_ASSETS, directories=[Path(str(files("swagger_ui") / "static"))]
+            ),
         ],
         dependencies={
             "who": Provide(principal, sync_to_thread=True),
@@ -122,6 +139,7 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="calldesk connector",
             version="1",
+            render_plugins=[SCHEMA_VIEWER],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

@@ -277,3 +277,31 @@ def test_the_page_loses_and_doubles_nothing_when_the_connector_restarts(
         assert received == sorted(set(received))  # in order, none twice
         assert set(changes[-2:]) <= set(received)  # the two made while it was down
         page.close()
+
+
+def test_the_schema_viewer_works_without_internet(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    """Every asset of /schema is the connector's own: with anything else cut off, the
+    viewer still draws the API, and nothing failed to load."""
+    desk, phone = desk_and_phone
+    with serving(desk, phone) as url:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        elsewhere: list[str] = []
+
+        def only_the_connector(route: Any) -> None:
+            if route.request.url.startswith(url):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_connector)
+        errors: list[Any] = []
+        page.on("pageerror", lambda error: errors.append(error))
+        page.goto(f"{url}/schema")
+        expect(page.get_by_text("calldesk connector").first).to_be_visible()
+        expect(page.get_by_text("/agents/{agent}/dial").first).to_be_visible()
+        page.close()
+    assert elsewhere == []
+    assert errors == []
