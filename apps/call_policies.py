@@ -120,11 +120,17 @@ def _call_log_draft(
 
 
 def call_summary(call: Call) -> str:
-    """A call log's first words: who, which way, how it ended, how long they talked."""
+    """A call log's first words: who, which way, how it ended, how long they talked,
+    and what the agent's wrap-up said (its disposition and notes)."""
     minutes, seconds = divmod(round(call.talk_time.total_seconds()), 60)
     outcome = "open" if call.outcome is None else call.outcome.value
     who = call.customer_number or "an unknown number"
-    return (
+    summary = (
         f"{call.direction.value.capitalize()} call with {who}: {outcome}, "
         f"talked {minutes}:{seconds:02d}."
     )
+    if call.disposition:
+        summary += f" Disposition: {call.disposition}."
+    if call.notes:
+        summary += f"\n{call.notes}"
+    return summary

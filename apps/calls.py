@@ -276,13 +276,17 @@ class Calls(Service):
 
     @writes
     def wrap_up(self, command: WrapUp) -> CallView:
-        """The agent's disposition and notes: the call closes and is logged."""
+        """The agent's disposition (from the tenant's pick list, when it has one) and
+        notes: the call closes and is logged."""
         call = call_in(self.work, command.tenant, command.call)
+        disposition = tenant_named(self.work, command.tenant).disposition(
+            command.disposition
+        )
 
         def finish(c: Call) -> None:
             c.wrap_up(
                 command.agent,
-                command.disposition,
+                disposition,
                 command.notes,
                 command.command_id,
                 command.at,

@@ -24,7 +24,7 @@ from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import Direction, Party, SignalKind
-from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
+from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
 from calldesk.domain.workspace_tabs import CloseCause, TabKind, WorkspaceTabs
 
 converter = make_converter(forbid_extra_keys=True)
@@ -54,6 +54,7 @@ converter.register_structure_hook(timedelta, lambda value, _: timedelta(microsec
 #: A name, once written, is forever: rename the class freely, never the name.
 STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.NotReadyReason": NotReadyReason,
+    "calldesk.QuickConnect": QuickConnect,
     "calldesk.Presence": Presence,
     "calldesk.Work": Work,
     "calldesk.AgentState": AgentState,

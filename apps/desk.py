@@ -151,6 +151,8 @@ class Desk:
     # Tenants.
     create_tenant = _tenancy(Tenancy.create_tenant)
     define_not_ready_reasons = _tenancy(Tenancy.define_not_ready_reasons)
+    define_dispositions = _tenancy(Tenancy.define_dispositions)
+    define_quick_connects = _tenancy(Tenancy.define_quick_connects)
     set_wrap_up_policy = _tenancy(Tenancy.set_wrap_up_policy)
     set_default_region = _tenancy(Tenancy.set_default_region)
     close_popped_tabs = _tenancy(Tenancy.close_popped_tabs)

@@ -9,6 +9,7 @@ from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.tenants import (
     DEFAULT_NOT_READY_REASONS,
     NotReadyReason,
+    QuickConnect,
     Tenant,
     WrapUpPolicy,
 )
@@ -43,6 +44,20 @@ class ClosePoppedTabs(TenantCommand):
 
 
 @attrs.frozen
+class DefineDispositions(TenantCommand):
+    """The pick list agents wrap calls up with; empty, they type their own."""
+
+    dispositions: tuple[str, ...]
+
+
+@attrs.frozen
+class DefineQuickConnects(TenantCommand):
+    """The numbers the transfer dialog offers first."""
+
+    quick_connects: tuple[QuickConnect, ...]
+
+
+@attrs.frozen
 class TenantView:
     """A tenant as the CLI and the API show it."""
 
@@ -52,6 +67,8 @@ class TenantView:
     wrap_up_policy: WrapUpPolicy
     default_region: str
     closes_popped_tabs: bool
+    dispositions: tuple[str, ...]
+    quick_connects: tuple[QuickConnect, ...]
     version: int
 
     @classmethod
@@ -63,6 +80,8 @@ class TenantView:
             tenant.wrap_up_policy,
             tenant.default_region,
             tenant.closes_popped_tabs,
+            tuple(tenant.dispositions),
+            tuple(tenant.quick_connects),
             tenant.version,
         )
 
@@ -84,6 +103,22 @@ class Tenancy(Service):
         tenant = self.work.change(
             lambda: self._tenant(command.tenant),
             lambda tenant: tenant.define_not_ready_reasons(command.reasons, command.at),
+        )
+        return TenantView.of(tenant)
+
+    @writes
+    def define_dispositions(self, command: DefineDispositions) -> TenantView:
+        tenant = self.work.change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.define_dispositions(command.dispositions, command.at),
+        )
+        return TenantView.of(tenant)
+
+    @writes
+    def define_quick_connects(self, command: DefineQuickConnects) -> TenantView:
+        tenant = self.work.change(
+            lambda: self._tenant(command.tenant),
+            lambda tenant: tenant.define_quick_connects(command.quick_connects, command.at),
         )
         return TenantView.of(tenant)
 

@@ -14,6 +14,7 @@ from calldesk.domain.identity import (
     checked_text,
     stable_id,
 )
+from calldesk.domain.phone_numbers import PhoneNumber
 
 MAX_NOT_READY_REASONS = 50
 REASON_LABEL_MAX_LENGTH = 80
@@ -59,6 +60,46 @@ def checked_reasons(reasons: Iterable[NotReadyReason]) -> tuple[NotReadyReason, 
     repeated = sorted({code for code in codes if codes.count(code) > 1})
     if repeated:
         raise InvalidValue(f"not-ready reason codes listed twice: {', '.join(repeated)}")
+    return listed
+
+
+MAX_PICKS = 50
+DISPOSITION_LABEL_MAX_LENGTH = 64  # calls.DISPOSITION_MAX_LENGTH, what a call keeps
+
+
+def checked_dispositions(dispositions: Iterable[str]) -> tuple[str, ...]:
+    """A tenant's pick list of dispositions: none (agents type their own) to fifty,
+    none twice."""
+    listed = tuple(
+        checked_text(d, "a disposition", DISPOSITION_LABEL_MAX_LENGTH) for d in dispositions
+    )
+    if len(listed) > MAX_PICKS:
+        raise InvalidValue(f"{len(listed)} dispositions given; at most {MAX_PICKS}")
+    repeated = sorted({d for d in listed if listed.count(d) > 1})
+    if repeated:
+        raise InvalidValue(f"dispositions listed twice: {', '.join(repeated)}")
+    return listed
+
+
+@attrs.frozen(slots=False)
+class QuickConnect:
+    """A number the tenant's agents transfer or consult often (the help desk, a
+    supervisor's line), named as the transfer dialog shows it."""
+
+    label: str = attrs.field(validator=_reason_label)
+    number: PhoneNumber
+
+
+def checked_quick_connects(
+    quick_connects: Iterable[QuickConnect],
+) -> tuple[QuickConnect, ...]:
+    listed = tuple(quick_connects)
+    if len(listed) > MAX_PICKS:
+        raise InvalidValue(f"{len(listed)} quick connects given; at most {MAX_PICKS}")
+    labels = [q.label for q in listed]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise InvalidValue(f"quick connects named twice: {', '.join(repeated)}")
     return listed
 
 
@@ -131,6 +172,8 @@ class Tenant(Aggregate):
         self.wrap_up_policy = WrapUpPolicy()
         self.default_region = DEFAULT_REGION
         self.closes_popped_tabs = False
+        self.dispositions: tuple[str, ...] = ()  # none: the agent types one
+        self.quick_connects: tuple[QuickConnect, ...] = ()
 
     def not_ready_reason(self, code: str) -> NotReadyReason:
         """The reason with this code, or a refusal that lists the codes to choose from."""
@@ -150,6 +193,40 @@ class Tenant(Aggregate):
         listed = checked_reasons(reasons)
         if listed != self.not_ready_reasons:
             self._not_ready_reasons_defined(reasons=listed, timestamp=at)
+
+    def disposition(self, disposition: str) -> str:
+        """The disposition as the pick list has it; any text when the tenant has none."""
+        if not self.dispositions or disposition.strip() in self.dispositions:
+            return disposition
+        raise NotFound(
+            f"{disposition!r} is not a disposition of tenant {self.slug}; "
+            f"choose one of: {', '.join(self.dispositions)}"
+        )
+
+    def define_dispositions(self, dispositions: Iterable[str], at: datetime) -> None:
+        """The pick list agents wrap calls up with; empty, they type their own."""
+        listed = checked_dispositions(dispositions)
+        if listed != self.dispositions:
+            self._dispositions_defined(dispositions=listed, timestamp=at)
+
+    def define_quick_connects(
+        self, quick_connects: Iterable[QuickConnect], at: datetime
+    ) -> None:
+        listed = checked_quick_connects(quick_connects)
+        if listed != self.quick_connects:
+            self._quick_connects_defined(quick_connects=listed, timestamp=at)
+
+    @event("DispositionsDefined", topic="calldesk.tenant.DispositionsDefined")
+    def _dispositions_defined(
+        self, dispositions: tuple[str, ...], timestamp: datetime
+    ) -> None:
+        self.dispositions = tuple(dispositions)
+
+    @event("QuickConnectsDefined", topic="calldesk.tenant.QuickConnectsDefined")
+    def _quick_connects_defined(
+        self, quick_connects: tuple[QuickConnect, ...], timestamp: datetime
+    ) -> None:
+        self.quick_connects = tuple(quick_connects)
 
     def set_wrap_up_policy(self, policy: WrapUpPolicy, at: datetime) -> None:
         if policy != self.wrap_up_policy:

@@ -6,6 +6,7 @@ path's agent must be the token's own (a supervisor may read and watch, not act).
 
 from typing import Any
 
+import attrs
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -32,6 +33,7 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView, GoAvailable, GoNotReady, LogIn, LogOut
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
 from calldesk.ports.clock import Clock
 
 Who = NamedDependency[Principal]
@@ -53,6 +55,33 @@ def show_agent(
 ) -> AgentView:
     """The agent's presence and the work of each call, as the softphone draws it."""
     return desk_of(request).agent(who.tenant, agent)
+
+
+@attrs.frozen
+class DeskSettings:
+    """What the agent's softphone offers: the tenant's not-ready reasons, its pick
+    list of dispositions (empty: the agent types one), its quick-connect numbers, and
+    how wrap-up ends."""
+
+    not_ready_reasons: tuple[NotReadyReason, ...]
+    dispositions: tuple[str, ...]
+    quick_connects: tuple[QuickConnect, ...]
+    wrap_up_policy: WrapUpPolicy
+
+
+@get("/agents/{agent:str}/desk-settings", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def desk_settings(
+    request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
+) -> DeskSettings:
+    desk = desk_of(request)
+    desk.agent(who.tenant, agent)  # an agent of the tenant, or 404
+    tenant = desk.tenant(who.tenant)
+    return DeskSettings(
+        tenant.not_ready_reasons,
+        tenant.dispositions,
+        tenant.quick_connects,
+        tenant.wrap_up_policy,
+    )
 
 
 @get("/agents/{agent:str}/calls", sync_to_thread=True, responses=PROBLEM_RESPONSES)
@@ -243,6 +272,7 @@ api = Router(
     path="/",
     route_handlers=[
         show_agent,
+        desk_settings,
         agent_calls,
         log_in,
         ready,

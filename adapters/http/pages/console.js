@@ -99,8 +99,9 @@ function drawCaller(call) {
   record.replaceChildren();
   const matches = call.screen_pop || [];
   const closed = call.state === "closed";
-  const from = call.customer_number || "an unknown number";
-  record.append(text("p", `${closed ? "Last call" : "Call"} from ${from} (${call.state})`));
+  const heading = text("p", `${closed ? "Last call" : "Call"} from `);
+  heading.append(call.customer_number ? dialButton(call.customer_number) : "an unknown number", ` (${call.state})`);
+  record.append(heading);
   if (call.record) {
     const card = text("p", `${call.record.title} (${call.record.kind})`, "state");
     card.id = "popped-record";
@@ -149,6 +150,15 @@ async function chooseRecord(call, match) {
   workspace.openRecord(match);
 }
 
+/** A phone number the agent can click to call it, from the softphone frame. */
+function dialButton(number) {
+  const dial = text("button", number, "link");
+  dial.type = "button";
+  dial.setAttribute("aria-label", `Call ${number}`);
+  dial.addEventListener("click", () => frame.contentWindow.postMessage({ type: "calldesk.dial", number }, softphoneOrigin));
+  return dial;
+}
+
 let latestLogRequest = 0;
 
 async function showCallLog() {
@@ -162,9 +172,11 @@ async function showCallLog() {
   if (request !== latestLogRequest) return;
   const rows = entries.map((entry) => {
     const row = document.createElement("tr");
+    const number = document.createElement("td");
+    if (entry.customer_number) number.append(dialButton(entry.customer_number));
     row.append(
       text("td", new Date(entry.started_at).toLocaleTimeString()),
-      text("td", entry.customer_number || ""),
+      number,
       text("td", entry.record ? entry.record.title : ""),
       text("td", entry.outcome || ""),
       text("td", entry.disposition || ""),

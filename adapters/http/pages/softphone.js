@@ -1,6 +1,7 @@
 // The softphone frame: follows the agent's event stream (events.js) and sends the
 // agent's commands; it tells the console page the state with postMessage, to the
-// console's exact origin only (docs/messages.md).
+// console's exact origin only (docs/messages.md). What it offers (not-ready reasons,
+// dispositions, quick connects) is the tenant's own, read once at start.
 
 import { followEvents } from "./events.js";
 
@@ -9,7 +10,19 @@ const agent = params.get("agent") || "a-17";
 const consoleOrigin = params.get("console") || "";
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
 const auth = { Authorization: `Bearer ${token}` };
+const settings = await readSettings();
 let current = null;
+
+// What the agent has under way in a call's controls, kept across redraws (every event
+// redraws): an open keypad, a disposition and notes being typed.
+const keypadOpen = new Set();
+const wrapUpDrafts = new Map();
+
+async function readSettings() {
+  const response = await fetch(`/agents/${encodeURIComponent(agent)}/desk-settings`, { headers: auth });
+  const none = { not_ready_reasons: [], dispositions: [], quick_connects: [], wrap_up_policy: {} };
+  return response.ok ? response.json() : none;
+}
 
 const text = (tag, content, className) => {
   const element = document.createElement(tag);
@@ -18,11 +31,21 @@ const text = (tag, content, className) => {
   return element;
 };
 
-function button(label, onClick, className) {
+function button(label, onClick, className, shortcut) {
   const element = text("button", label, className);
   element.type = "button";
   element.addEventListener("click", onClick);
+  if (shortcut) {
+    element.setAttribute("aria-keyshortcuts", shortcut);
+    element.title = `${label} (${shortcut})`;
+  }
   return element;
+}
+
+function labelled(labelText, control) {
+  const label = text("label", `${labelText} `);
+  label.append(control);
+  return label;
 }
 
 async function send(path, body) {
@@ -33,11 +56,13 @@ async function send(path, body) {
   });
   const problem = document.getElementById("problem");
   problem.textContent = response.ok ? "" : (await response.json()).detail;
+  return response.ok;
 }
 
 const presence = (action, body) => () => send(`/agents/${agent}/${action}`, body);
 const command = (call, kind, argument) => () =>
   send(`/calls/${call.call}/commands`, { kind, command_id: crypto.randomUUID(), argument });
+const dial = (number) => send(`/agents/${agent}/dial`, { number, command_id: crypto.randomUUID() });
 
 /** m:ss (h:mm:ss past an hour) of a span in seconds, as phones show a call's timer. */
 function clock(total) {
@@ -60,69 +85,207 @@ function statusOf(call) {
   }
   if (call.state === "connected") {
     const talk = `connected ${clock(since(call.connected_at || call.started_at))}`;
-    return call.on_hold && call.held_since ? `on hold ${clock(since(call.held_since))} · ${talk}` : talk;
+    const held = call.on_hold && call.held_since ? `on hold ${clock(since(call.held_since))} · ` : "";
+    return `${held}${talk}${call.muted ? " · muted" : ""}`;
   }
   return `${call.state} ${clock(since(call.started_at))}`;
 }
 
-function callButtons(call) {
-  if (call.state === "offered") {
-    return [button("Answer", command(call, "accept"), "primary"), button("Reject", command(call, "reject"))];
+/** What the agent's status line says now: the state, how long in it, what comes next. */
+function agentStatusOf(view) {
+  const reason = view.not_ready_reason ? ` (${view.not_ready_reason.label})` : "";
+  const next = view.next_pick ? ` · next: ${pickLabel(view.next_pick)}` : "";
+  return `${view.state.replace("-", " ")}${reason} ${clock(since(view.since))}${next}`;
+}
+
+function pickLabel(pick) {
+  if (pick.presence === "available") return "Available";
+  if (pick.presence === "logged-out") return "Log out";
+  return `Not ready: ${pick.reason ? pick.reason.label : ""}`;
+}
+
+/** The presence menu: available, each of the tenant's not-ready reasons, log out; the
+ * agent's own pick is the one selected (during a call, the pick comes next). */
+function presenceMenu(view) {
+  const select = document.createElement("select");
+  select.id = "presence-menu";
+  const options = [
+    ["available", "Available"],
+    ...settings.not_ready_reasons.map((r) => [`not-ready:${r.code}`, `Not ready: ${r.label}`]),
+    ["logout", "Log out"],
+  ];
+  for (const [value, label] of options) select.append(new Option(label, value));
+  const pick = view.next_pick || { presence: view.presence, reason: view.not_ready_reason };
+  select.value = pick.presence === "not-ready" && pick.reason ? `not-ready:${pick.reason.code}` : pick.presence;
+  select.addEventListener("change", () => {
+    const [choice, reason] = select.value.split(":");
+    if (choice === "available") presence("ready")();
+    else if (choice === "logout") presence("logout")();
+    else presence("not-ready", { reason })();
+  });
+  return labelled("Status", select);
+}
+
+function keypad(call) {
+  const pad = document.createElement("div");
+  pad.className = "keypad";
+  pad.setAttribute("role", "group");
+  pad.setAttribute("aria-label", "Keypad");
+  for (const key of "123456789*0#") {
+    const digit = button(key, command(call, "send-digits", key));
+    digit.setAttribute("aria-label", `Send ${key}`);
+    pad.append(digit);
   }
-  if (call.state === "connected") {
+  return pad;
+}
+
+/** The transfer dialog: the tenant's quick connects first, or any number; a blind
+ * transfer hands the caller over, a consultation talks to the other party first. */
+function openTransfer(call) {
+  const dialog = document.getElementById("transfer");
+  const number = dialog.querySelector("input[name=target]");
+  const quick = dialog.querySelector("#quick-connects");
+  quick.replaceChildren(
+    ...settings.quick_connects.map((q) => {
+      const item = document.createElement("li");
+      item.append(button(`${q.label} ${q.number.e164}`, () => { number.value = q.number.e164; number.focus(); }));
+      return item;
+    }),
+  );
+  number.value = "";
+  const act = (kind) => () => {
+    if (!number.value.trim()) return;
+    command(call, kind, number.value.trim())();
+    dialog.close();
+  };
+  dialog.querySelector("#transfer-actions").replaceChildren(
+    button("Transfer now", act("blind-transfer"), "primary"),
+    button("Consult first", act("consult")),
+    button("Cancel", () => dialog.close()),
+  );
+  dialog.showModal();
+  number.focus();
+}
+
+function wrapUpForm(call) {
+  const draft = wrapUpDrafts.get(call.call) || { disposition: "", notes: "" };
+  const form = document.createElement("form");
+  let disposition;
+  if (settings.dispositions.length) {
+    disposition = document.createElement("select");
+    disposition.append(new Option("Choose…", ""));
+    for (const d of settings.dispositions) disposition.append(new Option(d, d));
+  } else {
+    disposition = document.createElement("input");
+  }
+  disposition.name = "disposition";
+  disposition.required = true;
+  disposition.value = draft.disposition;
+  const notes = document.createElement("textarea");
+  notes.name = "notes";
+  notes.rows = 2;
+  notes.value = draft.notes;
+  const keep = () => wrapUpDrafts.set(call.call, { disposition: disposition.value, notes: notes.value });
+  disposition.addEventListener("input", keep);
+  notes.addEventListener("input", keep);
+  form.append(labelled("Disposition", disposition), labelled("Notes", notes), text("button", "Submit", "primary"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { disposition: disposition.value, notes: notes.value, command_id: crypto.randomUUID() };
+    if (await send(`/calls/${call.call}/wrap-up`, body)) wrapUpDrafts.delete(call.call);
+  });
+  return form;
+}
+
+function callControls(call) {
+  if (call.state === "offered") {
     return [
-      button(call.on_hold ? "Resume" : "Hold", command(call, call.on_hold ? "resume" : "hold")),
-      button(call.muted ? "Unmute" : "Mute", command(call, call.muted ? "unmute" : "mute")),
-      button("Transfer", () => {
-        const target = prompt("Transfer to number");
-        if (target) command(call, "blind-transfer", target)();
-      }),
-      button("Hang up", command(call, "hang-up"), "danger"),
+      button("Answer", command(call, "accept"), "primary", "Alt+A"),
+      button("Reject", command(call, "reject")),
     ];
   }
-  if (call.state === "dialing") return [button("Hang up", command(call, "hang-up"), "danger")];
-  if (call.state === "wrap-up") {
-    const form = document.createElement("form");
-    const label = text("label", "Disposition ");
-    const input = document.createElement("input");
-    input.name = "disposition";
-    input.required = true;
-    label.append(input);
-    form.append(label, text("button", "Submit", "primary"));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      send(`/calls/${call.call}/wrap-up`, { disposition: input.value, command_id: crypto.randomUUID() });
-    });
-    return [form];
+  if (call.state === "connected") {
+    const controls = [
+      button(call.on_hold ? "Resume" : "Hold", command(call, call.on_hold ? "resume" : "hold"), "", "Alt+O"),
+      button(call.muted ? "Unmute" : "Mute", command(call, call.muted ? "unmute" : "mute"), "", "Alt+M"),
+      button(keypadOpen.has(call.call) ? "Hide keypad" : "Keypad", () => {
+        if (!keypadOpen.delete(call.call)) keypadOpen.add(call.call);
+        draw(current);
+      }),
+    ];
+    if (call.consulting) {
+      controls.push(
+        button("Complete transfer", command(call, "complete-transfer"), "primary"),
+        button("Conference", command(call, "conference")),
+      );
+    } else {
+      controls.push(button("Transfer…", () => openTransfer(call)));
+    }
+    controls.push(button("Hang up", command(call, "hang-up"), "danger", "Alt+H"));
+    if (keypadOpen.has(call.call)) controls.push(keypad(call));
+    return controls;
   }
+  if (call.state === "dialing") return [button("Hang up", command(call, "hang-up"), "danger", "Alt+H")];
+  if (call.state === "wrap-up") return [wrapUpForm(call)];
   return [];
 }
 
+function dialForm() {
+  const form = document.createElement("form");
+  form.className = "dial";
+  const number = document.createElement("input");
+  number.name = "number";
+  number.type = "tel";
+  number.required = true;
+  form.append(labelled("Number", number), text("button", "Call", "primary"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (await dial(number.value)) number.value = "";
+  });
+  return form;
+}
+
+// The status lines drawn last, each with what it shows: their timers tick every
+// second, and a redraw from the stream replaces them (a state, a hold, never lost).
+let timed = new Map();
+
+/** Draw the state, and tell the console page what was recorded. */
 function render(state, recorded) {
+  draw(state);
+  if (consoleOrigin) {
+    window.parent.postMessage({ type: "calldesk.state", state, recorded }, consoleOrigin);
+  }
+}
+
+function draw(state) {
   current = state;
   const view = state.agent;
-  document.getElementById("agent-state").textContent = view.state.replace("-", " ");
-  const presenceButtons = view.presence === "logged-out"
-    ? [button("Log in", presence("login"))]
+  const agentStatus = document.getElementById("agent-state");
+  agentStatus.textContent = agentStatusOf(view);
+  timed = new Map([[agentStatus, () => agentStatusOf(view)]]);
+  const presenceControls = view.presence === "logged-out"
+    ? [button("Log in", presence("login"), "primary")]
     : [
-        button("Ready", presence("ready"), "primary"),
-        button("Not ready", presence("not-ready", { reason: "break" })),
-        button("Log out", presence("logout")),
+        ...(view.presence === "available" ? [] : [button("Ready", presence("ready"), "primary", "Alt+R")]),
+        presenceMenu(view),
       ];
-  document.getElementById("presence-buttons").replaceChildren(...presenceButtons);
-  timed = new Map();
+  document.getElementById("presence-buttons").replaceChildren(...presenceControls);
   const calls = state.calls.map((call) => {
-    const box = text("div", "", "call");
+    const box = document.createElement("section");
+    box.className = "call";
     box.dataset.call = call.call;
     box.dataset.state = call.state;
     box.dataset.pending = call.pending.join(" ");
     // Named only when the call is filed under one record: several matches name nobody.
     const who = call.record;
-    box.append(text("div", `${call.customer_number || "unknown"}${who ? ` · ${who.title}` : ""}`));
+    const line = text("div", `${call.customer_number || "unknown"}${who ? ` · ${who.title}` : ""}`);
+    line.className = "caller";
+    box.setAttribute("aria-label", `Call with ${line.textContent}`);
     const status = text("div", statusOf(call), "state");
     status.dataset.onHold = String(call.on_hold);
-    timed.set(status, call);
-    box.append(status, ...callButtons(call));
+    status.dataset.muted = String(call.muted);
+    timed.set(status, () => statusOf(call));
+    box.append(line, status, ...callControls(call));
     if (call.last_failure) {
       // A command that did not happen (refused, or never confirmed): said until the next.
       const failure = text("div", `${call.last_failure.kind} failed: ${call.last_failure.reason}`, "failure");
@@ -131,18 +294,32 @@ function render(state, recorded) {
     }
     return box;
   });
-  document.getElementById("calls").replaceChildren(...calls);
-  if (consoleOrigin) {
-    window.parent.postMessage({ type: "calldesk.state", state, recorded }, consoleOrigin);
-  }
+  const idle = view.presence !== "logged-out" && !state.calls.some((c) => c.state !== "wrap-up");
+  document.getElementById("calls").replaceChildren(...calls, ...(idle ? [dialForm()] : []));
 }
 
-// The status lines drawn last, each with its call: their timers tick every second,
-// and a redraw from the stream replaces them (a state, a hold, never overwritten).
-let timed = new Map();
 setInterval(() => {
-  for (const [status, call] of timed) status.textContent = statusOf(call);
+  for (const [line, said] of timed) line.textContent = said();
 }, 1000);
+
+/** The first call in one of these states, for the keyboard's shortcuts. */
+const callIn = (...states) => (current ? current.calls.find((c) => states.includes(c.state)) : undefined);
+
+const SHORTCUTS = {
+  a: () => { const call = callIn("offered"); if (call) command(call, "accept")(); },
+  h: () => { const call = callIn("connected", "dialing"); if (call) command(call, "hang-up")(); },
+  o: () => { const call = callIn("connected"); if (call) command(call, call.on_hold ? "resume" : "hold")(); },
+  m: () => { const call = callIn("connected"); if (call) command(call, call.muted ? "unmute" : "mute")(); },
+  r: () => presence("ready")(),
+};
+
+document.addEventListener("keydown", (event) => {
+  const shortcut = event.altKey && !event.ctrlKey && !event.metaKey && SHORTCUTS[event.key.toLowerCase()];
+  if (shortcut) {
+    event.preventDefault();
+    shortcut();
+  }
+});
 
 function received(fields) {
   if (fields.id) {
@@ -156,9 +333,7 @@ function received(fields) {
 window.addEventListener("message", (event) => {
   if (event.origin !== consoleOrigin) return; // never act for another origin
   const message = event.data;
-  if (message && message.type === "calldesk.dial" && message.number) {
-    send(`/agents/${agent}/dial`, { number: message.number, command_id: crypto.randomUUID() });
-  }
+  if (message && message.type === "calldesk.dial" && message.number) dial(message.number);
 });
 
 followEvents(agent, auth, received, () => {

@@ -1,0 +1,240 @@
+"""The softphone as an agent works it, in a real browser (Debian's chromium): the
+tenant's own reasons, dispositions and quick connects, the keypad, the keyboard, and a
+page that is accessible (axe-core) and holds on a laptop and in a narrow side panel."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import attrs
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Error, FrameLocator, Page, expect
+from support.connector import serving, token_for
+from support.desk_driver import tenant_with_agent
+from support.telephony import ADA, ADA_NUMBER, StaticDirectory
+
+from calldesk.adapters.telephony.simulator import Callee, Caller, PhoneSimulator
+from calldesk.apps.desk import Desk
+from calldesk.apps.tenancy import DefineDispositions, DefineQuickConnects
+from calldesk.domain.agents import AgentState
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.tenants import QuickConnect
+
+START = datetime(2026, 11, 2, 9, tzinfo=UTC)
+HELP_DESK = QuickConnect("Help desk", PhoneNumber("+16505550111"))
+DISPOSITIONS = ("Resolved", "Follow-up needed", "Escalated")
+
+
+@attrs.frozen
+class Softphone:
+    page: Page
+    frame: FrameLocator
+    phone: PhoneSimulator
+    desk: Desk
+
+
+@pytest.fixture
+def softphone(browser: Browser, tmp_path: Path) -> Iterator[Softphone]:
+    """Ada's console at a laptop's 1366x768, logged in; any script error fails."""
+    with Desk.at(f"sqlite:///{tmp_path}/calldesk.db", directory=StaticDirectory()) as desk:
+        callee = Callee("+16505550123", answers_after=1, talks_for=600)
+        phone = PhoneSimulator(START, callees=(callee,))
+        tenant_with_agent(desk, START)
+        desk.define_dispositions(DefineDispositions("acme", DISPOSITIONS, at=START))
+        desk.define_quick_connects(DefineQuickConnects("acme", (HELP_DESK,), at=START))
+        desk.attach("acme", phone, phone)
+        secret = token_for(desk, phone, "a-17")["Authorization"].removeprefix("Bearer ")
+        with serving(desk, phone) as url:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            errors: list[Error] = []
+            page.on("pageerror", lambda error: errors.append(error))
+            page.clock.install(time=START)
+            page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+            frame = page.frame_locator("#softphone")
+            frame.get_by_role("button", name="Log in").click()
+            expect(frame.get_by_label("Status")).to_be_visible()
+            yield Softphone(page, frame, phone, desk)
+            page.close()
+            assert not errors
+
+
+def rung_and_answered(softphone: Softphone) -> str:
+    frame, phone = softphone.frame, softphone.phone
+    frame.get_by_label("Status").select_option("available")
+    expect(frame.get_by_text("available", exact=False).first).to_be_visible()
+    vendor_call_id = phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
+    phone.advance(1)
+    frame.get_by_role("button", name="Answer").click()
+    frame.locator(".call[data-pending~=accept]").wait_for()
+    phone.advance(1)
+    frame.locator(".call[data-state=connected]").wait_for()
+    return vendor_call_id
+
+
+def call_of(softphone: Softphone, vendor_call_id: str) -> Any:
+    """The call the simulator knows by `vendor_call_id`, as the desk shows it."""
+    desk = softphone.desk
+    calls = [desk.call("acme", work.call) for work in desk.agent("acme", "a-17").calls]
+    (call,) = [c for c in calls if c.vendor_call_id == vendor_call_id]
+    return call
+
+
+def test_the_status_menu_offers_the_tenants_reasons_and_shows_time_in_state(
+    softphone: Softphone,
+) -> None:
+    frame, page = softphone.frame, softphone.page
+    menu = frame.get_by_label("Status")
+    labels = menu.locator("option").all_inner_texts()
+    assert labels == [
+        "Available",
+        "Not ready: Break",
+        "Not ready: Lunch",
+        "Not ready: Training",
+        "Not ready: Meeting",
+        "Not ready: Administrative work",
+        "Log out",
+    ]
+    menu.select_option(label="Not ready: Lunch")
+    status = frame.locator("#agent-state")
+    expect(status).to_contain_text("not ready (Lunch)")
+    expect(menu).to_have_value("not-ready:lunch")
+    view = softphone.desk.agent("acme", "a-17")
+    assert (view.state, view.not_ready_reason and view.not_ready_reason.code) == (
+        AgentState.NOT_READY,
+        "lunch",
+    )
+    page.clock.pause_at(view.since + timedelta(minutes=2, seconds=5))
+    page.clock.run_for(1000)
+    expect(status).to_have_text("not ready (Lunch) 2:06")
+
+
+def test_a_status_picked_during_a_call_is_shown_as_next(softphone: Softphone) -> None:
+    frame = softphone.frame
+    rung_and_answered(softphone)
+    frame.get_by_label("Status").select_option(label="Not ready: Training")
+    expect(frame.locator("#agent-state")).to_contain_text("next: Not ready: Training")
+    expect(frame.get_by_label("Status")).to_have_value("not-ready:training")
+
+
+def test_the_keypad_sends_each_digit_to_the_call(softphone: Softphone) -> None:
+    frame = softphone.frame
+    vendor_call_id = rung_and_answered(softphone)
+    frame.get_by_role("button", name="Keypad").click()
+    keypad = frame.get_by_role("group", name="Keypad")
+    for key in "42#":
+        with softphone.page.expect_response(lambda r: r.url.endswith("/commands")):
+            keypad.get_by_role("button", name=f"Send {key}").click()
+        softphone.phone.advance(1)
+    call = call_of(softphone, vendor_call_id)
+    history = softphone.desk.store.events.get(UUID(call.call))
+    sent = [getattr(e, "digits", None) for e in history if type(e).__name__ == "DigitsSent"]
+    assert sent == ["4", "2", "#"]
+
+
+def test_the_transfer_dialog_offers_the_quick_connects(softphone: Softphone) -> None:
+    frame = softphone.frame
+    vendor_call_id = rung_and_answered(softphone)
+    frame.get_by_role("button", name="Transfer…").click()
+    dialog = frame.get_by_role("dialog", name="Transfer the call")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=f"Help desk {HELP_DESK.number.e164}").click()
+    expect(dialog.get_by_label("Number")).to_have_value(HELP_DESK.number.e164)
+    dialog.get_by_role("button", name="Transfer now").click()
+    expect(dialog).to_be_hidden()
+    softphone.phone.advance(1)
+    frame.locator(".call[data-state=wrap-up]").wait_for()
+    assert call_of(softphone, vendor_call_id).end_reason == "transfer"
+
+
+def test_wrap_up_is_the_tenants_pick_list_and_notes_that_fill_the_call_log_draft(
+    softphone: Softphone,
+) -> None:
+    frame, page = softphone.frame, softphone.page
+    rung_and_answered(softphone)
+    frame.get_by_role("button", name="Hang up").click()
+    frame.locator(".call[data-pending~=hang-up]").wait_for()
+    softphone.phone.advance(1)
+    disposition = frame.get_by_label("Disposition")
+    assert disposition.locator("option").all_inner_texts() == ["Choose…", *DISPOSITIONS]
+    disposition.select_option("Escalated")
+    frame.get_by_label("Notes").fill("Sent to tier 2 with the invoice.")
+    frame.get_by_role("button", name="Submit").click()
+    page.locator("#call-log tr", has_text="Escalated").wait_for()
+    drafts = softphone.desk.publisher("acme", "a-17", ADA.kind, ADA.record_id).drafts
+    (log,) = drafts
+    assert "Disposition: Escalated." in log.content.text
+    assert "Sent to tier 2 with the invoice." in log.content.text
+
+
+def test_a_number_in_the_call_log_is_dialed_with_a_click(softphone: Softphone) -> None:
+    frame, page = softphone.frame, softphone.page
+    rung_and_answered(softphone)
+    frame.get_by_role("button", name="Hang up").click()
+    frame.locator(".call[data-pending~=hang-up]").wait_for()
+    softphone.phone.advance(1)
+    frame.get_by_label("Disposition").select_option("Resolved")
+    frame.get_by_role("button", name="Submit").click()
+    with page.expect_response(lambda r: r.url.endswith("/dial")) as dialed:
+        page.locator("#call-log").get_by_role("button", name=f"Call {ADA_NUMBER}").click()
+    assert dialed.value.status == 202, dialed.value.text()
+    softphone.phone.advance(1)
+    frame.locator(".call[data-state=dialing]").wait_for()
+    (work,) = softphone.desk.agent("acme", "a-17").calls
+    assert softphone.desk.call("acme", work.call).customer_number == ADA_NUMBER
+
+
+def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> None:
+    frame, phone = softphone.frame, softphone.phone
+    frame.get_by_label("Status").select_option("available")
+    phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
+    phone.advance(1)
+    answer = frame.get_by_role("button", name="Answer")
+    expect(answer).to_have_attribute("aria-keyshortcuts", "Alt+A")
+    answer.focus()
+    for key, pending, then in (
+        ("Alt+A", "accept", ".call[data-state=connected]"),
+        ("Alt+O", "hold", ".call .state[data-on-hold=true]"),
+        ("Alt+M", "mute", ".call .state[data-muted=true]"),
+        ("Alt+H", "hang-up", ".call[data-state=wrap-up]"),
+    ):
+        frame.locator("body").press(key)
+        frame.locator(f".call[data-pending~={pending}]").wait_for()
+        phone.advance(1)
+        frame.locator(then).wait_for()
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
+    softphone: Softphone, width: int
+) -> None:
+    page = softphone.page
+    page.set_viewport_size({"width": width, "height": 768})
+    rung_and_answered(softphone)
+    for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
+        results = Axe().run(target)
+        serious = [
+            (v["id"], v["impact"], v["help"])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], serious
+    scroll, client, widest = page.evaluate(
+        """[document.documentElement.scrollWidth, document.documentElement.clientWidth,
+        Array.from(document.querySelectorAll('body *'))
+          .filter(e => e.getBoundingClientRect().right > innerWidth)
+          .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]"""
+    )
+    assert scroll <= client, f"{scroll - client}px wider than {width}px: {widest}"
+
+
+def test_the_pages_have_a_favicon(softphone: Softphone) -> None:
+    icons = softphone.page.evaluate(
+        "Array.from(document.querySelectorAll('link[rel=icon]')).map(l => l.href)"
+    )
+    (icon,) = icons
+    response = softphone.page.request.get(icon)
+    assert response.ok
+    assert response.headers["content-type"].startswith("image/svg+xml")
