@@ -16,7 +16,7 @@ from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, Desktop, d
 from calldesk.adapters.telephony.simulator import Callee, Caller, Faults
 from calldesk.apps.calls import ChooseRecord, PhoneSystemRefused, RequestCallCommand
 from calldesk.apps.presence import RegisterAgent
-from calldesk.apps.tenancy import SetWrapUpPolicy
+from calldesk.apps.tenancy import DefineDispositions, SetWrapUpPolicy
 from calldesk.domain.agents import AgentState
 from calldesk.domain.call_commands import (
     CONFIRMATION_DEADLINE,
@@ -505,3 +505,33 @@ def test_an_incomplete_signal_is_refused_and_records_nothing(
         with pytest.raises(NotFound, match="no tenant nobody"):
             desk.desk.hear("nobody", signal_of(), desk.now)
         assert desk.desk.head() == head
+
+
+def test_a_tenants_pick_list_of_dispositions_is_what_a_call_is_wrapped_up_with(
+    database_url: str, clock: Clock
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        picks = ("Resolved", "Escalated")
+        desk.desk.define_dispositions(DefineDispositions("acme", picks, at=desk.now))
+        call_id = desk.answered(Caller(ADA_NUMBER, "a-17", talks_for=5), talk_first=1)
+        desk.simulator.advance(5)
+        head = desk.desk.head()
+        with pytest.raises(NotFound, match="choose one of: Resolved, Escalated"):
+            desk.wrap_up(desk.call(call_id), disposition="billing question")
+        assert desk.desk.head() == head
+        assert desk.wrap_up(desk.call(call_id), disposition="Escalated").disposition == (
+            "Escalated"
+        )
+
+
+@pytest.mark.parametrize(
+    ("picks", "why"),
+    [(("Resolved", "Resolved"), "listed twice"), (("",), "must not be empty")],
+)
+def test_a_pick_list_that_cannot_work_is_refused(
+    database_url: str, clock: Clock, picks: tuple[str, ...], why: str
+) -> None:
+    with desktop(database_url, clock()) as desk:
+        with pytest.raises(InvalidValue, match=why):
+            desk.desk.define_dispositions(DefineDispositions("acme", picks, at=desk.now))
+        assert desk.desk.tenant("acme").dispositions == ()
