@@ -68,7 +68,8 @@ def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
 ) -> None:
     desk, phone = desk_and_phone
     with serving(desk, phone) as url:
-        page, frame = logged_in_console(browser, desk, phone, url)
+        # The page's clock at the simulator's time, so the screenshot's timers read true.
+        page, frame = logged_in_console(browser, desk, phone, url, clock_at=START)
         frame.get_by_role("button", name="Ready", exact=True).click()
         page.get_by_text("Ada Lovelace (a-17): available").wait_for()
 
