@@ -19,7 +19,7 @@ from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.record_feed import FeedItem
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import SignalKind
-from calldesk.domain.tenants import NotReadyReason, WrapUpPolicy
+from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
 from calldesk.domain.workspace_tabs import (
     CloseCause,
     PrimaryTab,
@@ -60,6 +60,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     timedelta: st.timedeltas(),
 }
 STRATEGIES |= {
+    QuickConnect: st.builds(QuickConnect, label=labels, number=STRATEGIES[PhoneNumber]),
     Pick: st.builds(
         Pick, st.sampled_from(Presence), st.none() | STRATEGIES[NotReadyReason]
     ),
