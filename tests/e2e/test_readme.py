@@ -50,7 +50,7 @@ def test_the_readmes_embedding_example_runs(tmp_path: Path) -> None:
 def test_make_demo_installs_calldesk_without_its_test_tools() -> None:
     """The README's first command runs the demo: it needs no pytest, mypy or browser."""
     dry = subprocess.run(
-        ["make", "--dry-run", "--always-make", "demo"],
+        ["make", "--dry-run", "--always-make", "--no-print-directory", "demo"],
         cwd=README.parent,
         capture_output=True,
         text=True,
