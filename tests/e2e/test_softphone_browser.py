@@ -144,6 +144,7 @@ def test_the_transfer_dialog_offers_the_quick_connects(softphone: Softphone) -> 
     expect(dialog.get_by_label("Number")).to_have_value(HELP_DESK.number.e164)
     dialog.get_by_role("button", name="Transfer now").click()
     expect(dialog).to_be_hidden()
+    frame.locator(".call[data-pending~=blind-transfer]").wait_for()  # sent: then the phone
     softphone.phone.advance(1)
     frame.locator(".call[data-state=wrap-up]").wait_for()
     assert call_of(softphone, vendor_call_id).end_reason == "transfer"
