@@ -1,6 +1,6 @@
 """The tenant: the boundary nothing crosses, and the settings its agents work under."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -46,6 +46,13 @@ DEFAULT_NOT_READY_REASONS = (
 )
 
 
+def _each_once(names: Sequence[str], refusal: str) -> None:
+    """Refuse a list that names something twice, saying which."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidValue(f"{refusal}: {', '.join(repeated)}")
+
+
 def checked_reasons(reasons: Iterable[NotReadyReason]) -> tuple[NotReadyReason, ...]:
     """A tenant's list of not-ready reasons: one to fifty, no code twice."""
     listed = tuple(reasons)
@@ -56,10 +63,7 @@ def checked_reasons(reasons: Iterable[NotReadyReason]) -> tuple[NotReadyReason, 
             f"{len(listed)} not-ready reasons given; "
             f"at most {MAX_NOT_READY_REASONS} are allowed"
         )
-    codes = [reason.code for reason in listed]
-    repeated = sorted({code for code in codes if codes.count(code) > 1})
-    if repeated:
-        raise InvalidValue(f"not-ready reason codes listed twice: {', '.join(repeated)}")
+    _each_once([reason.code for reason in listed], "not-ready reason codes listed twice")
     return listed
 
 
@@ -75,9 +79,7 @@ def checked_dispositions(dispositions: Iterable[str]) -> tuple[str, ...]:
     )
     if len(listed) > MAX_PICKS:
         raise InvalidValue(f"{len(listed)} dispositions given; at most {MAX_PICKS}")
-    repeated = sorted({d for d in listed if listed.count(d) > 1})
-    if repeated:
-        raise InvalidValue(f"dispositions listed twice: {', '.join(repeated)}")
+    _each_once(listed, "dispositions listed twice")
     return listed
 
 
@@ -96,10 +98,7 @@ def checked_quick_connects(
     listed = tuple(quick_connects)
     if len(listed) > MAX_PICKS:
         raise InvalidValue(f"{len(listed)} quick connects given; at most {MAX_PICKS}")
-    labels = [q.label for q in listed]
-    repeated = sorted({label for label in labels if labels.count(label) > 1})
-    if repeated:
-        raise InvalidValue(f"quick connects named twice: {', '.join(repeated)}")
+    _each_once([q.label for q in listed], "quick connects named twice")
     return listed
 
 
