@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 from support.connector import serving, token_for
 from support.desk_driver import not_ready, ready, tenant_with_agent
+from support.softphone_frame import sent_to_the_phone
 from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Caller, Faults, PhoneSimulator
@@ -75,15 +76,15 @@ def test_a_call_is_answered_in_the_frame_and_pops_the_record_in_the_console(
 
         phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=40))
         phone.advance(1)
-        frame.get_by_role("button", name="Answer").click()
-        frame.locator(".call[data-pending~=accept]").wait_for()  # sent, not yet confirmed
+        with sent_to_the_phone(frame, "accept"):
+            frame.get_by_role("button", name="Answer").click()
         phone.advance(1)
         frame.locator(".call[data-state=connected]").wait_for()
         page.locator("#popped-record").get_by_text(f"{ADA.title} (contact)").wait_for()
         assert page.locator("#presence").inner_text().endswith("on call")
 
-        frame.get_by_role("button", name="Hang up").click()
-        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        with sent_to_the_phone(frame, "hang-up"):
+            frame.get_by_role("button", name="Hang up").click()
         phone.advance(1)
         frame.get_by_role("textbox", name="Disposition").fill("billing question")
         frame.get_by_role("button", name="Submit").click()
@@ -111,8 +112,8 @@ def test_an_answer_the_phone_never_carries_out_is_shown_failed_in_the_frame(
             page.get_by_text("Ada Lovelace (a-17): available").wait_for()
             phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=40))
             phone.advance(1)
-            frame.get_by_role("button", name="Answer").click()
-            frame.locator(".call[data-pending~=accept]").wait_for()
+            with sent_to_the_phone(frame, "accept"):
+                frame.get_by_role("button", name="Answer").click()
             phone.advance(CONFIRMATION_DEADLINE.total_seconds())
             assert desk.fail_unconfirmed_commands("acme", "simulator", phone.now()) == 1
             alert = frame.get_by_role("alert")
@@ -128,8 +129,8 @@ def answered_at_the_frame(frame: Any, phone: PhoneSimulator, number: str) -> Non
     """A call from `number` rings, and Ada answers it in the frame: connected."""
     phone.expect(Caller(number, "a-17", talks_for=600))
     phone.advance(1)
-    frame.get_by_role("button", name="Answer").click()
-    frame.locator(".call[data-pending~=accept]").wait_for()
+    with sent_to_the_phone(frame, "accept"):
+        frame.get_by_role("button", name="Answer").click()
     phone.advance(1)
     frame.locator(".call[data-state=connected]").wait_for()
 
@@ -143,8 +144,8 @@ def test_a_held_call_keeps_its_hold_marker_and_both_timers_tick(
         page, frame = logged_in_console(browser, desk, phone, url, clock_at=START)
         frame.get_by_role("button", name="Ready", exact=True).click()
         answered_at_the_frame(frame, phone, ADA_NUMBER)  # connected at START + 2 s
-        frame.get_by_role("button", name="Hold").click()
-        frame.locator(".call[data-pending~=hold]").wait_for()
+        with sent_to_the_phone(frame, "hold"):
+            frame.get_by_role("button", name="Hold").click()
         phone.advance(1)  # held at START + 3 s
         status = frame.locator(".call .state")
         expect(status).to_contain_text("on hold")
@@ -152,8 +153,8 @@ def test_a_held_call_keeps_its_hold_marker_and_both_timers_tick(
         page.clock.pause_at(START + timedelta(seconds=40))
         page.clock.run_for(2000)
         expect(status).to_have_text("on hold 0:39 · connected 0:40")
-        frame.get_by_role("button", name="Resume").click()
-        frame.locator(".call[data-pending~=resume]").wait_for()
+        with sent_to_the_phone(frame, "resume"):
+            frame.get_by_role("button", name="Resume").click()
         phone.advance(1)
         expect(status).to_have_text(re.compile(r"^connected 0:\d\d$"))
         page.close()
@@ -169,8 +170,8 @@ def test_a_timed_wrap_up_counts_down_and_the_caller_panel_says_the_call_closed(
         page, frame = logged_in_console(browser, desk, phone, url, clock_at=START)
         frame.get_by_role("button", name="Ready", exact=True).click()
         answered_at_the_frame(frame, phone, ADA_NUMBER)
-        frame.get_by_role("button", name="Hang up").click()
-        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        with sent_to_the_phone(frame, "hang-up"):
+            frame.get_by_role("button", name="Hang up").click()
         phone.advance(1)  # ended at START + 3 s: the wrap-up ends at START + 33 s
         frame.locator(".call[data-state=wrap-up]").wait_for()
         page.clock.pause_at(START + timedelta(seconds=24))  # past the real seconds run
@@ -204,8 +205,8 @@ def test_a_match_the_agent_chooses_among_several_files_the_call_and_gets_its_log
         expect(call_line).to_have_text(f"{SHARED_NUMBER} · {eve.title}")
         chosen = caller.get_by_role("button", name=f"{eve.title} (contact)")
         expect(chosen).to_have_attribute("aria-pressed", "true")
-        frame.get_by_role("button", name="Hang up").click()
-        frame.locator(".call[data-pending~=hang-up]").wait_for()
+        with sent_to_the_phone(frame, "hang-up"):
+            frame.get_by_role("button", name="Hang up").click()
         phone.advance(1)
         frame.get_by_role("textbox", name="Disposition").fill("billing question")
         frame.get_by_role("button", name="Submit").click()

@@ -24,6 +24,7 @@ from playwright.sync_api import (
 )
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
+from support.softphone_frame import sent_to_the_phone
 from support.telephony import ADA, ADA_NUMBER, CASE, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
@@ -195,8 +196,8 @@ def test_an_answered_call_opens_the_callers_tab_with_her_publisher(
 
     phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=40))
     phone.advance(1)
-    frame.get_by_role("button", name="Answer").click()
-    frame.locator(".call[data-pending~=accept]").wait_for()
+    with sent_to_the_phone(frame, "accept"):
+        frame.get_by_role("button", name="Answer").click()
     phone.advance(1)
     frame.locator(".call[data-state=connected]").wait_for()
 
@@ -204,8 +205,8 @@ def test_an_answered_call_opens_the_callers_tab_with_her_publisher(
     expect(page.get_by_role("heading", name=ADA.title, level=2)).to_be_visible()
     expect(page.get_by_role("button", name="New internal note")).to_be_visible()
 
-    frame.get_by_role("button", name="Hang up").click()
-    frame.locator(".call[data-pending~=hang-up]").wait_for()
+    with sent_to_the_phone(frame, "hang-up"):
+        frame.get_by_role("button", name="Hang up").click()
     phone.advance(1)
     frame.get_by_role("textbox", name="Disposition").fill("billing question")
     frame.get_by_role("button", name="Submit").click()

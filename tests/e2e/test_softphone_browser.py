@@ -14,6 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Error, FrameLocator, Page, expect
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
+from support.softphone_frame import sent_to_the_phone
 from support.telephony import ADA, ADA_NUMBER, StaticDirectory
 
 from calldesk.adapters.telephony.simulator import Callee, Caller, PhoneSimulator
@@ -67,8 +68,8 @@ def rung_and_answered(softphone: Softphone) -> str:
     expect(frame.get_by_text("available", exact=False).first).to_be_visible()
     vendor_call_id = phone.expect(Caller(ADA_NUMBER, "a-17", talks_for=600))
     phone.advance(1)
-    frame.get_by_role("button", name="Answer").click()
-    frame.locator(".call[data-pending~=accept]").wait_for()
+    with sent_to_the_phone(frame, "accept"):
+        frame.get_by_role("button", name="Answer").click()
     phone.advance(1)
     frame.locator(".call[data-state=connected]").wait_for()
     return vendor_call_id
@@ -142,9 +143,9 @@ def test_the_transfer_dialog_offers_the_quick_connects(softphone: Softphone) -> 
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=f"Help desk {HELP_DESK.number.e164}").click()
     expect(dialog.get_by_label("Number")).to_have_value(HELP_DESK.number.e164)
-    dialog.get_by_role("button", name="Transfer now").click()
+    with sent_to_the_phone(frame, "blind-transfer"):
+        dialog.get_by_role("button", name="Transfer now").click()
     expect(dialog).to_be_hidden()
-    frame.locator(".call[data-pending~=blind-transfer]").wait_for()  # sent: then the phone
     softphone.phone.advance(1)
     frame.locator(".call[data-state=wrap-up]").wait_for()
     assert call_of(softphone, vendor_call_id).end_reason == "transfer"
@@ -155,8 +156,8 @@ def test_wrap_up_is_the_tenants_pick_list_and_notes_that_fill_the_call_log_draft
 ) -> None:
     frame, page = softphone.frame, softphone.page
     rung_and_answered(softphone)
-    frame.get_by_role("button", name="Hang up").click()
-    frame.locator(".call[data-pending~=hang-up]").wait_for()
+    with sent_to_the_phone(frame, "hang-up"):
+        frame.get_by_role("button", name="Hang up").click()
     softphone.phone.advance(1)
     disposition = frame.get_by_label("Disposition")
     assert disposition.locator("option").all_inner_texts() == ["Choose…", *DISPOSITIONS]
@@ -173,8 +174,8 @@ def test_wrap_up_is_the_tenants_pick_list_and_notes_that_fill_the_call_log_draft
 def test_a_number_in_the_call_log_is_dialed_with_a_click(softphone: Softphone) -> None:
     frame, page = softphone.frame, softphone.page
     rung_and_answered(softphone)
-    frame.get_by_role("button", name="Hang up").click()
-    frame.locator(".call[data-pending~=hang-up]").wait_for()
+    with sent_to_the_phone(frame, "hang-up"):
+        frame.get_by_role("button", name="Hang up").click()
     softphone.phone.advance(1)
     frame.get_by_label("Disposition").select_option("Resolved")
     frame.get_by_role("button", name="Submit").click()
@@ -201,8 +202,8 @@ def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> 
         ("Alt+M", "mute", ".call .state[data-muted=true]"),
         ("Alt+H", "hang-up", ".call[data-state=wrap-up]"),
     ):
-        frame.locator("body").press(key)
-        frame.locator(f".call[data-pending~={pending}]").wait_for()
+        with sent_to_the_phone(frame, pending):
+            frame.locator("body").press(key)
         phone.advance(1)
         frame.locator(then).wait_for()
 
