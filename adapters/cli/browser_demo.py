@@ -10,28 +10,20 @@ ends timed wrap-ups and reconciles the phone system while the console is served.
 
 import secrets
 import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from itertools import cycle
 
 import uvicorn
 
 from calldesk.adapters.cli.console import out
+from calldesk.adapters.cli.simulated_phone import TICK, Driver
 from calldesk.adapters.cli.wiring import Wiring
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import LOOPBACK, ConnectorConfig
-from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
 from calldesk.apps.access import IssueToken
 from calldesk.ports.clock import Clock
 
-#: Seconds between the simulator's steps, and between new callers.
-TICK = 0.2
-CALLER_EVERY = 30.0
 #: Says when the console's calls come, once it listens.
 SIMULATED_RHYTHM = "Calls ring every half minute once the agent is ready."
-#: Runs the callers until the event is set.
-Driver = Callable[[threading.Event], None]
 
 
 def serve_demo(
@@ -76,24 +68,3 @@ def serve_demo(
     finally:
         stop.set()
         driving.join(5)
-
-
-def simulated_callers(
-    wiring: Wiring, phone: PhoneSimulator, tenant: str, agent: str, callers: tuple[str, ...]
-) -> Driver:
-    """Attach the simulator, and drive it: its time moves with the wall clock, and a new
-    caller comes now and then. The simulator is the demo's clock, the scheduler's too."""
-    wiring.attach(tenant, phone, phone)
-
-    def drive(stop: threading.Event) -> None:
-        numbers = cycle(callers)
-        last, next_caller = time.monotonic(), 0.0
-        while not stop.wait(TICK):
-            now = time.monotonic()
-            phone.advance(now - last)
-            last = now
-            if now >= next_caller:
-                phone.expect(Caller(next(numbers), agent, patience=45, talks_for=120))
-                next_caller = now + CALLER_EVERY
-
-    return drive

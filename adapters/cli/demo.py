@@ -10,7 +10,6 @@ time moved forward in steps so the shift runs in seconds. Safe to run again: wha
 is reused, and each run's calls are new.
 """
 
-import enum
 import itertools
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -20,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from calldesk.adapters.cli.browser_demo import serve_demo, simulated_callers
+from calldesk.adapters.cli.browser_demo import serve_demo
 from calldesk.adapters.cli.console import (
     EXIT_BAD_INPUT,
     describe,
@@ -29,6 +28,8 @@ from calldesk.adapters.cli.console import (
     out,
 )
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
+from calldesk.adapters.cli.phone_systems import Phone, SimulatorSettings
+from calldesk.adapters.cli.simulated_phone import available, real_time
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
 from calldesk.adapters.cli.wiring import Wiring, wired
 from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
@@ -40,7 +41,6 @@ from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, GoNotReady, LogIn, LogOut, RegisterAgent
 from calldesk.apps.tenancy import CreateTenant
-from calldesk.domain.agents import AgentState
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.calls import Call
 from calldesk.domain.errors import NotFound
@@ -63,15 +63,10 @@ DIRECTORY = RecordBatch(
 )
 
 
-#: The browser demo's callers, in turn: Ada, the switchboard, a stranger.
+#: The browser demo's callers, in turn: Ada, the switchboard, a stranger; one rings
+#: every half minute while the agent is available.
 CALLERS = (ADA_PHONE.e164, SWITCHBOARD.e164, "+16505550199")
-
-
-class Phone(enum.Enum):
-    """What rings the agent in the browser demo."""
-
-    SIMULATOR = "simulator"
-    BARESIP = "baresip"
+CALLER_EVERY = 30.0
 
 
 DirectoryOption = Annotated[
@@ -120,13 +115,15 @@ def demo(
             if not once:
                 start_shift(desk, now, presence=False)
                 callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
-                phone = PhoneSimulator(now(), None, routable(desk), (callee,))
-                drive = simulated_callers(wiring, phone, TENANT, AGENT, CALLERS)
+                phone = PhoneSimulator(now(), None, available(desk, TENANT), (callee,))
+                wiring.attach(TENANT, phone, phone)
+                callers = SimulatorSettings(AGENT, CALLER_EVERY, CALLERS)
+                drive = real_time(phone, available(desk, TENANT), callers)
                 serve_demo(wiring, phone, TENANT, AGENT, port, drive)
                 return
             start_shift(desk, now)
             callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
-            phone = PhoneSimulator(now(), None, routable(desk), (callee,))
+            phone = PhoneSimulator(now(), None, available(desk, TENANT), (callee,))
             take_calls(wiring, phone)
             logged_out = desk.log_out(LogOut(TENANT, AGENT, at=phone.now()))
             step("logged out", describe(logged_out))
@@ -155,10 +152,6 @@ def start_shift(desk: Desk, clock: Callable[[], datetime], presence: bool = True
     lunch = GoNotReady(TENANT, AGENT, reason="lunch", at=clock())
     step("off to lunch", describe(desk.go_not_ready(lunch)))
     step("ready", describe(desk.go_available(GoAvailable(TENANT, AGENT, at=clock()))))
-
-
-def routable(desk: Desk) -> Callable[[str], bool]:
-    return lambda agent: desk.agent(TENANT, agent).state is AgentState.AVAILABLE
 
 
 def take_calls(wiring: Wiring, phone: PhoneSimulator) -> None:

@@ -22,8 +22,9 @@ from typing import Any
 
 import attrs
 
-from calldesk.adapters.cli.browser_demo import TICK, serve_demo
+from calldesk.adapters.cli.browser_demo import serve_demo
 from calldesk.adapters.cli.console import err
+from calldesk.adapters.cli.simulated_phone import TICK
 from calldesk.adapters.cli.wiring import Wiring
 from calldesk.adapters.clock import SystemClock
 from calldesk.adapters.telephony import baresip_peers

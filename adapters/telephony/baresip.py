@@ -70,6 +70,16 @@ _STATUS_PEER = re.compile(r"peer_uri:\s+<([^>]*)>")
 _RINGING_STATES = frozenset({"INCOMING", "OUTGOING", "RINGING", "EARLY"})
 
 
+def check_dial_uri(dial_uri: str) -> None:
+    """ValueError unless `dial_uri` makes a sip: URI of a number put in its {number}."""
+    try:
+        made = dial_uri.format(number="+1")
+    except (KeyError, IndexError, ValueError):
+        made = ""
+    if not made.lower().startswith(("sip:", "sips:")) or made == dial_uri:
+        raise ValueError(f"dial_uri {dial_uri!r} must make a sip: URI of {{number}}")
+
+
 @attrs.frozen
 class ListedCall:
     """One row of `listcalls`: "> [line 1]  0:00:01  ESTABLISHED  (on hold)  sip:...";
@@ -102,8 +112,7 @@ class BaresipPhone:
         response_timeout: float = 2.0,
         reconnect_delays: Sequence[float] = (0.2, 0.5, 1.0, 2.0, 5.0),
     ) -> None:
-        if not dial_uri.format(number="+1").lower().startswith(("sip:", "sips:")):
-            raise ValueError(f"dial_uri {dial_uri!r} must make a sip: URI of {{number}}")
+        check_dial_uri(dial_uri)
         self._agent, self._dial_uri = agent, dial_uri
         self._on_reconnect = on_reconnect
         self._link = ControlLink(

@@ -2,16 +2,11 @@
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
 
 import attrs
 import httpx
@@ -19,6 +14,7 @@ import pytest
 from fixtures.twilio.callbacks import ACCOUNT_SID, ANSWERED, AUTH_TOKEN, NUMBER, Callback
 from fixtures.twilio.rest_api import TwilioStandIn
 from support.connector import sse_messages
+from support.serve_process import calldesk_serve, wait_for
 
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
@@ -39,24 +35,6 @@ class Served:
     log: Path
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    """The condition's first truthy answer, asked again until the deadline."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        answer = condition()
-        if answer:
-            return answer
-        time.sleep(0.05)
-    raise AssertionError(f"{what} within {seconds} s")
-
-
 def prepared(database_url: str, now: datetime) -> None:
     """Acme, whose wrap-ups end after a few seconds, and Ada, ready, with a token."""
     with Desk.at(database_url) as desk:
@@ -75,8 +53,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
     """`calldesk serve` on a free loopback port, Twilio's REST API stood in for."""
     database_url = f"sqlite:///{tmp_path}/calldesk.db"
     prepared(database_url, datetime.now(UTC))
-    port = free_port()
-    log = tmp_path / "serve.log"
     with TwilioStandIn() as twilio:
         phone_systems = tmp_path / "phone-systems.json"
         phone_systems.write_text(
@@ -95,44 +71,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
                 }
             )
         )
-        command = [
-            str(Path(sys.executable).with_name("calldesk")),
-            *("serve", "--port", str(port), "--public-url", PUBLIC),
-            *("--phone-systems", str(phone_systems)),
-        ]
         environment = {
             "PATH": os.environ["PATH"],
             "CALLDESK_DATABASE_URL": database_url,
         }
-        with (
-            log.open("w") as output,
-            subprocess.Popen(
-                command, cwd=tmp_path, env=environment, stdout=output, stderr=output
-            ) as serve,
-            httpx.Client(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {SECRET}"},
-                timeout=10,
-            ) as http,
-        ):
-            try:
-
-                def healthy() -> bool:
-                    try:
-                        return http.get("/health").status_code == 200
-                    except httpx.TransportError:
-                        assert serve.poll() is None, log.read_text()
-                        return False
-
-                wait_for(healthy, 30, "calldesk serve answers")
-                yield Served(http, twilio, log)
-            finally:
-                serve.send_signal(signal.SIGINT)
-                try:
-                    serve.wait(15)
-                except subprocess.TimeoutExpired:
-                    serve.kill()
-                    raise
+        arguments = ("--public-url", PUBLIC, "--phone-systems", str(phone_systems))
+        headers = {"Authorization": f"Bearer {SECRET}"}
+        with calldesk_serve(arguments, environment, tmp_path, headers) as http:
+            yield Served(http, twilio, tmp_path / "serve.log")
 
 
 def retimed(callbacks: tuple[Callback, ...], end: datetime) -> list[Callback]:
