@@ -12,10 +12,8 @@ import secrets
 import threading
 from datetime import timedelta
 
-import uvicorn
-
-from calldesk.adapters.cli.console import out
-from calldesk.adapters.cli.simulated_phone import TICK, Driver
+from calldesk.adapters.cli.announced import serve_announced
+from calldesk.adapters.cli.simulated_phone import Driver
 from calldesk.adapters.cli.wiring import Wiring
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import LOOPBACK, ConnectorConfig
@@ -47,24 +45,11 @@ def serve_demo(
     driving = threading.Thread(target=driver, args=(stop,), daemon=True)
     driving.start()
     app = create_app(desk, clock, ConnectorConfig(port=port))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=LOOPBACK, port=port, log_level="warning")
-    )
     url = f"http://{LOOPBACK}:{port}/pages/console.html?agent={agent}#token={secret}"
-
-    def announce() -> None:
-        """The address, once the server listens: opening it earlier would fail."""
-        while not server.started:
-            if stop.wait(TICK):
-                return
-        out.print(f"Open the console: {url}", soft_wrap=True)
-        out.print(f"{rhythm} Ctrl-C stops.")
-        out.file.flush()  # a pipe would hold the address back
-
-    threading.Thread(target=announce, daemon=True).start()
+    lines = (f"Open the console: {url}", f"{rhythm} Ctrl-C stops.")
     try:
         with wiring.running(clock):
-            server.run()
+            serve_announced(app, LOOPBACK, port, lines)
     finally:
         stop.set()
         driving.join(5)

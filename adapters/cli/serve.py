@@ -6,10 +6,10 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
-import uvicorn
 
+from calldesk.adapters.cli.announced import serve_announced
 from calldesk.adapters.cli.connected_phones import connected
-from calldesk.adapters.cli.console import EXIT_BAD_INPUT, fail, out
+from calldesk.adapters.cli.console import EXIT_BAD_INPUT, fail
 from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
 from calldesk.adapters.cli.phone_systems import (
     Phone,
@@ -113,9 +113,9 @@ def serve(
             for adapter in adapters:
                 wiring.attach(owner, adapter, clock)
         app = create_app(wiring.desk, clock, config, systems.webhooks)
+        listening = f"calldesk connector on http://{host}:{port} (OpenAPI: /schema)"
         with connected(wiring, systems, clock), wiring.running(clock):
-            out.print(f"calldesk connector on http://{host}:{port} (OpenAPI: /schema)")
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            serve_announced(app, host, port, (listening,))
 
 
 def _host_of(url: str | None) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from conftest import missing_peer
 from support.connector import sse_messages
+from support.serve_process import free_port
 from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT
@@ -20,13 +20,6 @@ from calldesk.adapters.cli.main import app
 from calldesk.adapters.telephony import baresip_peers
 
 Calls = list[dict[str, Any]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_the_demo_serves_a_console_where_calls_ring_once_the_agent_is_ready(

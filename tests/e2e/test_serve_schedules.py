@@ -14,7 +14,7 @@ import pytest
 from fixtures.twilio.callbacks import ACCOUNT_SID, ANSWERED, AUTH_TOKEN, NUMBER, Callback
 from fixtures.twilio.rest_api import TwilioStandIn
 from support.connector import sse_messages
-from support.serve_process import calldesk_serve, wait_for
+from support.serve_process import calldesk_serve
 
 from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
@@ -96,11 +96,8 @@ def test_a_wrap_up_ends_at_the_tenants_limit_under_calldesk_serve(
     served: Served,
 ) -> None:
     http = served.http
-    wait_for(
-        lambda: any(r.method == "GET" for r in served.twilio.requests),
-        10,
-        "the scheduler reconciled Twilio when it was attached",
-    )
+    # The scheduler reconciled Twilio when it was attached: it listed the live calls.
+    served.twilio.awaited("GET", within=10)
     callbacks = [c for c in ANSWERED.events if isinstance(c, Callback)]
     call = str(Call.create_id("acme", "twilio", ANSWERED.vendor_call_id))
     # The agent's stream tells when the scheduler closed the call: no polling.

@@ -4,15 +4,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 CALLDESK = str(Path(sys.executable).with_name("calldesk"))
+#: What `calldesk serve` prints once it listens.
+LISTENING = "calldesk connector on http://"
 
 
 def free_port() -> int:
@@ -22,17 +23,6 @@ def free_port() -> int:
         return port
 
 
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    """The condition's first truthy answer, asked again until the deadline."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        answer = condition()
-        if answer:
-            return answer
-        time.sleep(0.05)
-    raise AssertionError(f"{what} within {seconds} s")
-
-
 @contextmanager
 def calldesk_serve(
     arguments: Sequence[str],
@@ -40,30 +30,44 @@ def calldesk_serve(
     folder: Path,
     headers: dict[str, str],
 ) -> Iterator[httpx.Client]:
-    """A client of `calldesk serve ARGUMENTS` once it answers; interrupted (Ctrl-C) at
-    the end, and it must stop. Its output goes to folder/serve.log."""
+    """A client of `calldesk serve ARGUMENTS` once it says it listens; interrupted
+    (Ctrl-C) at the end, and it must stop. Its output goes to folder/serve.log."""
     port = free_port()
     log = folder / "serve.log"
     command = [CALLDESK, "serve", "--port", str(port), *arguments]
+    said = threading.Event()  # it said it listens, or it exited
+    listens: list[str] = []
     with (
         log.open("w") as output,
         subprocess.Popen(
-            command, cwd=folder, env=environment, stdout=output, stderr=output
+            command,
+            cwd=folder,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         ) as serve,
         httpx.Client(
             base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10
         ) as http,
     ):
+
+        def copy_output() -> None:
+            """Into the log, noting the line that says it listens; until it exits."""
+            assert serve.stdout is not None
+            for line in serve.stdout:
+                output.write(line)
+                output.flush()
+                if line.startswith(LISTENING):
+                    listens.append(line)
+                    said.set()
+            said.set()
+
+        copying = threading.Thread(target=copy_output, daemon=True)
+        copying.start()
         try:
-
-            def healthy() -> bool:
-                try:
-                    return http.get("/health").status_code == 200
-                except httpx.TransportError:
-                    assert serve.poll() is None, log.read_text()
-                    return False
-
-            wait_for(healthy, 30, "calldesk serve answers")
+            said.wait(30)
+            assert listens, f"calldesk serve did not listen:\n{log.read_text()}"
             yield http
         finally:
             serve.send_signal(signal.SIGINT)
@@ -72,3 +76,5 @@ def calldesk_serve(
             except subprocess.TimeoutExpired:
                 serve.kill()
                 raise
+            finally:
+                copying.join(5)
