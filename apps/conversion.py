@@ -17,11 +17,13 @@ from calldesk.domain.access import Role
 from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
+from calldesk.domain.crm_records import Author, FieldChange
 from calldesk.domain.drafts import Draft, DraftState
 from calldesk.domain.feed_batches import ItemResult, PublishedBatch
 from calldesk.domain.feed_items import Content, ItemType, StatusChange, Visibility
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.record_feed import FeedItem
+from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import Direction, Party, SignalKind
 from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
@@ -49,6 +51,18 @@ converter.register_unstructure_hook(
     timedelta, lambda value: value // timedelta(microseconds=1)
 )
 converter.register_structure_hook(timedelta, lambda value, _: timedelta(microseconds=value))
+
+
+def _field_value(value: object, _: object) -> FieldValue:
+    """A record field's value is JSON's own: text, a number, true or false, or null."""
+    if value is not None and type(value) not in (str, int, float, bool):
+        raise TypeError(
+            f"a field value is text, a number, true, false or null, not {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+converter.register_structure_hook(FieldValue, _field_value)
 
 #: Every value type that can sit inside a stored event or snapshot, by its stored name.
 #: A name, once written, is forever: rename the class freely, never the name.
@@ -88,6 +102,10 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.TabKind": TabKind,
     "calldesk.CloseCause": CloseCause,
     "calldesk.WorkspaceTabs": WorkspaceTabs,
+    "calldesk.FieldType": FieldType,
+    "calldesk.FieldDefinition": FieldDefinition,
+    "calldesk.Author": Author,
+    "calldesk.FieldChange": FieldChange,
 }
 
 

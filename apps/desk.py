@@ -19,6 +19,7 @@ from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
 from calldesk.apps.presence import AgentPresence
+from calldesk.apps.records import Records
 from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
 from calldesk.apps.store import Store
@@ -61,6 +62,7 @@ _call_logs = _Via[CallLogs](lambda desk: desk.call_logs)
 _workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
 _publishing = _Via[Publishing](lambda desk: desk.publishing)
 _softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
+_records = _Via[Records](lambda desk: desk.records)
 
 
 class Desk:
@@ -74,6 +76,7 @@ class Desk:
     workspaces: Workspaces
     publishing: Publishing
     softphones: SoftphoneViews
+    records: Records
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class Desk:
         self.workspaces = Workspaces(self.work)
         self.publishing = Publishing(self.work)
         self.softphones = SoftphoneViews(self.work)
+        self.records = Records(self.work)
         for service in (
             self.presence,
             self.calls,
@@ -216,6 +220,18 @@ class Desk:
     record_queue = _publishing(Publishing.record_queue)
     publisher = _publishing(Publishing.publisher)
     feed = _publishing(Publishing.feed)
+
+    # CRM records and their schemas.
+    record_schema = _records(Records.schema)
+    add_field = _records(Records.add_field)
+    change_field = _records(Records.change_field)
+    retire_field = _records(Records.retire_field)
+    create_record = _records(Records.create_record)
+    change_record = _records(Records.change_record)
+    delete_record = _records(Records.delete_record)
+    restore_record = _records(Records.restore_record)
+    crm_record = _records(Records.record)
+    record_history = _records(Records.history)
 
     # What the softphone shows.
     softphone = _softphones(SoftphoneViews.softphone)

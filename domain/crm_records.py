@@ -26,6 +26,7 @@ from calldesk.domain.record_fields import FieldValue
 from calldesk.domain.records import RECORD_ID_MAX_LENGTH, RecordKind, RecordRef
 
 AUTHOR_KINDS = ("agent", "device", "import")
+OPERATION_ID_MAX_LENGTH = 64
 
 
 def _author_kind(_: object, __: object, kind: str) -> None:
@@ -117,10 +118,12 @@ class CrmRecord(Aggregate):
         kind: RecordKind,
         record_id: str,
         values: Mapping[str, FieldValue],
+        operation_id: str,
         by: Author,
         at: datetime,
     ) -> "CrmRecord":
-        """A new record with these (checked) values."""
+        """A new record with these (checked) values, made by the client's operation of
+        this id: a retry of the operation is known by it."""
         if checked_text(record_id, "a record id", RECORD_ID_MAX_LENGTH) != record_id:
             raise InvalidValue("a record id must not start or end with spaces")
         return cls(
@@ -128,6 +131,9 @@ class CrmRecord(Aggregate):
             kind=kind,
             record_id=record_id,
             values={name: value for name, value in values.items() if value is not None},
+            operation_id=checked_text(
+                operation_id, "an operation id", OPERATION_ID_MAX_LENGTH
+            ),
             by=by,
             timestamp=at,
         )
@@ -139,10 +145,12 @@ class CrmRecord(Aggregate):
         kind: RecordKind,
         record_id: str,
         values: dict[str, FieldValue],
+        operation_id: str,
         by: Author,
         timestamp: datetime,
     ) -> None:
         self.tenant, self.kind, self.record_id = tenant, kind, record_id
+        self.operation_id = operation_id
         self.values: dict[str, FieldValue] = dict(values)
         self.deleted = False
         self.modified_by = by

@@ -12,11 +12,14 @@ from calldesk.apps.store import Store
 from calldesk.domain.agents import CallWork, Pick, Presence, Work
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import Offer, OfferState, SignalMeta
+from calldesk.domain.crm_records import AUTHOR_KINDS, Author, FieldChange
 from calldesk.domain.drafts import Draft, DraftState
 from calldesk.domain.feed_batches import ItemResult, PublishedBatch
 from calldesk.domain.feed_items import Content, ItemType, StatusChange, Visibility
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.record_feed import FeedItem
+from calldesk.domain.record_fields import FieldDefinition
+from calldesk.domain.record_schemas import STANDARD_FIELDS
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.signals import SignalKind
 from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
@@ -159,6 +162,21 @@ STRATEGIES[WorkspaceTabs] = st.builds(
     closed=st.lists(primary_tabs, max_size=1).map(tuple),
     numbered=st.integers(0, 10_000),
 )
+
+field_values = (
+    st.none()
+    | st.text(max_size=20)
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans()
+)
+STRATEGIES |= {
+    FieldDefinition: st.sampled_from(
+        [field for fields in STANDARD_FIELDS.values() for field in fields]
+    ),
+    Author: st.builds(Author, kind=st.sampled_from(AUTHOR_KINDS), name=codes),
+    FieldChange: st.builds(FieldChange, field=codes, old=field_values, new=field_values),
+}
 
 
 def values_of(value_type: type) -> st.SearchStrategy[Any]:

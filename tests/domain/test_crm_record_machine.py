@@ -1,5 +1,5 @@
-"""A CRM record's versions and merges against a reference model: the record's history
-as a list of its values, and the three-way merge written out plainly."""
+"""A CRM record's versions and merges against the reference model (support.record_model),
+the record alone: no store."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,16 +7,10 @@ import pytest
 from eventsourcing.domain import CanMutateAggregate
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from support.record_model import Conflicted, Gone, ReferenceRecord, Values
 
-from calldesk.domain.crm_records import (
-    Author,
-    CrmRecord,
-    DeleteConflict,
-    EditConflict,
-    FieldConflict,
-)
+from calldesk.domain.crm_records import Author, CrmRecord, DeleteConflict, EditConflict
 from calldesk.domain.errors import InvalidValue, Refused
-from calldesk.domain.record_fields import FieldValue
 from calldesk.domain.records import RecordKind
 
 START = datetime(2026, 12, 3, 9, tzinfo=UTC)
@@ -25,12 +19,17 @@ VALUES = st.sampled_from(["A", "B", "C", None])
 PEOPLE = st.sampled_from(
     [Author("agent", "a-17"), Author("device", "tablet-1"), Author("import", "csv")]
 )
-Values = dict[str, FieldValue]
 
 
 def new_record(values: Values) -> CrmRecord:
     return CrmRecord.create(
-        "acme", RecordKind.CONTACT, "003-ada", values, Author("agent", "a-17"), START
+        "acme",
+        RecordKind.CONTACT,
+        "003-ada",
+        values,
+        "op-1",
+        Author("agent", "a-17"),
+        START,
     )
 
 
@@ -39,16 +38,9 @@ class RecordVersions(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: list[tuple[Values, bool]] = [({"last_name": "A"}, False)]
+        self.model = ReferenceRecord.created({"last_name": "A"})
         self.record = new_record({"last_name": "A"})
         self.clock = START
-
-    @property
-    def version(self) -> int:
-        return len(self.history)
-
-    def at(self, version: int) -> tuple[Values, bool]:
-        return self.history[version - 1]
 
     def tick(self) -> datetime:
         self.clock += timedelta(seconds=1)
@@ -60,78 +52,66 @@ class RecordVersions(RuleBasedStateMachine):
         by=PEOPLE,
     )
     def change(self, data: st.DataObject, proposed: Values, by: Author) -> None:
-        base = data.draw(st.integers(1, self.version), label="base")
-        base_values, _ = self.at(base)
-        current, deleted = self.at(self.version)
-        if deleted:
+        base = data.draw(st.integers(1, self.model.version), label="base")
+        base_values = self.model.values_at(base)
+        expected = self.model.change(base, proposed)
+        if isinstance(expected, Gone):
             with pytest.raises(Refused, match="is deleted; restore it first"):
                 self.record.change(base, base_values, proposed, by, self.tick())
-            return
-        differing = {f: v for f, v in proposed.items() if current.get(f) != v}
-        clashing = [f for f in differing if base_values.get(f) != current.get(f)]
-        if clashing:
+        elif isinstance(expected, Conflicted):
             with pytest.raises(EditConflict) as refused:
                 self.record.change(base, base_values, proposed, by, self.tick())
-            assert refused.value.conflicts == tuple(
-                FieldConflict(f, base_values.get(f), current.get(f), differing[f])
-                for f in clashing
-            )
-            return
-        changes = self.record.change(base, base_values, proposed, by, self.tick())
-        assert {c.field: c.new for c in changes} == differing
-        if differing:
-            merged = {**current, **differing}
-            self.history.append(({f: v for f, v in merged.items() if v is not None}, False))
-            assert self.record.modified_by == by
+            assert refused.value.conflicts == expected.conflicts
+        else:
+            changes = self.record.change(base, base_values, proposed, by, self.tick())
+            assert {c.field: c.new for c in changes} == expected.fields
+            if changes:
+                assert self.record.modified_by == by
 
     @rule(data=st.data(), by=PEOPLE)
     def delete(self, data: st.DataObject, by: Author) -> None:
-        base = data.draw(st.integers(1, self.version), label="base")
-        base_values, _ = self.at(base)
-        current, deleted = self.at(self.version)
-        if deleted:
+        base = data.draw(st.integers(1, self.model.version), label="base")
+        base_values = self.model.values_at(base)
+        expected = self.model.delete(base)
+        if isinstance(expected, Gone):
             assert not self.record.delete(base, base_values, by, self.tick())
-            return
-        changed = sorted(
-            f for f in {*base_values, *current} if base_values.get(f) != current.get(f)
-        )
-        if changed:
+        elif expected:
             with pytest.raises(DeleteConflict) as refused:
                 self.record.delete(base, base_values, by, self.tick())
-            assert list(refused.value.changed) == changed
-            return
-        assert self.record.delete(base, base_values, by, self.tick())
-        self.history.append((current, True))
+            assert refused.value.changed == expected
+        else:
+            assert self.record.delete(base, base_values, by, self.tick())
 
     @rule(by=PEOPLE)
     def restore(self, by: Author) -> None:
-        current, deleted = self.at(self.version)
-        assert self.record.restore(by, self.tick()) == deleted
-        if deleted:
-            self.history.append((current, False))
+        assert self.record.restore(by, self.tick()) == self.model.restore()
 
-    @precondition(lambda self: not self.at(self.version)[1])
+    @precondition(lambda self: not self.model.deleted)
     @rule(ahead=st.integers(1, 3))
     def a_base_from_the_future_is_refused(self, ahead: int) -> None:
         with pytest.raises(InvalidValue, match="versions start at 1 and only grow"):
             self.record.change(
-                self.version + ahead, {}, {"title": "X"}, Author("agent", "a-17"), START
+                self.model.version + ahead,
+                {},
+                {"title": "X"},
+                Author("agent", "a-17"),
+                START,
             )
 
     @invariant()
     def the_record_is_the_models_last_version(self) -> None:
-        values, deleted = self.at(self.version)
-        assert (self.record.version, self.record.values) == (self.version, values)
-        assert self.record.deleted == deleted
-        assert self.record.shown[
-            "last_modified"
-        ] == self.record.modified_on.isoformat().replace("+00:00", "Z")
+        assert (self.record.version, self.record.values, self.record.deleted) == (
+            self.model.version,
+            self.model.values,
+            self.model.deleted,
+        )
+        stamp = self.record.modified_on.isoformat().replace("+00:00", "Z")
+        assert self.record.shown["last_modified"] == stamp
 
     def teardown(self) -> None:
         """The record's events alone rebuild it: what a replay sees."""
-        events = self.record.collect_events()
         replayed = None
-        for recorded in events:
+        for recorded in self.record.collect_events():
             assert isinstance(recorded, CanMutateAggregate)
             replayed = recorded.mutate(replayed)
         assert isinstance(replayed, CrmRecord)
