@@ -227,6 +227,7 @@ class Desk:
     change_field = _records(Records.change_field)
     retire_field = _records(Records.retire_field)
     create_record = _records(Records.create_record)
+    import_records = _records(Records.import_records)
     change_record = _records(Records.change_record)
     delete_record = _records(Records.delete_record)
     restore_record = _records(Records.restore_record)

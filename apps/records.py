@@ -7,8 +7,10 @@ read in the tenant's region; references to records that exist in the same tenant
 values a change was made from, read from the record's history for the three-way merge.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
+from uuid import UUID
 
 import attrs
 
@@ -86,6 +88,44 @@ class RestoreRecord(TenantCommand):
     kind: RecordKind
     record_id: str
     by: Author
+
+
+@attrs.frozen
+class ImportRow:
+    """One row of an import: its number in the file (for the summary), its values, and
+    the record's id in the CRM it comes from, when it has one."""
+
+    row: int
+    values: Mapping[str, FieldValue]
+    record_id: str | None = None
+
+
+@attrs.frozen
+class ImportRecords(TenantCommand):
+    """A batch of rows of one kind, by an import: each checked as a create is; the
+    good ones recorded together. `operation_id` names the import, so running it again
+    makes no second record of a row."""
+
+    kind: RecordKind
+    rows: Sequence[ImportRow]
+    operation_id: str
+    by: Author
+
+
+@attrs.frozen
+class RowRefused:
+    """A row left out of an import, and why: its field and what to fix."""
+
+    row: int
+    field: str
+    reason: str
+
+
+@attrs.frozen
+class ImportSummary:
+    created: int
+    already_there: int  # rows an earlier run of the same import recorded
+    refused: tuple[RowRefused, ...]
 
 
 @attrs.frozen
@@ -228,9 +268,8 @@ class Records(Service):
             if known.operation_id == command.operation_id:
                 return self._view(self._at_version(known, 1))
             raise AlreadyExists(f"{command.kind.value} {record_id} already exists")
-        values = self._checked(
-            command.tenant, command.kind, command.values, tenant.default_region, True
-        )
+        schema = self._schema(command.tenant, command.kind)
+        values = self._checked(schema, tenant.default_region, command.values, True)
         record = CrmRecord.create(
             command.tenant,
             command.kind,
@@ -243,13 +282,65 @@ class Records(Service):
         return self._view(self.work.create(record, f"{record_id} already exists"))
 
     @writes
+    def import_records(self, command: ImportRecords) -> ImportSummary:
+        """Check every row as a create; record the good ones in one transaction. A row
+        may name a record an earlier row of the batch creates."""
+        tenant = tenant_named(self.work, command.tenant)
+        schema = self._schema(command.tenant, command.kind)
+        identified = [
+            (
+                row,
+                row.record_id
+                or _new_record_id(
+                    command.tenant, command.kind, f"{command.operation_id}/{row.row}"
+                ),
+            )
+            for row in command.rows
+        ]
+        made: set[UUID] = set()  # by earlier rows of the batch
+        created: list[CrmRecord] = []
+        refused: list[RowRefused] = []
+        already_there = 0
+        for row, record_id in identified:
+            try:
+                record_key = CrmRecord.create_id(command.tenant, command.kind, record_id)
+                if record_key in made:
+                    raise InvalidValue(f"an earlier row has id {record_id} too")
+                if self.work.exists(record_key):
+                    already_there += 1
+                    continue
+                values = self._checked(
+                    schema, tenant.default_region, row.values, True, made
+                )
+                record = CrmRecord.create(
+                    command.tenant,
+                    command.kind,
+                    record_id,
+                    values,
+                    f"{command.operation_id}/{row.row}",
+                    command.by,
+                    command.at,
+                )
+            except RecordRefused as problems:
+                refused += [
+                    RowRefused(row.row, p.field, p.message) for p in problems.problems
+                ]
+                continue
+            except InvalidValue as problem:
+                refused.append(RowRefused(row.row, "id", str(problem)))
+                continue
+            made.add(record.id)
+            created.append(record)
+        self.work.save(*created)
+        return ImportSummary(len(created), already_there, tuple(refused))
+
+    @writes
     def change_record(self, command: ChangeRecord) -> RecordView:
         """The fields that differ, merged with what changed since the base; a conflict
         (calldesk.domain.crm_records.EditConflict) names each field that clashes."""
         tenant = tenant_named(self.work, command.tenant)
-        values = self._checked(
-            command.tenant, command.kind, command.values, tenant.default_region, False
-        )
+        schema = self._schema(command.tenant, command.kind)
+        values = self._checked(schema, tenant.default_region, command.values, False)
 
         def change(record: CrmRecord) -> None:
             base = self._base_values(record, command.base_version)
@@ -308,16 +399,15 @@ class Records(Service):
 
     def _checked(
         self,
-        tenant: str,
-        kind: RecordKind,
-        values: Mapping[str, FieldValue],
+        schema: RecordSchema,
         region: str,
+        values: Mapping[str, FieldValue],
         creating: bool,
+        pending: AbstractSet[UUID] = frozenset(),
     ) -> dict[str, FieldValue]:
         """The values as the schema keeps them, phone numbers read in the tenant's
-        region and references found in the tenant; RecordRefused naming every field
-        that breaks a rule."""
-        schema = self._schema(tenant, kind)
+        region and references found in the tenant (or among the `pending` records
+        saved with this one); RecordRefused naming every field that breaks a rule."""
         problems: list[FieldProblem] = []
         read = dict(values)
         for name, value in values.items():
@@ -339,9 +429,10 @@ class Records(Service):
             target_kind = field.reference_kind if field else None
             if target_kind is None or not value or name in refused_fields:
                 continue
-            target = self.work.find(
-                CrmRecord, CrmRecord.create_id(tenant, target_kind, str(value))
-            )
+            target_id = CrmRecord.create_id(schema.tenant, target_kind, str(value))
+            if target_id in pending:
+                continue
+            target = self.work.find(CrmRecord, target_id)
             if target is None or target.deleted:
                 problems.append(
                     FieldProblem(name, f"no {target_kind.value} {value} in this tenant")

@@ -22,9 +22,13 @@ from calldesk.apps.records import (
     ChangeRecord,
     CreateRecord,
     DeleteRecord,
+    ImportRecords,
+    ImportRow,
+    ImportSummary,
     RecordView,
     RestoreRecord,
     RetireField,
+    RowRefused,
 )
 from calldesk.apps.tenancy import SetDefaultRegion
 from calldesk.domain.crm_records import Author, DeleteConflict, EditConflict, FieldConflict
@@ -359,3 +363,40 @@ class RecordThroughTheStore(RuleBasedStateMachine):
 def test_a_record_follows_the_reference_model_through_the_store(acme: Desk) -> None:
     machine = type("Machine", (RecordThroughTheStore,), {"desk": acme})
     run_state_machine_as_test(machine)
+
+
+def test_an_import_records_the_good_rows_and_names_each_refused_one(
+    acme: Desk, clock: Clock
+) -> None:
+    importer = Author("import", "crm-export")
+
+    def imported(*rows: ImportRow) -> ImportSummary:
+        command = ImportRecords(
+            "acme",
+            kind=CONTACT,
+            rows=rows,
+            operation_id="export-7",
+            by=importer,
+            at=clock(),
+        )
+        return acme.import_records(command)
+
+    rows = (
+        ImportRow(2, {"last_name": "Byron", "phone": "650-555-0142"}, record_id="003-ada"),
+        ImportRow(3, {"first_name": "Charles"}),
+        ImportRow(4, {"last_name": "Somerville", "email": "mary@"}),
+        ImportRow(5, {"last_name": "Babbage"}, record_id="003-ada"),
+        ImportRow(6, {"last_name": "Babbage"}),
+    )
+    summary = imported(*rows)
+    assert (summary.created, summary.already_there) == (2, 0)
+    assert summary.refused == (
+        RowRefused(3, "last_name", "is required"),
+        RowRefused(4, "email", "is an email address like ada@example.com, not 'mary@'"),
+        RowRefused(5, "id", "an earlier row has id 003-ada too"),
+    )
+    assert acme.crm_record("acme", CONTACT, "003-ada").values["phone"] == "+16505550142"
+    head = acme.head()
+    again = imported(*rows)
+    assert (again.created, again.already_there) == (0, 3)
+    assert acme.head() == head
