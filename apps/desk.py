@@ -19,7 +19,6 @@ from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
 from calldesk.apps.presence import AgentPresence
-from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
 from calldesk.apps.store import Store
 from calldesk.apps.tenancy import Tenancy
@@ -110,8 +109,9 @@ class Desk:
         directory: RecordDirectory | None = None,
         reacting: bool = True,
     ) -> "Desk":
-        """The desk storing its events at this URL (see calldesk.apps.settings)."""
-        return cls(Store(env=persistence_settings(database_url)), directory, reacting)
+        """The desk storing its events at this URL (see calldesk.apps.settings);
+        StoreUnavailable when the store cannot be opened."""
+        return cls(Store.at(database_url), directory, reacting)
 
     @classmethod
     def in_memory(

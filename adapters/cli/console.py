@@ -2,7 +2,8 @@
 
 Exit codes: 0 done, 1 refused by a rule (the state does not allow it, it already
 exists), 2 bad input (a value breaks its rule, a wrong option), 3 not found (unknown
-tenant, agent or reason code; another tenant's things look the same).
+tenant, agent or reason code; another tenant's things look the same), 4 the event store
+cannot be opened (not reached, refused, or no database calldesk can write; ADR/0018).
 """
 
 import json
@@ -18,6 +19,8 @@ from rich.console import Console
 from calldesk.apps.conversion import converter
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView
+from calldesk.apps.settings import DATABASE_URL_VARIABLE
+from calldesk.apps.store import StoreUnavailable
 from calldesk.apps.tenancy import TenantView
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound
 from calldesk.ports.directory import RecordDirectory
@@ -25,6 +28,7 @@ from calldesk.ports.directory import RecordDirectory
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
+EXIT_STORE_UNAVAILABLE = 4
 
 T = TypeVar("T")
 
@@ -69,6 +73,11 @@ def desk_session(
         desk = Desk.at(settings.database_url, directory)
     except InvalidValue as error:
         fail(EXIT_BAD_INPUT, str(error))
+    except StoreUnavailable as error:
+        fail(
+            EXIT_STORE_UNAVAILABLE,
+            f"{error}; check --database-url or {DATABASE_URL_VARIABLE}",
+        )
     try:
         yield desk
     except InvalidValue as error:

@@ -1,12 +1,18 @@
 """The PostgreSQL recorder of the desk: the events, and in the same transaction (under
 eventsourcing's table lock) the audience of each event and which agents show which
-record (ADR/0014)."""
+record (ADR/0014).
+
+A server that cannot be used is said at once, in one line: the recorder connects once
+on its own before the library's pool does, within the connect timeout (the pool would
+only report, after its timeout, that it got no connection, not why).
+"""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -21,6 +27,14 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
+        # The pool waits POSTGRES_CONNECT_TIMEOUT for a connection; each of its attempts
+        # waits as long, instead of as long as the kernel keeps trying.
+        self.connect_timeout = max(1, round(datastore.pool.timeout))
+        self.connection_settings = datastore.pool.kwargs
+        assert isinstance(self.connection_settings, dict)  # eventsourcing passes a dict
+        self.connection_settings["connect_timeout"] = self.connect_timeout
+        # Before the library's own constructor, whose first query waits on the pool.
+        self.check_connection()
         super().__init__(datastore, events_table_name=events_table_name)
         prefix = events_table_name.removesuffix("_events")
         schema = Identifier(datastore.schema)
@@ -47,6 +61,21 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                 ),
             ]
         )
+
+    def check_connection(self) -> None:
+        """Connect once, outside the pool: OperationalError saying why, in one line,
+        when the server cannot be reached, refuses, or refuses these credentials."""
+        try:
+            psycopg.connect(**self.connection_settings).close()
+        except psycopg.errors.ConnectionTimeout:
+            raise OperationalError(
+                f"nothing answered within {self.connect_timeout} s; check the host and "
+                "port, and that no firewall drops the connection"
+            ) from None
+        except psycopg.OperationalError as error:
+            said = str(error).removeprefix("connection failed: ")
+            lines = [" ".join(line.split()) for line in said.splitlines() if line.strip()]
+            raise OperationalError("; ".join(lines)) from None
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

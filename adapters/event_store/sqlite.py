@@ -1,11 +1,23 @@
 """The SQLite recorder of the desk: the events, and in the same transaction the audience
-of each event and which agents show which record (ADR/0014)."""
+of each event and which agents show which record (ADR/0014).
 
+A file that cannot be opened is said in one line, naming what to check: SQLite itself
+only says it is "unable to open database file".
+"""
+
+import os
+import sqlite3
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import (
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from calldesk.ports.log import Audience
@@ -22,6 +34,34 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name)
         self.events_table = events_table_name
+
+    def create_table(self) -> None:
+        try:
+            super().create_table()
+        except (PersistenceError, sqlite3.Error) as error:
+            raise OperationalError(self._why_not_opened(error)) from error
+
+    def _why_not_opened(self, error: Exception) -> str:
+        name = self.datastore.pool.db_name
+        if self.datastore.pool.is_sqlite_memory_mode or name.startswith("file:"):
+            return str(error)
+        database = Path(name).absolute()
+        folder = database.parent
+        if database.is_dir():
+            return f"{database} is a folder; name a database file in it"
+        if not folder.exists():
+            return f"the folder {folder} does not exist; create it or name another file"
+        if not folder.is_dir():
+            return f"{folder} is not a folder; name a file in a folder"
+        if not os.access(folder, os.W_OK) or (
+            database.exists() and not os.access(database, os.W_OK)
+        ):
+            return f"cannot write {database}; check who owns it and its folder"
+        if isinstance(error.__cause__ or error, sqlite3.DatabaseError) and (
+            "not a database" in str(error)
+        ):
+            return f"{database} is not a SQLite database; name another file"
+        return str(error)
 
     def construct_create_table_statements(self) -> list[str]:
         return [
