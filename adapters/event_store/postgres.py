@@ -30,9 +30,10 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
         # The pool waits POSTGRES_CONNECT_TIMEOUT for a connection; each of its attempts
         # waits as long, instead of as long as the kernel keeps trying.
         self.connect_timeout = max(1, round(datastore.pool.timeout))
-        self.connection_settings = datastore.pool.kwargs
-        assert isinstance(self.connection_settings, dict)  # eventsourcing passes a dict
-        self.connection_settings["connect_timeout"] = self.connect_timeout
+        settings = datastore.pool.kwargs
+        assert isinstance(settings, dict)  # eventsourcing passes a dict
+        settings["connect_timeout"] = self.connect_timeout
+        self.connection_settings: dict[str, Any] = settings
         # Before the library's own constructor, whose first query waits on the pool.
         self.check_connection()
         super().__init__(datastore, events_table_name=events_table_name)

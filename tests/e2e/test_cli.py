@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED
@@ -152,4 +154,62 @@ def test_a_tenants_wrap_up_policy_and_region_are_set_and_bad_ones_refused(
     assert calldesk("tenant", "wrap-up", "globex")[0] == EXIT_NOT_FOUND
     assert calldesk("tenant", "region", "A B", "GB")[0] == EXIT_BAD_INPUT
     assert calldesk("tenant", "wrap-up", "A B")[0] == EXIT_BAD_INPUT
+    assert head(database_url) == before
+
+
+def every_command(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The name of every command under the root, as typed: ("agent", "show"), ..."""
+    names = []
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            names.extend(every_command(command, (*path, name)))
+        else:
+            names.append((*path, name))
+    return names
+
+
+@pytest.mark.parametrize("command", every_command(typer.main.get_group(app)), ids=" ".join)
+def test_every_command_takes_json_after_its_name(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "--json" in result.stdout
+
+
+def test_json_after_the_command_name_prints_json_as_before_it(calldesk) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")
+    before = calldesk("--json", "agent", "show", "a-17", "-t", "acme")
+    after = calldesk("agent", "show", "a-17", "--json", "-t", "acme")
+    last = calldesk("agent", "history", "a-17", "-t", "acme", "--json")
+    assert before == after
+    assert json.loads(after[1])["agent"] == "a-17"
+    assert [entry["event"] for entry in json.loads(last[1])] == ["Registered"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize(
+    ("args", "code", "kind", "message"),
+    [
+        (["agent", "ready", "a-17", "-t", "acme"], EXIT_REFUSED, "refused", "log in"),
+        (["agent", "show", "a-99", "-t", "acme"], EXIT_NOT_FOUND, "not-found", "a-99"),
+        (["tenant", "region", "acme", "XX"], EXIT_BAD_INPUT, "bad-input", "XX"),
+        (["agent", "show", "-t", "acme"], EXIT_BAD_INPUT, "bad-input", "'handle'"),
+        (["agent", "shout", "a-17"], EXIT_BAD_INPUT, "bad-input", "No such command"),
+    ],
+)
+def test_an_error_under_json_is_one_json_object_on_stderr_with_the_same_code(
+    calldesk, database_url, where, args, code, kind, message
+) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")
+    before = head(database_url)
+    typed = ["--json", *args] if where == "before" else [*args, "--json"]
+
+    exit_code, shown, error = calldesk(*typed)
+
+    assert (exit_code, shown) == (code, "")
+    assert len(error.splitlines()) == 1, error
+    said = json.loads(error)["error"]
+    assert (said["code"], said["kind"]) == (code, kind)
+    assert message in said["message"]
     assert head(database_url) == before

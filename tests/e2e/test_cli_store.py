@@ -1,6 +1,7 @@
 """`calldesk` on a store it cannot open: one line saying what was tried (without the
 password) and what to check, within seconds, under an exit code of its own."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -120,3 +121,15 @@ def test_a_sqlite_file_that_cannot_be_opened_is_named_with_what_to_check(
     assert f"at sqlite:///{tmp_path / place}" in error
     assert says in error
     assert not (tmp_path / "missing").exists()
+
+
+def test_an_unavailable_store_under_json_is_a_json_error(closed_port: int) -> None:
+    url = f"postgresql://desk:s3cret@127.0.0.1:{closed_port}/calldesk"
+
+    code, shown, error = calldesk(url, "agent", "show", "a-17", "-t", "acme", "--json")
+
+    assert (code, shown) == (EXIT_STORE_UNAVAILABLE, "")
+    said = json.loads(error)["error"]
+    assert (said["code"], said["kind"]) == (EXIT_STORE_UNAVAILABLE, "store-unavailable")
+    assert "Connection refused" in said["message"]
+    assert "s3cret" not in error
