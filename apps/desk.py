@@ -185,6 +185,7 @@ class Desk:
     choose_record = _calls(Calls.choose_record)
     dial = _calls(Calls.dial)
     call = _calls(Calls.call)
+    caller_number = _calls(Calls.caller_number)
     screen_pop = _calls(Calls.screen_pop)
     agent_call_log = _call_logs(CallLogs.agent_call_log)
     record_call_log = _call_logs(CallLogs.record_call_log)

@@ -14,7 +14,6 @@ import enum
 import itertools
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,7 +27,7 @@ from calldesk.adapters.cli.console import (
     now,
     out,
 )
-from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
+from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DirectoryPath
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
 from calldesk.adapters.cli.wiring import Wiring, wired
 from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
@@ -74,17 +73,9 @@ class Phone(enum.Enum):
     BARESIP = "baresip"
 
 
-DirectoryOption = Annotated[
-    Path,
-    typer.Option(
-        "--directory", envvar=DIRECTORY_PATH_VARIABLE, help="The record directory's file."
-    ),
-]
-
-
 def demo(
     context: typer.Context,
-    directory_path: DirectoryOption = DEFAULT_DIRECTORY_PATH,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
     once: Annotated[
         bool, typer.Option(help="Play a scripted shift in the terminal and exit.")
     ] = False,
