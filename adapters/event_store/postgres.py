@@ -8,6 +8,7 @@ only report, after its timeout, that it got no connection, not why).
 """
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +43,7 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
         self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
         self.audiences = Composed([schema, SQL("."), Identifier(f"{prefix}_audiences")])
         self.viewers = Composed([schema, SQL("."), Identifier(f"{prefix}_record_viewers")])
+        self.recorded = Composed([schema, SQL("."), Identifier(f"{prefix}_recorded")])
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -60,6 +62,10 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                 SQL("CREATE INDEX IF NOT EXISTS {} ON {} (tenant, agent)").format(
                     Identifier(f"{prefix}_record_viewers_agent"), self.viewers
                 ),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                    "recorded_at timestamptz NOT NULL)"
+                ).format(self.recorded),
             ]
         )
 
@@ -101,6 +107,16 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         """The positions, known only now, and the audience of each at them."""
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            # The server's clock when the insert ran, under the table lock, so in the
+            # order of the positions (ADR/0019); not now(), the transaction's start.
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} SELECT position, clock_timestamp() "
+                    "FROM unnest(%s::bigint[]) AS position"
+                ).format(self.recorded),
+                (list(positions),),
+            )
         audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
         rows = (
             [
@@ -160,6 +176,18 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             version: int | None = None if row is None else row["version"]
             return version
+
+    def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
+        statement = SQL(
+            "SELECT e.originator_version AS version, r.recorded_at FROM {} e "
+            "JOIN {} r ON r.position = e.notification_id WHERE e.originator_id=%s"
+        ).format(self.events, self.recorded)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (originator_id,), prepare=True)
+            return {
+                row["version"]: row["recorded_at"].astimezone(UTC)
+                for row in curs.fetchall()
+            }
 
     @staticmethod
     def _notification(row: DictRow) -> Notification:

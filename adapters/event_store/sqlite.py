@@ -8,6 +8,7 @@ only says it is "unable to open database file".
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,7 @@ from calldesk.ports.log import Audience
 
 AUDIENCES = "calldesk_audiences"
 VIEWERS = "calldesk_record_viewers"
+RECORDED = "calldesk_recorded"
 
 
 class SQLiteDeskRecorder(SQLiteApplicationRecorder):
@@ -73,12 +75,20 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             "record_id TEXT, agent TEXT, "
             "PRIMARY KEY (tenant, kind, record_id, agent)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {VIEWERS}_agent ON {VIEWERS} (tenant, agent)",
+            f"CREATE TABLE IF NOT EXISTS {RECORDED} (position INTEGER PRIMARY KEY, "
+            "recorded_at TEXT NOT NULL)",
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
+        if positions:
+            # SQLite's clock, read in the insert's transaction (ADR/0019).
+            c.executemany(
+                f"INSERT INTO {RECORDED} VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                [(position,) for position in positions],
+            )
         audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
         if positions and audiences:
             c.executemany(
@@ -138,6 +148,18 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             c.execute(statement, (originator_id.hex, position))
             version: int | None = c.fetchone()[0]
             return version
+
+    def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
+        statement = (
+            f"SELECT e.originator_version, r.recorded_at FROM {self.events_table} e "
+            f"JOIN {RECORDED} r ON r.position = e.rowid WHERE e.originator_id=?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (originator_id.hex,))
+            return {
+                version: datetime.fromisoformat(at).astimezone(UTC)
+                for version, at in c.fetchall()
+            }
 
     def _notification(self, row: Any) -> Notification:
         return Notification(

@@ -1,8 +1,11 @@
 """The `calldesk` command as a person types it: output, exit codes, nothing half-done."""
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -213,3 +216,55 @@ def test_an_error_under_json_is_one_json_object_on_stderr_with_the_same_code(
     assert (said["code"], said["kind"]) == (code, kind)
     assert message in said["message"]
     assert head(database_url) == before
+
+
+def test_agent_history_shows_when_each_event_was_said_and_when_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    """Two demo shifts, each on a simulator whose clock runs ahead: the times the
+    commands said go backwards from one run to the next, the store's never do."""
+    url = f"sqlite:///{tmp_path / 'calldesk.db'}"
+    directory = ["--directory", str(tmp_path / "directory.db")]
+    runner = CliRunner()
+    for _ in range(2):
+        shift = runner.invoke(app, ["--database-url", url, "demo", "--once", *directory])
+        assert shift.exit_code == 0, shift.output
+
+    listed = runner.invoke(
+        app, ["--database-url", url, "agent", "history", "a-17", "-t", "demo", "--json"]
+    )
+    shown = runner.invoke(
+        app,
+        ["--database-url", url, "agent", "history", "a-17", "-t", "demo"],
+        terminal_width=250,
+    )
+
+    history = json.loads(listed.stdout)
+    said = [datetime.fromisoformat(entry["said_at"]) for entry in history]
+    recorded = [datetime.fromisoformat(entry["recorded_at"]) for entry in history]
+    assert said != sorted(said)
+    assert recorded == sorted(recorded)
+    assert "said at" in shown.stdout
+    assert "recorded at" in shown.stdout
+
+
+def test_events_recorded_before_the_store_kept_its_time_say_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'calldesk.db'}"
+    runner = CliRunner()
+    for args in (
+        ["tenant", "create", "acme", "--name", "Acme"],
+        ["agent", "register", "a-17", "-t", "acme", "--name", "Ada"],
+    ):
+        assert runner.invoke(app, ["--database-url", url, *args]).exit_code == 0
+    with closing(sqlite3.connect(tmp_path / "calldesk.db")) as store, store:
+        store.execute("DELETE FROM calldesk_recorded")  # as a store from before it
+
+    listed = runner.invoke(
+        app, ["--database-url", url, "--json", "agent", "history", "a-17", "-t", "acme"]
+    )
+    shown = runner.invoke(
+        app, ["--database-url", url, "agent", "history", "a-17", "-t", "acme"]
+    )
+
+    assert [entry["recorded_at"] for entry in json.loads(listed.stdout)] == [None]
+    assert "not kept" in shown.stdout
