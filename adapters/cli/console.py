@@ -130,13 +130,8 @@ def desk_session(
         desk.close()
 
 
-def run(
-    context: typer.Context,
-    action: Callable[[Desk], T],
-    directory: RecordDirectory | None = None,
-) -> T:
-    """The action's result on the configured store's desk; a refusal ends the command."""
-    with desk_session(context, directory) as desk:
+def run(context: typer.Context, action: Callable[[Desk], T]) -> T:
+    with desk_session(context) as desk:
         return action(desk)
 
 

@@ -1,6 +1,6 @@
 """The PostgreSQL recorder of the desk: the events, and in the same transaction (under
-eventsourcing's table lock) the audience of each event and which agents show which
-record (ADR/0014).
+eventsourcing's table lock) the audience of each event, which agents show which record
+(ADR/0014), and when the server's clock recorded each event (ADR/0019).
 
 A server that cannot be used is said at once, in one line: the recorder connects once
 on its own before the library's pool does, within the connect timeout (the pool would

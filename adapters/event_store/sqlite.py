@@ -1,5 +1,6 @@
 """The SQLite recorder of the desk: the events, and in the same transaction the audience
-of each event and which agents show which record (ADR/0014).
+of each event, which agents show which record (ADR/0014), and when SQLite's clock
+recorded each event (ADR/0019).
 
 A file that cannot be opened is said in one line, naming what to check: SQLite itself
 only says it is "unable to open database file".
