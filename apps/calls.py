@@ -359,10 +359,15 @@ class Calls(Service):
             raise NotFound(f"no call {call} in tenant {tenant} at position {as_of}")
         return CallView.of(found)
 
+    def caller_number(self, tenant: str, number: str) -> PhoneNumber:
+        """The number as the tenant's calls read it: a national form in the tenant's
+        default region."""
+        return parse_phone_number(number, tenant_named(self.work, tenant).default_region)
+
     def screen_pop(self, tenant: str, number: str) -> tuple[RecordRef, ...]:
         """What a call from this number would pop: the records it reaches, best first."""
-        parsed = parse_phone_number(number, tenant_named(self.work, tenant).default_region)
-        return self.work.directory.find_by_number(tenant, parsed)
+        caller = self.caller_number(tenant, number)
+        return self.work.directory.find_by_number(tenant, caller)
 
     # How a change to a call is made.
 

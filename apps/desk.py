@@ -20,7 +20,6 @@ from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
 from calldesk.apps.presence import AgentPresence
 from calldesk.apps.records import Records
-from calldesk.apps.settings import persistence_settings
 from calldesk.apps.softphone import SoftphoneViews
 from calldesk.apps.store import Store
 from calldesk.apps.tenancy import Tenancy
@@ -114,8 +113,9 @@ class Desk:
         directory: RecordDirectory | None = None,
         reacting: bool = True,
     ) -> "Desk":
-        """The desk storing its events at this URL (see calldesk.apps.settings)."""
-        return cls(Store(env=persistence_settings(database_url)), directory, reacting)
+        """The desk storing its events at this URL (see calldesk.apps.settings);
+        StoreUnavailable when the store cannot be opened."""
+        return cls(Store.at(database_url), directory, reacting)
 
     @classmethod
     def in_memory(
@@ -189,6 +189,7 @@ class Desk:
     choose_record = _calls(Calls.choose_record)
     dial = _calls(Calls.dial)
     call = _calls(Calls.call)
+    caller_number = _calls(Calls.caller_number)
     screen_pop = _calls(Calls.screen_pop)
     agent_call_log = _call_logs(CallLogs.agent_call_log)
     record_call_log = _call_logs(CallLogs.record_call_log)

@@ -76,7 +76,11 @@ class AgentHistoryEntry:
 
     version: int
     event: str
-    at: datetime
+    #: The time the command said it happened (the event's timestamp).
+    said_at: datetime
+    #: The store's own clock when it recorded the event (ADR/0019); None for events
+    #: recorded before the store kept it.
+    recorded_at: datetime | None
     state: AgentState
     details: dict[str, Any]
 
@@ -126,6 +130,7 @@ class AgentPresence(Service):
     def agent_history(self, tenant: str, handle: str) -> list[AgentHistoryEntry]:
         """Every event of the agent in order, replayed one by one, as auditors read it."""
         agent_id = agent_named(self.work, tenant, handle).id
+        recorded_at = self.work.store.indexes.select_recorded_at(agent_id)
         history = []
         replayed: Agent | None = None
         for stored in self.work.store.events.get(agent_id):
@@ -141,7 +146,8 @@ class AgentPresence(Service):
                 AgentHistoryEntry(
                     version=recorded.originator_version,
                     event=type(recorded).__name__,
-                    at=recorded.timestamp,
+                    said_at=recorded.timestamp,
+                    recorded_at=recorded_at.get(recorded.originator_version),
                     state=replayed.state,
                     details=details,
                 )

@@ -19,10 +19,16 @@ from eventsourcing.application import (
     ProcessingEvent,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Notification, Recording
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Notification,
+    PersistenceError,
+    Recording,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from calldesk.apps.conversion import register_stored_value_types
+from calldesk.apps.settings import persistence_settings, shown_url
 from calldesk.ports.log import Audience, IndexedRecorder, Logged, SaveListener
 
 A = TypeVar("A", bound=Aggregate)
@@ -32,6 +38,15 @@ CACHED_AGGREGATES = 10_000
 
 #: Notifications read at a time when catching up with other processes' writes.
 CATCH_UP_PAGE = 500
+
+
+class StoreUnavailable(Exception):
+    """The store a URL names cannot be opened: not reached, refused, or no database
+    calldesk can write. Says what was tried (without the password) and why."""
+
+    def __init__(self, database_url: str, why: str) -> None:
+        self.where, self.why = shown_url(database_url), why
+        super().__init__(f"cannot open the event store at {self.where}: {why}")
 
 
 class Store(Application[UUID]):
@@ -46,6 +61,17 @@ class Store(Application[UUID]):
         self._listeners: list[SaveListener] = []
         #: The position up to which the cache holds what the log says.
         self.followed = self.head()
+
+    @classmethod
+    def at(cls, database_url: str) -> "Store":
+        """The store at this URL (calldesk.apps.settings), its tables created when
+        missing; StoreUnavailable when it cannot be opened. The recorders say why in
+        one line (calldesk.adapters.event_store)."""
+        settings = persistence_settings(database_url)
+        try:
+            return cls(env=settings)
+        except PersistenceError as error:
+            raise StoreUnavailable(database_url, str(error)) from error
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: variables left in os.environ never pick the store."""

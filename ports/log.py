@@ -8,6 +8,7 @@ a reader connected at the time was given.
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -93,3 +94,8 @@ class IndexedRecorder(Protocol):
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
         """The aggregate's version as of this position; None when it did not exist."""
+
+    def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
+        """When each version of the aggregate was recorded, by the store's own clock
+        inside the insert's transaction (ADR/0019); versions recorded before the store
+        kept it are missing."""

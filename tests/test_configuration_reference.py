@@ -73,11 +73,16 @@ def shown(default: object) -> str:
 
 
 def flags() -> Iterator[Row]:
-    """Every option of every command, as its row should read."""
+    """Every option of every command, as its row should read; an option the root gives
+    every command (--json) has the root's row alone."""
+    root = typer.main.get_command(app)
+    everywhere = {frozenset(param.opts) for param in root.params}
 
     def walk(command: object, path: str) -> Iterator[Row]:
         for param in getattr(command, "params", ()):
             if param.param_type_name != "option":
+                continue
+            if command is not root and frozenset(param.opts) in everywhere:
                 continue
             default = None if param.required else param.default
             yield Row(
@@ -89,7 +94,7 @@ def flags() -> Iterator[Row]:
         for name, sub in getattr(command, "commands", {}).items():
             yield from walk(sub, f"{path} {name}")
 
-    yield from walk(typer.main.get_command(app), "calldesk")
+    yield from walk(root, "calldesk")
 
 
 def fields() -> Iterator[Row]:
@@ -141,5 +146,5 @@ def test_every_environment_variable_read_is_documented_and_none_other() -> None:
 def test_each_database_url_parameter_is_one_the_url_reads(row: Row) -> None:
     (name,) = row.setting
     url = "postgresql://desk@127.0.0.1:5432/calldesk"
-    assert persistence_settings(f"{url}?{name}=x1") != persistence_settings(url)
+    assert persistence_settings(f"{url}?{name}=7") != persistence_settings(url)
     assert row.default in persistence_settings(url).values()

@@ -2,7 +2,10 @@
 
 Exit codes: 0 done, 1 refused by a rule (the state does not allow it, it already
 exists), 2 bad input (a value breaks its rule, a wrong option), 3 not found (unknown
-tenant, agent or reason code; another tenant's things look the same).
+tenant, agent or reason code; another tenant's things look the same), 4 the event store
+cannot be opened (not reached, refused, or no database calldesk can write; ADR/0018).
+Under --json, given before or after the command's name, results are JSON on stdout and
+an error is one JSON object on stderr, under the same exit code (ADR/0018).
 """
 
 import json
@@ -18,6 +21,8 @@ from rich.console import Console
 from calldesk.apps.conversion import converter
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import AgentView
+from calldesk.apps.settings import DATABASE_URL_VARIABLE
+from calldesk.apps.store import StoreUnavailable
 from calldesk.apps.tenancy import TenantView
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound
 from calldesk.ports.directory import RecordDirectory
@@ -25,6 +30,15 @@ from calldesk.ports.directory import RecordDirectory
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
+EXIT_STORE_UNAVAILABLE = 4
+
+#: What a JSON error calls each exit code, for scripts that read the object.
+ERROR_KINDS = {
+    EXIT_REFUSED: "refused",
+    EXIT_BAD_INPUT: "bad-input",
+    EXIT_NOT_FOUND: "not-found",
+    EXIT_STORE_UNAVAILABLE: "store-unavailable",
+}
 
 T = TypeVar("T")
 
@@ -37,7 +51,6 @@ class Settings:
     """What the top-level options decided, handed to every command."""
 
     database_url: str
-    as_json: bool
 
 
 TenantOption = Annotated[
@@ -54,9 +67,40 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class CommandFailed(Exception):
+    """Ends a command under an exit code; the root command says why (calldesk.adapters.
+    cli.main), as a line or, under --json, as a JSON object."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
 def fail(code: int, message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
-    raise typer.Exit(code)
+    raise CommandFailed(code, message)
+
+
+def say_error(code: int, message: str, *, as_json: bool) -> None:
+    """One line on stderr: `error: ...`, or one JSON object a script can read."""
+    if as_json:
+        error = {"code": code, "kind": ERROR_KINDS[code], "message": message}
+        typer.echo(json.dumps({"error": error}), err=True)
+    else:
+        err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+
+
+#: Where a command's context keeps whether --json was given, before or after its name.
+AS_JSON = "calldesk.as_json"
+
+
+def json_chosen(context: typer.Context, _: typer.CallbackParam, as_json: bool) -> None:
+    """The --json option's callback, on the root and on every command."""
+    if as_json:
+        context.meta[AS_JSON] = True
+
+
+def wants_json(context: typer.Context) -> bool:
+    return bool(context.meta.get(AS_JSON))
 
 
 @contextmanager
@@ -69,6 +113,11 @@ def desk_session(
         desk = Desk.at(settings.database_url, directory)
     except InvalidValue as error:
         fail(EXIT_BAD_INPUT, str(error))
+    except StoreUnavailable as error:
+        fail(
+            EXIT_STORE_UNAVAILABLE,
+            f"{error}; check --database-url or {DATABASE_URL_VARIABLE}",
+        )
     try:
         yield desk
     except InvalidValue as error:
@@ -87,7 +136,7 @@ def run(context: typer.Context, action: Callable[[Desk], T]) -> T:
 
 
 def show(context: typer.Context, result: object, human: Callable[[], None]) -> None:
-    if context.obj.as_json:
+    if wants_json(context):
         out.print_json(json.dumps(converter.unstructure(result)))
     else:
         human()

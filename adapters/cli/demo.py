@@ -13,7 +13,6 @@ is reused, and each run's calls are new.
 import itertools
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,7 +26,7 @@ from calldesk.adapters.cli.console import (
     now,
     out,
 )
-from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DIRECTORY_PATH_VARIABLE
+from calldesk.adapters.cli.directory import DEFAULT_DIRECTORY_PATH, DirectoryPath
 from calldesk.adapters.cli.phone_systems import Phone, SimulatorSettings
 from calldesk.adapters.cli.simulated_phone import available, real_time
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
@@ -69,17 +68,9 @@ CALLERS = (ADA_PHONE.e164, SWITCHBOARD.e164, "+16505550199")
 CALLER_EVERY = 30.0
 
 
-DirectoryOption = Annotated[
-    Path,
-    typer.Option(
-        "--directory", envvar=DIRECTORY_PATH_VARIABLE, help="The record directory's file."
-    ),
-]
-
-
 def demo(
     context: typer.Context,
-    directory_path: DirectoryOption = DEFAULT_DIRECTORY_PATH,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
     once: Annotated[
         bool, typer.Option(help="Play a scripted shift in the terminal and exit.")
     ] = False,

@@ -17,13 +17,15 @@ from calldesk.adapters.cli.console import (
     err,
     fail,
     out,
+    run,
     show,
 )
 from calldesk.adapters.directory.csv_import import import_csv
 from calldesk.adapters.directory.records import RecordCounts
 from calldesk.adapters.directory.seeding import seed_directory
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
-from calldesk.apps.phone_numbers import checked_region, parse_phone_number
+from calldesk.apps.desk import Desk
+from calldesk.apps.phone_numbers import checked_region
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
@@ -36,13 +38,14 @@ directory_app = typer.Typer(
     help="Fill the record directory and find whom a number reaches."
 )
 
+#: The record directory's file, by one name in every command that reads it.
 DirectoryPath = Annotated[
     Path,
     typer.Option(
-        "--path",
+        "--directory",
         envvar=DIRECTORY_PATH_VARIABLE,
         dir_okay=False,
-        help="The directory's SQLite file, created on first use.",
+        help="The record directory's SQLite file, created on first use.",
     ),
 ]
 DirectoryTenant = Annotated[
@@ -132,15 +135,15 @@ def directory_seed(
     contacts: Annotated[int, typer.Option(min=1, help="How many contacts to make.")],
     region: Region = "US",
     seed: Annotated[int, typer.Option(help="The same seed makes the same records.")] = 1,
-    path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
 ) -> None:
     """Fill the directory with realistic contacts, accounts, leads and cases."""
     region = checked_destination(tenant, region)
-    with directory_session(path) as directory:
+    with directory_session(directory_path) as directory:
         written = seed_with_progress(
             directory, tenant, contacts=contacts, region=region, seed=seed
         )
-    show_written(context, written, f"Seeded {tenant} in {path}")
+    show_written(context, written, f"Seeded {tenant} in {directory_path}")
 
 
 @directory_app.command("import")
@@ -156,13 +159,13 @@ def directory_import(
     ],
     tenant: DirectoryTenant,
     region: Region = "US",
-    path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
 ) -> None:
     """Load a CRM export: every row, or nothing if any row is bad."""
     region = checked_destination(tenant, region)
-    with directory_session(path) as directory:
+    with directory_session(directory_path) as directory:
         written = import_csv(directory, file, tenant, region)
-    show_written(context, written, f"Imported into {tenant} in {path}")
+    show_written(context, written, f"Imported into {tenant} in {directory_path}")
 
 
 @directory_app.command("lookup")
@@ -170,16 +173,22 @@ def directory_lookup(
     context: typer.Context,
     number: Annotated[str, typer.Argument(help="The caller's number, written any way.")],
     tenant: DirectoryTenant,
-    region: Region = "US",
-    path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
 ) -> None:
-    """Show the records a number reaches, best first, as a screen pop would."""
-    with bad_input_refused():
-        caller = parse_phone_number(number, region)
-    if not path.exists():
-        fail(EXIT_NOT_FOUND, f"no directory at {path}; fill it with seed or import first")
-    with directory_session(path) as directory:
-        found = Lookup(caller, directory.find_by_number(tenant, caller))
+    """Show the records a number reaches, best first, as a screen pop would: a number
+    in national form is read in the tenant's region (`calldesk tenant region`)."""
+
+    def look_up(desk: Desk) -> Lookup:
+        caller = desk.caller_number(tenant, number)
+        if not directory_path.exists():
+            fail(
+                EXIT_NOT_FOUND,
+                f"no directory at {directory_path}; fill it with seed or import first",
+            )
+        with directory_session(directory_path) as directory:
+            return Lookup(caller, directory.find_by_number(tenant, caller))
+
+    found = run(context, look_up)
     show(context, found, lambda: out.print(lookup_table(found)))
 
 

@@ -1,11 +1,22 @@
 """The root of the `calldesk` command: global options and every sub-command."""
 
+import copy
+from collections.abc import Iterator
 from importlib.metadata import version
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from calldesk.adapters.cli.console import Settings, out
+from calldesk.adapters.cli.console import (
+    EXIT_BAD_INPUT,
+    CommandFailed,
+    Settings,
+    json_chosen,
+    out,
+    say_error,
+    wants_json,
+)
 from calldesk.adapters.cli.demo import demo
 from calldesk.adapters.cli.directory import directory_app
 from calldesk.adapters.cli.presence import agent_app, tenant_app
@@ -13,7 +24,65 @@ from calldesk.adapters.cli.serve import serve
 from calldesk.adapters.cli.tokens import token_app
 from calldesk.apps.settings import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL
 
+
+class RootCommand(TyperGroup):
+    """`calldesk` itself: it says why a command failed, as a line or under --json as a
+    JSON object, and every command under it takes --json after its name too."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        (as_json,) = (
+            param
+            for param in self.params
+            if isinstance(param, TyperOption) and param.name == "as_json"
+        )
+        for command in commands_under(self):
+            command.params.append(json_after_the_name(as_json))
+
+    # typer hands its own Context to these; the class it derives from is not public.
+    def parse_args(self, context: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # A command's usage error comes before its own --json is parsed.
+        options = args[: args.index("--")] if "--" in args else args
+        context.meta[JSON_IN_ARGS] = "--json" in options
+        return super().parse_args(context, args)
+
+    def invoke(self, context: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(context)
+        except CommandFailed as failure:
+            say_error(failure.code, failure.message, as_json=wants_json(context))
+            raise typer.Exit(failure.code) from None
+        except typer.TyperException as error:
+            # typer's usage errors (exit code 2) are bad input, as JSON when asked.
+            if error.exit_code != EXIT_BAD_INPUT or not (
+                wants_json(context) or context.meta[JSON_IN_ARGS]
+            ):
+                raise
+            say_error(EXIT_BAD_INPUT, error.format_message(), as_json=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+JSON_IN_ARGS = "calldesk.json_in_args"
+
+
+def json_after_the_name(as_json: TyperOption) -> TyperOption:
+    """The root's --json, for a command to take after its name: the same choice."""
+    option = copy.copy(as_json)  # its callback too, which records the choice
+    option.expose_value = False
+    return option
+
+
+def commands_under(group: TyperGroup) -> Iterator[TyperCommand]:
+    """Every command a group holds, in its sub-groups too; not the groups themselves."""
+    for command in group.commands.values():
+        if isinstance(command, TyperGroup):
+            yield from commands_under(command)
+        elif isinstance(command, TyperCommand):
+            yield command
+
+
 app = typer.Typer(
+    cls=RootCommand,
     name="calldesk",
     help="An event-sourced core for customer-service desks with built-in telephony.",
     no_args_is_help=True,
@@ -45,7 +114,13 @@ def main_options(
         ),
     ] = DEFAULT_DATABASE_URL,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print results as JSON, for scripts.")
+        bool,
+        typer.Option(
+            "--json",
+            callback=json_chosen,
+            help="Print results, and errors, as JSON, for scripts; also after a "
+            "command's name.",
+        ),
     ] = False,
     _: Annotated[
         bool,
@@ -54,7 +129,7 @@ def main_options(
         ),
     ] = False,
 ) -> None:
-    context.obj = Settings(database_url, as_json)
+    context.obj = Settings(database_url)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """`calldesk tenant` and `calldesk agent`: tenancy and presence from the command line."""
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -200,22 +201,30 @@ def agent_show(context: typer.Context, handle: Handle, tenant: TenantOption) -> 
 
 @agent_app.command("history")
 def agent_history(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
-    """Every recorded event of the agent, replayed in order: what happened and when."""
+    """Every recorded event of the agent, replayed in order: what happened, when its
+    command said it did, and when the store recorded it (UTC)."""
     history = run(context, lambda desk: desk.agent_history(tenant, handle))
     show(context, history, lambda: out.print(history_table(history)))
 
 
 def history_table(history: list[AgentHistoryEntry]) -> Table:
-    table = Table("#", "recorded at", "event", "state after", "details")
+    """Both times of each event: the one its command said, the one the store recorded
+    it at (ADR/0019); only the second never goes backwards."""
+    table = Table("#", "said at", "recorded at", "event", "state after", "details")
     for entry in history:
         details = ", ".join(
             f"{key}={json.dumps(value)}" for key, value in entry.details.items()
         )
         table.add_row(
             str(entry.version),
-            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            moment(entry.said_at),
+            moment(entry.recorded_at) if entry.recorded_at else "not kept",
             entry.event,
             entry.state.value,
             details,
         )
     return table
+
+
+def moment(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

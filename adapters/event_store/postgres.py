@@ -1,12 +1,19 @@
 """The PostgreSQL recorder of the desk: the events, and in the same transaction (under
-eventsourcing's table lock) the audience of each event and which agents show which
-record (ADR/0014)."""
+eventsourcing's table lock) the audience of each event, which agents show which record
+(ADR/0014), and when the server's clock recorded each event (ADR/0019).
+
+A server that cannot be used is said at once, in one line: the recorder connects once
+on its own before the library's pool does, within the connect timeout (the pool would
+only report, after its timeout, that it got no connection, not why).
+"""
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -21,12 +28,22 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
+        # The pool waits POSTGRES_CONNECT_TIMEOUT for a connection; each of its attempts
+        # waits as long, instead of as long as the kernel keeps trying.
+        self.connect_timeout = max(1, round(datastore.pool.timeout))
+        settings = datastore.pool.kwargs
+        assert isinstance(settings, dict)  # eventsourcing passes a dict
+        settings["connect_timeout"] = self.connect_timeout
+        self.connection_settings: dict[str, Any] = settings
+        # Before the library's own constructor, whose first query waits on the pool.
+        self.check_connection()
         super().__init__(datastore, events_table_name=events_table_name)
         prefix = events_table_name.removesuffix("_events")
         schema = Identifier(datastore.schema)
         self.events = Composed([schema, SQL("."), Identifier(events_table_name)])
         self.audiences = Composed([schema, SQL("."), Identifier(f"{prefix}_audiences")])
         self.viewers = Composed([schema, SQL("."), Identifier(f"{prefix}_record_viewers")])
+        self.recorded = Composed([schema, SQL("."), Identifier(f"{prefix}_recorded")])
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -45,8 +62,27 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                 SQL("CREATE INDEX IF NOT EXISTS {} ON {} (tenant, agent)").format(
                     Identifier(f"{prefix}_record_viewers_agent"), self.viewers
                 ),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                    "recorded_at timestamptz NOT NULL)"
+                ).format(self.recorded),
             ]
         )
+
+    def check_connection(self) -> None:
+        """Connect once, outside the pool: OperationalError saying why, in one line,
+        when the server cannot be reached, refuses, or refuses these credentials."""
+        try:
+            psycopg.connect(**self.connection_settings).close()
+        except psycopg.errors.ConnectionTimeout:
+            raise OperationalError(
+                f"nothing answered within {self.connect_timeout} s; check the host and "
+                "port, and that no firewall drops the connection"
+            ) from None
+        except psycopg.OperationalError as error:
+            said = str(error).removeprefix("connection failed: ")
+            lines = [" ".join(line.split()) for line in said.splitlines() if line.strip()]
+            raise OperationalError("; ".join(lines)) from None
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -71,6 +107,16 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         """The positions, known only now, and the audience of each at them."""
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            # The server's clock when the insert ran, under the table lock, so in the
+            # order of the positions (ADR/0019); not now(), the transaction's start.
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} SELECT position, clock_timestamp() "
+                    "FROM unnest(%s::bigint[]) AS position"
+                ).format(self.recorded),
+                (list(positions),),
+            )
         audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
         rows = (
             [
@@ -130,6 +176,18 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             version: int | None = None if row is None else row["version"]
             return version
+
+    def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
+        statement = SQL(
+            "SELECT e.originator_version AS version, r.recorded_at FROM {} e "
+            "JOIN {} r ON r.position = e.notification_id WHERE e.originator_id=%s"
+        ).format(self.events, self.recorded)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (originator_id,), prepare=True)
+            return {
+                row["version"]: row["recorded_at"].astimezone(UTC)
+                for row in curs.fetchall()
+            }
 
     @staticmethod
     def _notification(row: DictRow) -> Notification:

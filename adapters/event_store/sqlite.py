@@ -1,17 +1,32 @@
 """The SQLite recorder of the desk: the events, and in the same transaction the audience
-of each event and which agents show which record (ADR/0014)."""
+of each event, which agents show which record (ADR/0014), and when SQLite's clock
+recorded each event (ADR/0019).
 
+A file that cannot be opened is said in one line, naming what to check: SQLite itself
+only says it is "unable to open database file".
+"""
+
+import os
+import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import (
+    Notification,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from calldesk.ports.log import Audience
 
 AUDIENCES = "calldesk_audiences"
 VIEWERS = "calldesk_record_viewers"
+RECORDED = "calldesk_recorded"
 
 
 class SQLiteDeskRecorder(SQLiteApplicationRecorder):
@@ -23,6 +38,34 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         self.events_table = events_table_name
 
+    def create_table(self) -> None:
+        try:
+            super().create_table()
+        except (PersistenceError, sqlite3.Error) as error:
+            raise OperationalError(self._why_not_opened(error)) from error
+
+    def _why_not_opened(self, error: Exception) -> str:
+        name = self.datastore.pool.db_name
+        if self.datastore.pool.is_sqlite_memory_mode or name.startswith("file:"):
+            return str(error)
+        database = Path(name).absolute()
+        folder = database.parent
+        if database.is_dir():
+            return f"{database} is a folder; name a database file in it"
+        if not folder.exists():
+            return f"the folder {folder} does not exist; create it or name another file"
+        if not folder.is_dir():
+            return f"{folder} is not a folder; name a file in a folder"
+        if not os.access(folder, os.W_OK) or (
+            database.exists() and not os.access(database, os.W_OK)
+        ):
+            return f"cannot write {database}; check who owns it and its folder"
+        if isinstance(error.__cause__ or error, sqlite3.DatabaseError) and (
+            "not a database" in str(error)
+        ):
+            return f"{database} is not a SQLite database; name another file"
+        return str(error)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -33,12 +76,20 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             "record_id TEXT, agent TEXT, "
             "PRIMARY KEY (tenant, kind, record_id, agent)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {VIEWERS}_agent ON {VIEWERS} (tenant, agent)",
+            f"CREATE TABLE IF NOT EXISTS {RECORDED} (position INTEGER PRIMARY KEY, "
+            "recorded_at TEXT NOT NULL)",
         ]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
+        if positions:
+            # SQLite's clock, read in the insert's transaction (ADR/0019).
+            c.executemany(
+                f"INSERT INTO {RECORDED} VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                [(position,) for position in positions],
+            )
         audiences: Sequence[Audience | None] = kwargs.get("audiences", ())
         if positions and audiences:
             c.executemany(
@@ -98,6 +149,18 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             c.execute(statement, (originator_id.hex, position))
             version: int | None = c.fetchone()[0]
             return version
+
+    def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
+        statement = (
+            f"SELECT e.originator_version, r.recorded_at FROM {self.events_table} e "
+            f"JOIN {RECORDED} r ON r.position = e.rowid WHERE e.originator_id=?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (originator_id.hex,))
+            return {
+                version: datetime.fromisoformat(at).astimezone(UTC)
+                for version, at in c.fetchall()
+            }
 
     def _notification(self, row: Any) -> Notification:
         return Notification(

@@ -1,7 +1,7 @@
 """Agent presence through the application, on SQLite and on a real PostgreSQL."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -42,9 +42,9 @@ def test_a_shift_of_presence_changes_is_recorded_and_replayed_in_order(
         ("StatusPicked", AgentState.AVAILABLE),
         ("LoggedOut", AgentState.LOGGED_OUT),
     ]
-    assert history[-1].at == clock()
+    assert history[-1].said_at == clock()
     assert lunch.not_ready_reason == NotReadyReason("lunch", "Lunch")
-    assert lunch.since == history[3].at
+    assert lunch.since == history[3].said_at
 
 
 def test_repeating_the_current_status_records_nothing(desk: Desk, clock: Clock) -> None:
@@ -222,4 +222,26 @@ def test_time_in_commands_is_the_time_recorded(desk: Desk, clock: Clock) -> None
     tenant_with_agent(desk, clock())
     at = clock.advance(timedelta(hours=3).total_seconds())
     assert log_in(desk, at).since == at
-    assert desk.agent_history("acme", "a-17")[-1].at == at
+    assert desk.agent_history("acme", "a-17")[-1].said_at == at
+
+
+def test_each_event_also_keeps_the_time_the_store_recorded_it_by_its_own_clock(
+    desk: Desk, clock: Clock
+) -> None:
+    """A command's time is whatever its caller said (a simulator's, an import's); the
+    store's own clock is what an auditor orders recordings by (ADR/0019)."""
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    tenant_with_agent(desk, clock())
+    log_in(desk, clock.advance(60))
+    log_out(desk, clock.advance(60))
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    history = desk.agent_history("acme", "a-17")
+
+    recorded = [entry.recorded_at for entry in history]
+    assert [entry.said_at for entry in history][1:] == [
+        clock() - timedelta(seconds=60),
+        clock(),
+    ]
+    assert all(at is not None and before <= at <= after for at in recorded), recorded
+    assert recorded == sorted(recorded)  # type: ignore[type-var]

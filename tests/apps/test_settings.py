@@ -7,6 +7,7 @@ from calldesk.apps.settings import (
     POSTGRES_RECORDER,
     SQLITE_RECORDER,
     persistence_settings,
+    shown_url,
 )
 from calldesk.domain.errors import InvalidValue
 
@@ -37,8 +38,33 @@ def test_a_postgresql_url_gives_every_connection_setting_and_keeps_the_lock() ->
         "POSTGRES_USER": "desk",
         "POSTGRES_PASSWORD": "s@cret",
         "POSTGRES_SCHEMA": "tenant_a",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
     }
+
+
+def test_a_postgresql_url_may_wait_longer_for_its_server() -> None:
+    settings = persistence_settings("postgresql://desk@db/calldesk?connect_timeout=20")
+    assert settings["POSTGRES_CONNECT_TIMEOUT"] == "20"
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "2.5", "soon"])
+def test_a_connect_timeout_that_is_not_whole_seconds_is_refused(timeout: str) -> None:
+    with pytest.raises(InvalidValue, match="whole number of seconds"):
+        persistence_settings(f"postgresql://desk@db/calldesk?connect_timeout={timeout}")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://desk:s3cret@db:5432/calldesk", "postgresql://desk@db:5432/calldesk"),
+        ("postgresql://desk:p@ss@db/calldesk", "postgresql://desk@db/calldesk"),
+        ("postgresql://desk@db/calldesk", "postgresql://desk@db/calldesk"),
+        ("sqlite:///calldesk.db", "sqlite:///calldesk.db"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert shown_url(url) == shown
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
 """The `calldesk` command as a person types it: output, exit codes, nothing half-done."""
 
 import json
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED
@@ -153,3 +158,113 @@ def test_a_tenants_wrap_up_policy_and_region_are_set_and_bad_ones_refused(
     assert calldesk("tenant", "region", "A B", "GB")[0] == EXIT_BAD_INPUT
     assert calldesk("tenant", "wrap-up", "A B")[0] == EXIT_BAD_INPUT
     assert head(database_url) == before
+
+
+def every_command(group: TyperGroup, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The name of every command under the root, as typed: ("agent", "show"), ..."""
+    names = []
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            names.extend(every_command(command, (*path, name)))
+        else:
+            names.append((*path, name))
+    return names
+
+
+@pytest.mark.parametrize("command", every_command(typer.main.get_group(app)), ids=" ".join)
+def test_every_command_takes_json_after_its_name(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "--json" in result.stdout
+
+
+def test_json_after_the_command_name_prints_json_as_before_it(calldesk) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")
+    before = calldesk("--json", "agent", "show", "a-17", "-t", "acme")
+    after = calldesk("agent", "show", "a-17", "--json", "-t", "acme")
+    last = calldesk("agent", "history", "a-17", "-t", "acme", "--json")
+    assert before == after
+    assert json.loads(after[1])["agent"] == "a-17"
+    assert [entry["event"] for entry in json.loads(last[1])] == ["Registered"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize(
+    ("args", "code", "kind", "message"),
+    [
+        (["agent", "ready", "a-17", "-t", "acme"], EXIT_REFUSED, "refused", "log in"),
+        (["agent", "show", "a-99", "-t", "acme"], EXIT_NOT_FOUND, "not-found", "a-99"),
+        (["tenant", "region", "acme", "XX"], EXIT_BAD_INPUT, "bad-input", "XX"),
+        (["agent", "show", "-t", "acme"], EXIT_BAD_INPUT, "bad-input", "'handle'"),
+        (["agent", "shout", "a-17"], EXIT_BAD_INPUT, "bad-input", "No such command"),
+    ],
+)
+def test_an_error_under_json_is_one_json_object_on_stderr_with_the_same_code(
+    calldesk, database_url, where, args, code, kind, message
+) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("agent", "register", "a-17", "-t", "acme", "--name", "Ada")
+    before = head(database_url)
+    typed = ["--json", *args] if where == "before" else [*args, "--json"]
+
+    exit_code, shown, error = calldesk(*typed)
+
+    assert (exit_code, shown) == (code, "")
+    assert len(error.splitlines()) == 1, error
+    said = json.loads(error)["error"]
+    assert (said["code"], said["kind"]) == (code, kind)
+    assert message in said["message"]
+    assert head(database_url) == before
+
+
+def test_agent_history_shows_when_each_event_was_said_and_when_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    """Two demo shifts, each on a simulator whose clock runs ahead: the times the
+    commands said go backwards from one run to the next, the store's never do."""
+    url = f"sqlite:///{tmp_path / 'calldesk.db'}"
+    directory = ["--directory", str(tmp_path / "directory.db")]
+    runner = CliRunner()
+    for _ in range(2):
+        shift = runner.invoke(app, ["--database-url", url, "demo", "--once", *directory])
+        assert shift.exit_code == 0, shift.output
+
+    listed = runner.invoke(
+        app, ["--database-url", url, "agent", "history", "a-17", "-t", "demo", "--json"]
+    )
+    shown = runner.invoke(
+        app,
+        ["--database-url", url, "agent", "history", "a-17", "-t", "demo"],
+        terminal_width=250,
+    )
+
+    history = json.loads(listed.stdout)
+    said = [datetime.fromisoformat(entry["said_at"]) for entry in history]
+    recorded = [datetime.fromisoformat(entry["recorded_at"]) for entry in history]
+    assert said != sorted(said)
+    assert recorded == sorted(recorded)
+    assert "said at" in shown.stdout
+    assert "recorded at" in shown.stdout
+
+
+def test_events_recorded_before_the_store_kept_its_time_say_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'calldesk.db'}"
+    runner = CliRunner()
+    for args in (
+        ["tenant", "create", "acme", "--name", "Acme"],
+        ["agent", "register", "a-17", "-t", "acme", "--name", "Ada"],
+    ):
+        assert runner.invoke(app, ["--database-url", url, *args]).exit_code == 0
+    with closing(sqlite3.connect(tmp_path / "calldesk.db")) as store, store:
+        store.execute("DELETE FROM calldesk_recorded")  # as a store from before it
+
+    listed = runner.invoke(
+        app, ["--database-url", url, "--json", "agent", "history", "a-17", "-t", "acme"]
+    )
+    shown = runner.invoke(
+        app, ["--database-url", url, "agent", "history", "a-17", "-t", "acme"]
+    )
+
+    assert [entry["recorded_at"] for entry in json.loads(listed.stdout)] == [None]
+    assert "not kept" in shown.stdout

@@ -25,7 +25,12 @@ def directory_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def calldesk(directory_path: Path) -> object:
     """Runs the CLI on the test's directory file; returns (exit code, stdout, stderr)."""
-    runner = CliRunner(env={"CALLDESK_DIRECTORY_PATH": str(directory_path)})
+    runner = CliRunner(
+        env={
+            "CALLDESK_DIRECTORY_PATH": str(directory_path),
+            "CALLDESK_DATABASE_URL": f"sqlite:///{directory_path.with_name('events.db')}",
+        }
+    )
 
     def run(*args: str) -> tuple[int, str, str]:
         result = runner.invoke(app, list(args), catch_exceptions=False)
@@ -45,6 +50,8 @@ def a_contact_with_a_desk_phone(path: Path) -> tuple[str, str]:
 def test_a_seeded_number_written_nationally_finds_its_contact(
     calldesk, directory_path
 ) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    calldesk("tenant", "create", "globex", "--name", "Globex")
     code, shown, progress = calldesk("directory", "seed", "--contacts", "300", "-t", "acme")
     assert (code, "Seeded acme") == (0, shown[:11]), progress
     assert "300 contacts" in shown
@@ -69,6 +76,7 @@ def test_a_seeded_number_written_nationally_finds_its_contact(
 
 
 def test_an_export_is_imported_and_a_bad_one_changes_nothing(calldesk, tmp_path) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
     good = tmp_path / "good.csv"
     good.write_text("kind,id,name,phone\ncontact,CON-1,Ada Lovelace,020 7946 0958\n")
     bad = tmp_path / "bad.csv"
@@ -88,6 +96,7 @@ def test_an_export_is_imported_and_a_bad_one_changes_nothing(calldesk, tmp_path)
 def test_the_guides_example_export_gives_the_answer_the_guide_describes(
     calldesk, tmp_path
 ) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
     example = re.search(r"```csv\n(.*?)```", GUIDE.read_text(), re.DOTALL)
     assert example, "docs/directory.md has no csv block"
     export = tmp_path / "export.csv"
@@ -107,8 +116,8 @@ def test_the_guides_example_export_gives_the_answer_the_guide_describes(
     [
         (["lookup", "anonymous", "-t", "acme"], EXIT_BAD_INPUT, "is not a phone number"),
         (["lookup", "555-1234", "-t", "acme"], EXIT_BAD_INPUT, "add its area code"),
-        (["lookup", "+16505551234", "-t", "acme", "--region", "XX"], EXIT_BAD_INPUT, "ISO"),
         (["lookup", "+16505551234", "-t", "acme"], EXIT_NOT_FOUND, "no directory at"),
+        (["lookup", "+16505551234", "-t", "globex"], EXIT_NOT_FOUND, "no tenant globex"),
         (["seed", "--contacts", "5", "-t", "Acme Inc"], EXIT_BAD_INPUT, "a tenant"),
         (
             ["seed", "--contacts", "5", "-t", "acme", "--region", "EU"],
@@ -120,6 +129,7 @@ def test_the_guides_example_export_gives_the_answer_the_guide_describes(
 def test_bad_input_exits_non_zero_with_one_error_line(
     calldesk, args, exit_code, message
 ) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
     code, _, error = calldesk("directory", *args)
     assert (code, error.startswith("error:"), message in error) == (
         exit_code,
@@ -128,12 +138,59 @@ def test_bad_input_exits_non_zero_with_one_error_line(
     ), error
 
 
-def test_the_path_option_overrides_the_environment(calldesk, tmp_path) -> None:
+def test_the_directory_option_overrides_the_environment(calldesk, tmp_path) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
     elsewhere = tmp_path / "elsewhere.db"
-    assert (
-        calldesk(
-            "directory", "seed", "--contacts", "3", "-t", "acme", "--path", str(elsewhere)
-        )[0]
-        == 0
+    seeded = calldesk(
+        "directory", "seed", "--contacts", "3", "-t", "acme", "--directory", str(elsewhere)
     )
+    assert seeded[0] == 0
     assert elsewhere.exists()
+    code, shown, _ = calldesk(
+        "--json",
+        "directory",
+        "lookup",
+        "+1 650 555 0100",
+        "-t",
+        "acme",
+        "--directory",
+        str(elsewhere),
+    )
+    assert (code, json.loads(shown)["records"]) == (0, [])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["directory", "seed"],
+        ["directory", "import"],
+        ["directory", "lookup"],
+        ["demo"],
+        ["serve"],
+    ],
+    ids=" ".join,
+)
+def test_every_command_names_the_directory_file_the_same_way(command) -> None:
+    shown = CliRunner().invoke(app, [*command, "--help"], terminal_width=200).stdout
+    assert "--directory" in shown
+    assert "CALLDESK_DIRECTORY_PATH" in shown or command == ["serve"]
+    assert "--path" not in shown
+
+
+def test_a_national_number_is_read_in_the_tenants_region(calldesk, tmp_path) -> None:
+    """As the desk reads a caller's number: 020 is London for a British tenant."""
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    export = tmp_path / "uk.csv"
+    export.write_text("kind,id,name,phone\ncontact,CON-1,Ada Lovelace,+44 20 7946 0958\n")
+    assert calldesk("directory", "import", str(export), "-t", "acme")[0] == 0
+    code, _, error = calldesk("directory", "lookup", "020 7946 0958", "-t", "acme")
+    assert code == EXIT_BAD_INPUT, error  # in the US, 020 is no area code
+    calldesk("tenant", "region", "acme", "GB")
+
+    code, shown, _ = calldesk(
+        "--json", "directory", "lookup", "020 7946 0958", "-t", "acme"
+    )
+
+    found = json.loads(shown)
+    assert (code, found["number"]["e164"]) == (0, "+442079460958")
+    assert [record["title"] for record in found["records"]] == ["Ada Lovelace"]
