@@ -15,6 +15,7 @@ from typing import Concatenate, Generic, ParamSpec, TypeVar
 from calldesk.apps.access import Access
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
+from calldesk.apps.change_feed import ChangeFeed
 from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
@@ -62,6 +63,7 @@ _workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
 _publishing = _Via[Publishing](lambda desk: desk.publishing)
 _softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
 _records = _Via[Records](lambda desk: desk.records)
+_change_feed = _Via[ChangeFeed](lambda desk: desk.change_feed)
 
 
 class Desk:
@@ -76,6 +78,7 @@ class Desk:
     publishing: Publishing
     softphones: SoftphoneViews
     records: Records
+    change_feed: ChangeFeed
 
     def __init__(
         self,
@@ -97,6 +100,7 @@ class Desk:
         self.publishing = Publishing(self.work)
         self.softphones = SoftphoneViews(self.work)
         self.records = Records(self.work)
+        self.change_feed = ChangeFeed(self.work)
         for service in (
             self.presence,
             self.calls,
@@ -234,6 +238,7 @@ class Desk:
     restore_record = _records(Records.restore_record)
     crm_record = _records(Records.record)
     record_history = _records(Records.history)
+    record_changes = _change_feed(ChangeFeed.changes)
 
     # What the softphone shows.
     softphone = _softphones(SoftphoneViews.softphone)

@@ -29,7 +29,7 @@ from eventsourcing.utils import Environment, EnvType
 
 from calldesk.apps.conversion import register_stored_value_types
 from calldesk.apps.settings import persistence_settings, shown_url
-from calldesk.ports.log import Audience, IndexedRecorder, Logged, SaveListener
+from calldesk.ports.log import Audience, FeedEntry, IndexedRecorder, Logged, SaveListener
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -113,16 +113,18 @@ class Store(Application[UUID]):
         saving: ProcessingEvent[UUID],
         audiences: Sequence[Audience | None],
         shown: Mapping[tuple[str, str], frozenset[tuple[str, str]]],
+        feed: Mapping[UUID, FeedEntry],
     ) -> list[Recording[UUID]]:
-        """Record the events in one transaction with their audiences and what the saved
-        workspaces show; then snapshot, and tell the listeners.
+        """Record the events in one transaction with their audiences, what the saved
+        workspaces show and the saved records' change-feed entries; then snapshot, and
+        tell the listeners.
 
         As eventsourcing's save, for aggregates only: its checks of each object against
         typing.Protocols cost more, on Python 3.11, than a call's own domain work
         (docs/benchmarks.md, call throughput). The private hooks it calls are checked
         by tests/apps/test_library_hooks.py (ADR/0014).
         """
-        saving.saved_kwargs.update(audiences=audiences, viewers=shown)
+        saving.saved_kwargs.update(audiences=audiences, viewers=shown, feed=feed)
         recordings = self._record(saving)
         self._take_snapshots(saving)
         if recordings:

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
 from calldesk.apps.audiences import Shown, audience_of, shown_by
+from calldesk.apps.feed_entries import feed_entries
 from calldesk.apps.store import Store
 from calldesk.domain.errors import AlreadyExists, DomainError, NotFound
 from calldesk.ports.directory import RecordDirectory
@@ -250,6 +251,7 @@ class UnitOfWork:
             saving,
             [audiences.get(event.originator_id) for event in saving.events],
             shown,
+            feed_entries(saving.aggregates.values()),
         )
 
 

@@ -50,6 +50,23 @@ class Logged:
     audience: Audience | None
 
 
+@attrs.frozen
+class FeedEntry:
+    """What the change feed keeps of a record or a kind's schema, as last saved: one
+    entry each, at the position of its latest event (ADR/0021).
+
+    ``item`` is the record's kind ("contact") or "schema"; ``key`` the record's id, or
+    the schema's kind; ``state`` the JSON of its values (or fields), as saved.
+    """
+
+    tenant: str
+    item: str
+    key: str
+    version: int
+    deleted: bool
+    state: str
+
+
 #: Called with each save of this process, its events in log order, once committed.
 SaveListener = Callable[[Sequence[Logged]], None]
 
@@ -79,7 +96,8 @@ class EventLog(Protocol):
 
 class IndexedRecorder(Protocol):
     """What the desk's recorders add to eventsourcing's: the audience index, the index
-    of which agents show which record, and versions as of a log position."""
+    of which agents show which record, the records' change feed, and versions as of a
+    log position."""
 
     def select_concerning(
         self, tenant: str, agent: str, after: int, limit: int
@@ -94,6 +112,13 @@ class IndexedRecorder(Protocol):
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
         """The aggregate's version as of this position; None when it did not exist."""
+
+    def select_feed(
+        self, tenant: str, after: int, limit: int
+    ) -> Sequence[tuple[int, FeedEntry]]:
+        """Up to `limit` of the tenant's feed entries saved after position `after`, in
+        log order, each once, as of its latest save; the cost follows `limit`, not the
+        tenant's size."""
 
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         """When each version of the aggregate was recorded, by the store's own clock

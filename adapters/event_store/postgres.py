@@ -19,7 +19,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from calldesk.ports.log import Audience
+from calldesk.adapters.event_store.feed_rows import feed_rows
+from calldesk.ports.log import Audience, FeedEntry
 
 
 class PostgresDeskRecorder(PostgresApplicationRecorder):
@@ -44,6 +45,7 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
         self.audiences = Composed([schema, SQL("."), Identifier(f"{prefix}_audiences")])
         self.viewers = Composed([schema, SQL("."), Identifier(f"{prefix}_record_viewers")])
         self.recorded = Composed([schema, SQL("."), Identifier(f"{prefix}_recorded")])
+        self.feed = Composed([schema, SQL("."), Identifier(f"{prefix}_record_feed")])
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -66,6 +68,15 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                     "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
                     "recorded_at timestamptz NOT NULL)"
                 ).format(self.recorded),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (tenant text NOT NULL, "
+                    "item text NOT NULL, key text NOT NULL, position bigint NOT NULL, "
+                    "version integer NOT NULL, deleted boolean NOT NULL, "
+                    "state text NOT NULL, PRIMARY KEY (tenant, item, key))"
+                ).format(self.feed),
+                SQL("CREATE INDEX IF NOT EXISTS {} ON {} (tenant, position)").format(
+                    Identifier(f"{prefix}_record_feed_position"), self.feed
+                ),
             ]
         )
 
@@ -132,6 +143,17 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             curs.executemany(
                 SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.audiences), rows
             )
+        feed: Mapping[UUID, FeedEntry] = kwargs.get("feed", {})
+        if positions and feed:
+            curs.executemany(
+                SQL(
+                    "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (tenant, item, key) DO UPDATE SET "
+                    "position=excluded.position, version=excluded.version, "
+                    "deleted=excluded.deleted, state=excluded.state"
+                ).format(self.feed),
+                feed_rows(stored_events, positions, feed),
+            )
         return positions
 
     def select_concerning(
@@ -176,6 +198,30 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             version: int | None = None if row is None else row["version"]
             return version
+
+    def select_feed(
+        self, tenant: str, after: int, limit: int
+    ) -> Sequence[tuple[int, FeedEntry]]:
+        statement = SQL(
+            "SELECT position, item, key, version, deleted, state FROM {} "
+            "WHERE tenant=%s AND position>%s ORDER BY position LIMIT %s"
+        ).format(self.feed)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (tenant, after, limit), prepare=True)
+            return [
+                (
+                    row["position"],
+                    FeedEntry(
+                        tenant,
+                        row["item"],
+                        row["key"],
+                        row["version"],
+                        row["deleted"],
+                        row["state"],
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
 
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         statement = SQL(

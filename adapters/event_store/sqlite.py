@@ -22,11 +22,13 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from calldesk.ports.log import Audience
+from calldesk.adapters.event_store.feed_rows import feed_rows
+from calldesk.ports.log import Audience, FeedEntry
 
 AUDIENCES = "calldesk_audiences"
 VIEWERS = "calldesk_record_viewers"
 RECORDED = "calldesk_recorded"
+FEED = "calldesk_record_feed"
 
 
 class SQLiteDeskRecorder(SQLiteApplicationRecorder):
@@ -78,6 +80,11 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             f"CREATE INDEX IF NOT EXISTS {VIEWERS}_agent ON {VIEWERS} (tenant, agent)",
             f"CREATE TABLE IF NOT EXISTS {RECORDED} (position INTEGER PRIMARY KEY, "
             "recorded_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {FEED} (tenant TEXT, item TEXT, key TEXT, "
+            "position INTEGER NOT NULL, version INTEGER NOT NULL, "
+            "deleted INTEGER NOT NULL, state TEXT NOT NULL, "
+            "PRIMARY KEY (tenant, item, key)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {FEED}_position ON {FEED} (tenant, position)",
         ]
 
     def _insert_events(
@@ -100,6 +107,14 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
                     if audience is not None
                     for agent in sorted(audience.agents)
                 ],
+            )
+        feed: Mapping[UUID, FeedEntry] = kwargs.get("feed", {})
+        if positions and feed:
+            c.executemany(
+                f"INSERT INTO {FEED} VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (tenant, item, key) DO UPDATE SET position=excluded.position, "
+                "version=excluded.version, deleted=excluded.deleted, state=excluded.state",
+                feed_rows(stored_events, positions, feed),
             )
         viewers: Mapping[tuple[str, str], frozenset[tuple[str, str]]] = kwargs.get(
             "viewers", {}
@@ -149,6 +164,30 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             c.execute(statement, (originator_id.hex, position))
             version: int | None = c.fetchone()[0]
             return version
+
+    def select_feed(
+        self, tenant: str, after: int, limit: int
+    ) -> Sequence[tuple[int, FeedEntry]]:
+        statement = (
+            f"SELECT position, item, key, version, deleted, state FROM {FEED} "
+            "WHERE tenant=? AND position>? ORDER BY position LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (tenant, after, limit))
+            return [
+                (
+                    row["position"],
+                    FeedEntry(
+                        tenant,
+                        row["item"],
+                        row["key"],
+                        row["version"],
+                        bool(row["deleted"]),
+                        row["state"],
+                    ),
+                )
+                for row in c.fetchall()
+            ]
 
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         statement = (
