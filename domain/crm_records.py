@@ -25,7 +25,8 @@ from calldesk.domain.identity import checked_slug, checked_text, stable_id
 from calldesk.domain.record_fields import FieldValue
 from calldesk.domain.records import RECORD_ID_MAX_LENGTH, RecordKind, RecordRef
 
-AUTHOR_KINDS = ("agent", "device", "import")
+#: An agent at the console, a device replica, an import, an operator at the command line.
+AUTHOR_KINDS = ("agent", "device", "import", "operator")
 OPERATION_ID_MAX_LENGTH = 64
 
 
@@ -40,7 +41,7 @@ def _author_name(_: object, __: object, name: str) -> None:
 
 @attrs.frozen(slots=False)
 class Author:
-    """Who made a change: an agent at the console, a device replica, or an import."""
+    """Who made a change, by kind (AUTHOR_KINDS) and name."""
 
     kind: str = attrs.field(validator=_author_kind)
     name: str = attrs.field(validator=_author_name)
