@@ -20,6 +20,7 @@ from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
 from calldesk.apps.presence import AgentPresence
+from calldesk.apps.record_batches import RecordBatches
 from calldesk.apps.records import Records
 from calldesk.apps.softphone import SoftphoneViews
 from calldesk.apps.store import Store
@@ -64,6 +65,7 @@ _publishing = _Via[Publishing](lambda desk: desk.publishing)
 _softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
 _records = _Via[Records](lambda desk: desk.records)
 _change_feed = _Via[ChangeFeed](lambda desk: desk.change_feed)
+_record_batches = _Via[RecordBatches](lambda desk: desk.record_batches)
 
 
 class Desk:
@@ -79,6 +81,7 @@ class Desk:
     softphones: SoftphoneViews
     records: Records
     change_feed: ChangeFeed
+    record_batches: RecordBatches
 
     def __init__(
         self,
@@ -101,6 +104,7 @@ class Desk:
         self.softphones = SoftphoneViews(self.work)
         self.records = Records(self.work)
         self.change_feed = ChangeFeed(self.work)
+        self.record_batches = RecordBatches(self.work, self.records)
         for service in (
             self.presence,
             self.calls,
@@ -239,6 +243,7 @@ class Desk:
     crm_record = _records(Records.record)
     record_history = _records(Records.history)
     record_changes = _change_feed(ChangeFeed.changes)
+    apply_record_batch = _record_batches(RecordBatches.apply)
 
     # What the softphone shows.
     softphone = _softphones(SoftphoneViews.softphone)
