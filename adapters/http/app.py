@@ -32,6 +32,7 @@ from calldesk.adapters.http.problems import (
     unexpected_problem,
 )
 from calldesk.adapters.http.push import PushHub
+from calldesk.adapters.http.record_routes import record_api
 from calldesk.adapters.http.routes import Who, api
 from calldesk.adapters.http.strict_bodies import BodyRefused, StrictAttrsSchemas
 from calldesk.adapters.http.webhooks import Webhooks, vendor_event
@@ -113,6 +114,7 @@ def create_app(
             api,
             feed_api,
             workspace_api,
+            record_api,
             events,
             health,
             vendor_event,

@@ -13,6 +13,7 @@ from calldesk.adapters.http.strict_bodies import BodyRefused
 from calldesk.apps.calls import PhoneSystemRefused
 from calldesk.apps.unit_of_work import ConcurrentChange
 from calldesk.domain.access import Unauthorized
+from calldesk.domain.crm_records import DeleteConflict, EditConflict
 from calldesk.domain.errors import (
     AlreadyExists,
     DomainError,
@@ -21,6 +22,7 @@ from calldesk.domain.errors import (
     Refused,
 )
 from calldesk.domain.feed_batches import BatchNotPublishable
+from calldesk.domain.record_schemas import RecordRefused
 
 logger = logging.getLogger(__name__)
 
@@ -105,15 +107,41 @@ def problem(
 def domain_problem(
     _: Request[Any, Any, Any], error: DomainError
 ) -> Response[dict[str, Any]]:
+    document = refusal_document(error)
+    headers = {"WWW-Authenticate": 'Bearer realm="calldesk"'}
+    return Response(
+        document,
+        status_code=document["status"],
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers if document["status"] == 401 else None,
+    )
+
+
+def refusal_document(error: DomainError) -> dict[str, Any]:
+    """The problem document of a refusal, with what a client needs to act on it: the
+    drafts that held a batch back, a record's fields and their problems, the fields of
+    a conflict with their three values."""
     if isinstance(error, Forbidden):
-        return problem(403, "forbidden", str(error))
+        return _refusal(403, "forbidden", error)
     if isinstance(error, BatchNotPublishable):  # which drafts held the batch back
         results = [attrs.asdict(result) for result in error.results]
-        return problem(409, "batch-not-publishable", str(error), results=results)
+        return _refusal(409, "batch-not-publishable", error, results=results)
+    if isinstance(error, RecordRefused):
+        errors = [{"member": p.field, "message": p.message} for p in error.problems]
+        return _refusal(422, "record-refused", error, errors=errors)
+    if isinstance(error, EditConflict):
+        conflicts = [attrs.asdict(conflict) for conflict in error.conflicts]
+        return _refusal(409, "edit-conflict", error, conflicts=conflicts)
+    if isinstance(error, DeleteConflict):
+        return _refusal(409, "delete-conflict", error, changed=list(error.changed))
     for kind, status, name in STATUS:
         if isinstance(error, kind):
-            return problem(status, name, str(error))
+            return _refusal(status, name, error)
     raise AssertionError("DomainError is the last row")
+
+
+def _refusal(status: int, kind: str, error: DomainError, **extra: Any) -> dict[str, Any]:
+    return problem_document(status, kind, str(error), **extra)
 
 
 def http_problem(

@@ -26,6 +26,7 @@ from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.typing import FieldDefinition
 
 from calldesk.adapters.strict_json import MalformedJSON, parse_json
+from calldesk.domain.record_fields import FieldValue
 
 if TYPE_CHECKING:  # the type Litestar's plugin protocol names, as Litestar imports it
     from litestar._openapi.schema_generation import SchemaCreator
@@ -144,6 +145,39 @@ def _sequence_of(shape: Any) -> Callable[[object, type], Any]:
     return structure
 
 
+def _mapping_of(shape: Any) -> Callable[[object, type], Any]:
+    """A dict of a body comes from a JSON object; each value is read as its shape, a
+    fault naming its key."""
+    key_shape, value_shape = typing.get_args(shape)
+
+    def structure(value: object, _: type) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_json_type(value)}")
+        items, faults = {}, []
+        for key, element in value.items():
+            try:
+                items[_strict.structure(key, key_shape)] = _strict.structure(
+                    element, value_shape
+                )
+            except (TypeError, ValueError) as error:
+                faults.append(f"{key}: {error}")
+        if faults:
+            raise ValueError("; ".join(faults))
+        return items
+
+    return structure
+
+
+def _json_scalar(value: object, _: type) -> Any:
+    """A record field's value: text, a number, true or false, or null; never an array
+    or an object."""
+    if value is not None and type(value) not in (str, int, float, bool):
+        raise TypeError(
+            f"expected text, a number, true, false or null, got {_json_type(value)}"
+        )
+    return value
+
+
 def _object_of(shape: type) -> Callable[[object, type], Any]:
     """An attrs body comes from a JSON object, with no member it does not declare."""
     structure_members: Callable[[Any, Any], Any] = make_dict_structure_fn(
@@ -196,6 +230,10 @@ def _is_sequence(shape: Any) -> bool:
     return typing.get_origin(shape) in (tuple, list)
 
 
+def _is_mapping(shape: Any) -> bool:
+    return typing.get_origin(shape) is dict
+
+
 _strict = cattrs.Converter(forbid_extra_keys=True)
 _strict.register_structure_hook(str, _exactly(str))
 _strict.register_structure_hook(int, _exactly(int))
@@ -203,6 +241,8 @@ _strict.register_structure_hook(float, _exactly(float, int))
 _strict.register_structure_hook(bool, _exactly(bool))
 _strict.register_structure_hook_factory(_is_limited, _within_limits)
 _strict.register_structure_hook_factory(_is_sequence, _sequence_of)
+_strict.register_structure_hook_factory(_is_mapping, _mapping_of)
+_strict.register_structure_hook(FieldValue, _json_scalar)
 _strict.register_structure_hook_factory(attrs.has, _object_of)
 _strict.register_structure_hook_factory(
     lambda shape: isinstance(shape, type) and issubclass(shape, enum.Enum), _enumeration

@@ -26,13 +26,18 @@ def serving(
 
 
 def token_for(
-    desk: Desk, clock: Clock, agent: str, role: Role = Role.AGENT, **rights: object
+    desk: Desk,
+    clock: Clock,
+    agent: str,
+    role: Role = Role.AGENT,
+    tenant: str = "acme",
+    **rights: object,
 ) -> dict[str, str]:
-    """Authorization headers of a fresh token for this agent of tenant acme."""
-    secret = f"secret-of-{agent}-{role.value}-".ljust(40, "x")
+    """Authorization headers of a fresh token for this agent of the tenant."""
+    secret = f"secret-of-{tenant}-{agent}-{role.value}-".ljust(40, "x")
     at = clock.now()
     command = IssueToken(
-        "acme",
+        tenant,
         agent,
         role,
         at=at,
