@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from calldesk.domain.agents import Agent
 from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call
+from calldesk.domain.crm_records import CrmRecord
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.feed import Publisher
 from calldesk.domain.record_feed import Feed
@@ -52,6 +53,13 @@ def _workspace(workspace: Workspace, _: Viewers) -> Audience:
     return Audience(workspace.tenant, frozenset({workspace.agent}))
 
 
+def _record(record: CrmRecord, viewers: Viewers) -> Audience:
+    """An edit concerns whoever has the record open, so every open page shows it."""
+    return Audience(
+        record.tenant, viewers(record.tenant, record.kind.value, record.record_id)
+    )
+
+
 def _feed(feed: Feed, viewers: Viewers) -> Audience:
     """A record's feed concerns whoever has the record open, in any console."""
     return Audience(feed.tenant, viewers(feed.tenant, feed.kind.value, feed.record_id))
@@ -67,6 +75,7 @@ AUDIENCES: dict[type[Aggregate], Callable[[Any, Viewers], Audience | None]] = {
     Publisher: _publisher,
     Workspace: _workspace,
     Feed: _feed,
+    CrmRecord: _record,
 }
 
 

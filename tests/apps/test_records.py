@@ -15,8 +15,11 @@ from hypothesis.stateful import (
 from support.clock import Clock
 from support.desk_driver import tenant_with_agent
 from support.record_model import Conflicted, Gone, ReferenceRecord, Values
+from support.telephony import ADA as STATIC_ADA
+from support.telephony import StaticDirectory
 
 from calldesk.apps.desk import Desk
+from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.records import (
     AddField,
     ChangeRecord,
@@ -31,6 +34,7 @@ from calldesk.apps.records import (
     RowRefused,
 )
 from calldesk.apps.tenancy import SetDefaultRegion
+from calldesk.apps.workspaces import OpenRecord
 from calldesk.domain.crm_records import Author, DeleteConflict, EditConflict, FieldConflict
 from calldesk.domain.errors import AlreadyExists, NotFound, Refused
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
@@ -400,3 +404,29 @@ def test_an_import_records_the_good_rows_and_names_each_refused_one(
     again = imported(*rows)
     assert (again.created, again.already_there) == (0, 3)
     assert acme.head() == head
+
+
+def test_an_edit_concerns_every_agent_with_the_record_open(
+    database_url: str, clock: Clock
+) -> None:
+    """What the console's record page hears on its stream, to show the edit at once."""
+    with Desk.at(database_url, directory=StaticDirectory()) as desk:
+        tenant_with_agent(desk, clock())
+        desk.register_agent(RegisterAgent("acme", "a-18", name="Alan", at=clock()))
+        ada = desk.create_record(
+            CreateRecord(
+                "acme",
+                kind=CONTACT,
+                values={"last_name": "Byron"},
+                operation_id="op-1",
+                by=ADA,
+                record_id=STATIC_ADA.record_id,
+                at=clock(),
+            )
+        )
+        desk.open_record(OpenRecord("acme", "a-17", record=STATIC_ADA, at=clock()))
+        head = desk.head()
+        change(desk, clock, ada, 1, by=Author("agent", "a-18"), title="Countess")
+        (heard,) = desk.log.read_concerning("acme", "a-17", head, 10)
+        assert heard.topic == "calldesk.crm_record.FieldsChanged"
+        assert desk.log.read_concerning("acme", "a-18", head, 10) == []
