@@ -47,13 +47,6 @@ _TABLES: Mapping[str, Mapping[str, type]] = {
     "leads": _PERSON,
     "cases": {"tenant": str, "id": str, "subject": str, "status": str, "contact_id": str},
 }
-#: Where each kind of record lives, and the column that titles it.
-_RECORD_TABLES: Mapping[RecordKind, tuple[str, str]] = {
-    RecordKind.ACCOUNT: ("accounts", "name"),
-    RecordKind.CONTACT: ("contacts", "name"),
-    RecordKind.LEAD: ("leads", "name"),
-    RecordKind.CASE: ("cases", "subject"),
-}
 _REQUIRED = {"tenant", "id", "name", "subject", "status", "contact_id"}
 
 #: The lookups a screen pop makes; the tenant leads so no tenant's rows are ever scanned.
@@ -89,6 +82,63 @@ SELECT 3, 'case', id, subject FROM cases
     AND status = :open
 ORDER BY rank, title, id
 """
+
+
+#: A record as KnownRecord describes it: title, status, account's name, then each
+#: number and its extension (phone, then mobile).
+_DESCRIBE: Mapping[RecordKind, str] = {
+    RecordKind.CONTACT: """
+        SELECT c.name, NULL, a.name, c.phone, c.phone_ext, c.mobile, c.mobile_ext
+        FROM contacts c LEFT JOIN accounts a ON a.tenant = c.tenant AND a.id = c.account_id
+        WHERE c.tenant = ? AND c.id = ?""",
+    RecordKind.LEAD: """
+        SELECT name, NULL, NULL, phone, phone_ext, mobile, mobile_ext
+        FROM leads WHERE tenant = ? AND id = ?""",
+    RecordKind.ACCOUNT: """
+        SELECT name, NULL, NULL, phone, phone_ext FROM accounts
+        WHERE tenant = ? AND id = ?""",
+    RecordKind.CASE: """
+        SELECT s.subject, s.status, a.name FROM cases s
+        LEFT JOIN contacts c ON c.tenant = s.tenant AND c.id = s.contact_id
+        LEFT JOIN accounts a ON a.tenant = c.tenant AND a.id = c.account_id
+        WHERE s.tenant = ? AND s.id = ?""",
+}
+_OPEN_CASES = """
+SELECT id, subject FROM cases WHERE tenant = ? AND contact_id = ? AND status = ?
+ORDER BY subject, id
+"""
+
+# A search reads the tenant's rows of each kind (ADR/0018): a word of a name starts
+# with the text (LIKE ignores ASCII case), or the digits of a number contain the
+# text's digits. LIKE's wildcards in the text are escaped, so they match themselves.
+_SEARCH = """
+SELECT kind, id FROM (
+    SELECT 0 AS rank, 'contact' AS kind, id, name FROM contacts
+        WHERE tenant = :tenant AND (phone IS NOT NULL OR mobile IS NOT NULL)
+        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
+            OR phone LIKE :digits ESCAPE '\\' OR mobile LIKE :digits ESCAPE '\\')
+    UNION ALL
+    SELECT 1, 'lead', id, name FROM leads
+        WHERE tenant = :tenant AND (phone IS NOT NULL OR mobile IS NOT NULL)
+        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
+            OR phone LIKE :digits ESCAPE '\\' OR mobile LIKE :digits ESCAPE '\\')
+    UNION ALL
+    SELECT 2, 'account', id, name FROM accounts
+        WHERE tenant = :tenant AND phone IS NOT NULL
+        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
+            OR phone LIKE :digits ESCAPE '\\')
+)
+ORDER BY rank, name, id
+LIMIT :limit
+"""
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like_prefix(text: str) -> str:
+    return _like_escaped(text) + "%"
 
 
 def _number(column: str, number: PhoneNumber | None) -> Row:
@@ -184,16 +234,46 @@ class SQLiteRecordDirectory:
         self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
 
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
-        table, title = _RECORD_TABLES[kind]
-        status = "status" if kind is RecordKind.CASE else "NULL"
         with self._turn:
-            row = self._db.execute(
-                f"SELECT {title}, {status} FROM {table} WHERE tenant = ? AND id = ?",
-                (tenant, record_id),
-            ).fetchone()
+            return self._described(tenant, kind, record_id)
+
+    def _described(
+        self, tenant: str, kind: RecordKind, record_id: str
+    ) -> KnownRecord | None:
+        """The record as KnownRecord describes it; the caller holds the turn."""
+        row = self._db.execute(_DESCRIBE[kind], (tenant, record_id)).fetchone()
         if row is None:
             return None
-        return KnownRecord(RecordRef(kind, record_id, row[0]), row[1])
+        title, status, account, *numbers = row
+        open_cases: tuple[RecordRef, ...] = ()
+        if kind is RecordKind.CONTACT:
+            cases = self._db.execute(
+                _OPEN_CASES, (tenant, record_id, CaseStatus.OPEN.value)
+            ).fetchall()
+            open_cases = tuple(RecordRef(RecordKind.CASE, id_, s) for id_, s in cases)
+        pairs = zip(numbers[::2], numbers[1::2], strict=True)
+        return KnownRecord(
+            RecordRef(kind, record_id, title),
+            status,
+            account,
+            tuple(PhoneNumber(e164, ext) for e164, ext in pairs if e164 is not None),
+            open_cases,
+        )
+
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        words = text.strip()
+        digits = "".join(c for c in text if c.isdigit())
+        parameters = {
+            "tenant": tenant,
+            "first": _like_prefix(words),
+            "inner": "% " + _like_prefix(words),
+            "digits": f"%{_like_escaped(digits)}%" if len(digits) >= 3 else None,
+            "limit": limit,
+        }
+        with self._turn:
+            rows = self._db.execute(_SEARCH, parameters).fetchall()
+            found = (self._described(tenant, RecordKind(kind), id_) for kind, id_ in rows)
+            return tuple(record for record in found if record is not None)
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         with self._turn:

@@ -73,10 +73,82 @@ def test_a_record_is_found_by_id_with_its_status_in_its_tenant_only(
     directory: SQLiteRecordDirectory,
 ) -> None:
     case = directory.record("acme", RecordKind.CASE, "CASE-2")
-    assert case == KnownRecord(ref(RecordKind.CASE, "CASE-2", "Cannot log in"), "closed")
-    assert directory.record("acme", RecordKind.CONTACT, "CON-1") == KnownRecord(ADA)
+    assert case == KnownRecord(
+        ref(RecordKind.CASE, "CASE-2", "Cannot log in"),
+        "closed",
+        account="Analytical Engines Ltd",
+    )
+    assert directory.record("acme", RecordKind.CONTACT, "CON-1") == KnownRecord(
+        ADA,
+        account="Analytical Engines Ltd",
+        numbers=(ADA_DESK, ADA_MOBILE),
+        open_cases=(WRONG_INVOICE,),
+    )
     assert directory.record("acme", RecordKind.LEAD, "CON-1") is None  # not a lead
     assert directory.record("globex", RecordKind.CONTACT, "CON-1") is None
+
+
+def test_a_record_is_described_by_what_tells_it_apart(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    """An account and a lead have no account of their own; a contact without an account
+    has none; an extension stays beside its number."""
+    assert directory.record("acme", RecordKind.ACCOUNT, "ACC-1") == KnownRecord(
+        ENGINES, numbers=(SWITCHBOARD,)
+    )
+    assert directory.record("acme", RecordKind.LEAD, "LEAD-2") == KnownRecord(
+        ref(RecordKind.LEAD, "LEAD-2", "Joan Clarke"), numbers=(SWITCHBOARD,)
+    )
+    babbage = directory.record("acme", RecordKind.CONTACT, "CON-2")
+    assert babbage is not None
+    assert babbage.numbers == (PhoneNumber(SWITCHBOARD.e164, "12"),)
+    grace = directory.record("acme", RecordKind.CONTACT, "CON-3")
+    assert grace is not None
+    assert (grace.account, grace.open_cases) == (None, ())
+
+
+def titles(found: tuple[KnownRecord, ...]) -> list[str]:
+    return [record.ref.title for record in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ada", ["Ada Lovelace"]),
+        ("LOVE", ["Ada Lovelace"]),
+        ("a", ["Ada Lovelace", "Alan Turing", "Analytical Engines Ltd"]),
+        ("engines", ["Analytical Engines Ltd"]),
+        (
+            "555-0100",
+            ["Charles Babbage", "Grace Hopper", "Joan Clarke", "Analytical Engines Ltd"],
+        ),
+        ("415", ["Ada Lovelace", "Grace Hopper"]),
+        ("ovelace", []),
+        ("%", []),
+        ("_", []),
+    ],
+)
+def test_a_search_finds_the_records_with_numbers_a_name_or_number_names(
+    directory: SQLiteRecordDirectory, text: str, expected: list[str]
+) -> None:
+    """A word of the name starts with the text; a number contains its digits; contacts,
+    then leads, then accounts; cases never; LIKE's wildcards match only themselves."""
+    assert titles(directory.search("acme", text, 20)) == expected
+
+
+def test_a_search_finds_the_tenants_records_with_a_number_up_to_its_limit(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    directory.add("acme", RecordBatch(contacts=(Contact("CON-8", "Ada Nonumber", None),)))
+    directory.add(
+        "globex", RecordBatch(contacts=(Contact("CON-1", "Ada Scorpio", None, UNKNOWN),))
+    )
+    assert titles(directory.search("acme", "ada", 20)) == ["Ada Lovelace"]
+    assert titles(directory.search("globex", "ada", 20)) == ["Ada Scorpio"]
+    assert titles(directory.search("globex", "lovelace", 20)) == []
+    assert len(directory.search("acme", "a", 2)) == 2
+    (found,) = directory.search("acme", "ada", 20)
+    assert found == directory.record("acme", RecordKind.CONTACT, "CON-1")
 
 
 def test_it_is_a_record_directory(directory: SQLiteRecordDirectory) -> None:
