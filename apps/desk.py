@@ -15,6 +15,7 @@ from typing import Concatenate, Generic, ParamSpec, TypeVar
 from calldesk.apps.access import Access
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
+from calldesk.apps.directory import RecordLookups
 from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
@@ -61,6 +62,7 @@ _call_logs = _Via[CallLogs](lambda desk: desk.call_logs)
 _workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
 _publishing = _Via[Publishing](lambda desk: desk.publishing)
 _softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
+_records = _Via[RecordLookups](lambda desk: desk.records)
 
 
 class Desk:
@@ -74,6 +76,7 @@ class Desk:
     workspaces: Workspaces
     publishing: Publishing
     softphones: SoftphoneViews
+    records: RecordLookups
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class Desk:
         self.workspaces = Workspaces(self.work)
         self.publishing = Publishing(self.work)
         self.softphones = SoftphoneViews(self.work)
+        self.records = RecordLookups(self.work)
         for service in (
             self.presence,
             self.calls,
@@ -186,6 +190,8 @@ class Desk:
     dial = _calls(Calls.dial)
     call = _calls(Calls.call)
     screen_pop = _calls(Calls.screen_pop)
+    search_directory = _records(RecordLookups.search_directory)
+    call_matches = _records(RecordLookups.call_matches)
     agent_call_log = _call_logs(CallLogs.agent_call_log)
     record_call_log = _call_logs(CallLogs.record_call_log)
 
