@@ -56,9 +56,13 @@ class RecordDirectory(Protocol):
         ...
 
     def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
-        """The tenant's records that have a number and that `text` names: a name of
-        which a word starts with it (ignoring case), or, when `text` holds at least
-        three digits, a number whose E.164 digits contain them (punctuation ignored).
+        """The tenant's records that have a number and that `text` names.
+
+        Text with a letter names a record when each of its words (case folded) starts
+        a word of the record's name: `jo` finds Bob Jones, `ada love` Ada Lovelace.
+        Text of digits alone (punctuation ignored), three or more, names a record with
+        a number whose digits start with them, dialled internationally or nationally
+        (`1650555`, `650 555`), or end with them (`0142`). Other text names nothing.
 
         Contacts first, then leads, then accounts; by title within a kind, then id;
         each record once, at most `limit` (1 to SEARCH_LIMIT_MAX; the caller checks)

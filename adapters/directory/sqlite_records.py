@@ -22,6 +22,7 @@ from calldesk.adapters.directory.records import (
     Lead,
     RecordBatch,
 )
+from calldesk.adapters.directory.search_terms import search_for, terms_of
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
@@ -108,37 +109,39 @@ SELECT id, subject FROM cases WHERE tenant = ? AND contact_id = ? AND status = ?
 ORDER BY subject, id
 """
 
-# A search reads the tenant's rows of each kind (ADR/0018): a word of a name starts
-# with the text (LIKE ignores ASCII case), or the digits of a number contain the
-# text's digits. LIKE's wildcards in the text are escaped, so they match themselves.
-_SEARCH = """
-SELECT kind, id FROM (
-    SELECT 0 AS rank, 'contact' AS kind, id, name FROM contacts
-        WHERE tenant = :tenant AND (phone IS NOT NULL OR mobile IS NOT NULL)
-        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
-            OR phone LIKE :digits ESCAPE '\\' OR mobile LIKE :digits ESCAPE '\\')
-    UNION ALL
-    SELECT 1, 'lead', id, name FROM leads
-        WHERE tenant = :tenant AND (phone IS NOT NULL OR mobile IS NOT NULL)
-        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
-            OR phone LIKE :digits ESCAPE '\\' OR mobile LIKE :digits ESCAPE '\\')
-    UNION ALL
-    SELECT 2, 'account', id, name FROM accounts
-        WHERE tenant = :tenant AND phone IS NOT NULL
-        AND (name LIKE :first ESCAPE '\\' OR name LIKE :inner ESCAPE '\\'
-            OR phone LIKE :digits ESCAPE '\\')
-)
-ORDER BY rank, name, id
-LIMIT :limit
+#: Where the terms of a search are kept, each a range of one index (search_terms.py).
+_SEARCH_TERMS = """
+CREATE TABLE IF NOT EXISTS search_terms (
+    tenant TEXT NOT NULL, kind TEXT NOT NULL, term TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tenant, kind, term, id)
+) STRICT, WITHOUT ROWID
 """
+_SEARCH_TERMS_OF_RECORD = """
+CREATE INDEX IF NOT EXISTS search_terms_of_record ON search_terms (tenant, kind, id)
+"""
+#: The kinds a search finds, best first, each with its table and the columns of its
+#: numbers.
+_SEARCHED: tuple[tuple[RecordKind, str, tuple[str, ...]], ...] = (
+    (RecordKind.CONTACT, "contacts", ("phone", "mobile")),
+    (RecordKind.LEAD, "leads", ("phone", "mobile")),
+    (RecordKind.ACCOUNT, "accounts", ("phone",)),
+)
+
+Filed = tuple[RecordKind, str, str, tuple[PhoneNumber | None, ...]]
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _like_prefix(text: str) -> str:
-    return _like_escaped(text) + "%"
+def _candidates(table: str, ranges: int) -> str:
+    """The tenant's records of one kind that any of `ranges` term ranges reach, by
+    name: IN, so the planner probes the terms' index, then the table's key."""
+    reach = " UNION ".join(
+        "SELECT id FROM search_terms WHERE tenant = :tenant AND kind = :kind "
+        f"AND term >= :low{n} AND term < :high{n}"
+        for n in range(ranges)
+    )
+    return (
+        f"SELECT id, name FROM {table} "
+        f"WHERE tenant = :tenant AND id IN ({reach}) ORDER BY name, id"
+    )
 
 
 def _number(column: str, number: PhoneNumber | None) -> Row:
@@ -202,6 +205,11 @@ class SQLiteRecordDirectory:
                 )
                 for index in _INDEXES[name]:
                     table.create_index(index, if_not_exists=True)
+            missing = "search_terms" not in self._db.table_names()
+            self._db.execute(_SEARCH_TERMS)
+            self._db.execute(_SEARCH_TERMS_OF_RECORD)
+            if missing:  # a directory from before searches: its records' terms, once
+                self._file_all_terms()
 
     def __enter__(self) -> "SQLiteRecordDirectory":
         return self
@@ -229,6 +237,49 @@ class SQLiteRecordDirectory:
             self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
             self._write("leads", (_person_row(tenant, lead) for lead in batch.leads))
             self._write("cases", (_case_row(tenant, case) for case in batch.cases))
+            filed: list[Filed] = [
+                (RecordKind.ACCOUNT, a.record_id, a.name, (a.phone,))
+                for a in batch.accounts
+            ]
+            filed += [
+                (RecordKind.CONTACT, c.record_id, c.name, (c.phone, c.mobile))
+                for c in batch.contacts
+            ]
+            filed += [
+                (RecordKind.LEAD, lead.record_id, lead.name, (lead.phone, lead.mobile))
+                for lead in batch.leads
+            ]
+            self._file_terms(tenant, filed)
+
+    def _file_terms(self, tenant: str, records: list[Filed]) -> None:
+        """Each record under the terms it has now, and no other (a record written
+        again may have lost a number, or changed its name)."""
+        self._db.conn.executemany(
+            "DELETE FROM search_terms WHERE tenant = ? AND kind = ? AND id = ?",
+            ((tenant, kind.value, id_) for kind, id_, _, _ in records),
+        )
+        self._db.conn.executemany(
+            "INSERT OR IGNORE INTO search_terms VALUES (?, ?, ?, ?)",
+            (
+                (tenant, kind.value, term, id_)
+                for kind, id_, name, numbers in records
+                for term in terms_of(name, numbers)
+            ),
+        )
+
+    def _file_all_terms(self) -> None:
+        for kind, table, columns in _SEARCHED:
+            numbers = ", ".join(f"{c}, {c}_ext" for c in columns)
+            rows = self._db.execute(f"SELECT tenant, id, name, {numbers} FROM {table}")
+            by_tenant: dict[str, list[Filed]] = {}
+            for tenant, id_, name, *parts in rows.fetchall():
+                found = tuple(
+                    PhoneNumber(e164, ext) if e164 is not None else None
+                    for e164, ext in zip(parts[::2], parts[1::2], strict=True)
+                )
+                by_tenant.setdefault(tenant, []).append((kind, id_, name, found))
+            for tenant, records in by_tenant.items():
+                self._file_terms(tenant, records)
 
     def _write(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
@@ -261,19 +312,27 @@ class SQLiteRecordDirectory:
         )
 
     def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
-        words = text.strip()
-        digits = "".join(c for c in text if c.isdigit())
-        parameters = {
-            "tenant": tenant,
-            "first": _like_prefix(words),
-            "inner": "% " + _like_prefix(words),
-            "digits": f"%{_like_escaped(digits)}%" if len(digits) >= 3 else None,
-            "limit": limit,
-        }
+        asked = search_for(text)
+        if asked is None:
+            return ()
+        ranges = {"tenant": tenant}
+        for n, (low, high) in enumerate(asked.ranges()):
+            ranges |= {f"low{n}": low, f"high{n}": high}
+        found: list[KnownRecord] = []
         with self._turn:
-            rows = self._db.execute(_SEARCH, parameters).fetchall()
-            found = (self._described(tenant, RecordKind(kind), id_) for kind, id_ in rows)
-            return tuple(record for record in found if record is not None)
+            for kind, table, _ in _SEARCHED:
+                if len(found) == limit:
+                    break
+                query = _candidates(table, len(asked.prefixes))
+                rows = self._db.execute(query, {**ranges, "kind": kind.value})
+                for id_, name in rows:
+                    if len(found) == limit:
+                        break
+                    if asked.admits(name):
+                        record = self._described(tenant, kind, id_)
+                        if record is not None:
+                            found.append(record)
+        return tuple(found)
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         with self._turn:
