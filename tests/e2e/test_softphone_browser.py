@@ -162,11 +162,11 @@ def test_the_transfer_dialog_offers_the_quick_connects(softphone: Softphone) -> 
 def argument_of(softphone: Softphone, call: CallView, kind: str) -> str | None:
     """The argument the call's last command of this kind was sent with."""
     history = softphone.desk.store.events.get(UUID(call.call))
+    commands = [getattr(e, "command", None) for e in history]
     sent = [
-        e.command.argument
-        for e in history
-        if getattr(getattr(e, "command", None), "kind", None) is not None
-        and e.command.kind.value == kind
+        c.argument
+        for c in commands
+        if c is not None and getattr(c, "kind", None) and c.kind.value == kind
     ]
     return sent[-1] if sent else None
 
