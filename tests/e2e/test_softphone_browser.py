@@ -336,13 +336,9 @@ def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> 
         frame.locator(then).wait_for()
 
 
-@pytest.mark.parametrize("width", [1366, 360])
-def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
-    softphone: Softphone, width: int
-) -> None:
-    page = softphone.page
-    page.set_viewport_size({"width": width, "height": 768})
-    rung_and_answered(softphone)
+def checked_for_access_and_width(page: Page, width: int) -> None:
+    """No serious or critical axe-core violation on the console or the frame, and
+    nothing wider than the window."""
     for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
         results = Axe().run(target)
         serious = [
@@ -358,6 +354,43 @@ def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
           .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]"""
     )
     assert scroll <= client, f"{scroll - client}px wider than {width}px: {widest}"
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
+    softphone: Softphone, width: int
+) -> None:
+    page = softphone.page
+    page.set_viewport_size({"width": width, "height": 768})
+    rung_and_answered(softphone)
+    checked_for_access_and_width(page, width)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_two_calls_the_matches_and_the_directory_search_are_accessible_and_fit(
+    softphone: Softphone, width: int
+) -> None:
+    """The busiest desk: a held call, a second whose number several records share
+    (the Caller panel describes them), and the transfer dialog with what it found."""
+    page, frame, phone = softphone.page, softphone.frame, softphone.phone
+    page.set_viewport_size({"width": width, "height": 768})
+    rung_and_answered(softphone)
+    with sent_to_the_phone(frame, "hold"):
+        frame.get_by_role("button", name="Hold").click()
+    phone.advance(1)
+    phone.expect(Caller(SHARED_NUMBER, "a-17", talks_for=600, direct=True))
+    phone.advance(1)
+    second = frame.get_by_role("region", name=f"Call with {SHARED_NUMBER}")
+    with sent_to_the_phone(frame, "accept"):
+        second.get_by_role("button", name="Answer").click()
+    phone.advance(1)
+    expect(page.locator("#record .matches li").nth(1)).to_contain_text("Jones Bakery")
+    checked_for_access_and_width(page, width)
+    second.get_by_role("button", name="Transfer…").click()
+    dialog = frame.get_by_role("dialog", name="Transfer the call")
+    found = found_in_the_directory(dialog, "jones")
+    expect(found.locator("li")).to_have_count(2)
+    checked_for_access_and_width(page, width)
 
 
 def test_the_pages_have_a_favicon(softphone: Softphone) -> None:
