@@ -244,15 +244,15 @@ function wrapUpForm(call) {
 }
 
 /** The call a shortcut acts on when several are under way (ADR/0018): the first
- * offered, to answer; the one the agent is talking on (connected, not held), else a
- * held one, else one being dialed, to hang up; the one talking, else a held one, to
+ * offered, to answer; the one the agent is talking on (connected, not held), else one
+ * being dialed, else a held one, to hang up; the one talking, else a held one, to
  * hold or resume and to mute. Only that call's button says the shortcut. */
 function shortcutTarget(calls, key) {
   const first = (test) => calls.find(test);
   if (key === "a") return first((c) => c.state === "offered");
   const talking = first((c) => c.state === "connected" && !c.on_hold);
   const held = first((c) => c.state === "connected");
-  if (key === "h") return talking || held || first((c) => c.state === "dialing");
+  if (key === "h") return talking || first((c) => c.state === "dialing") || held;
   return talking || held;
 }
 
