@@ -39,7 +39,7 @@ def people(path: Path, count: int, rng: random.Random) -> list[tuple[str, str]]:
     """(name, phone or mobile) of random contacts that have a number."""
     with closing(sqlite3.connect(path)) as connection:
         (rows,) = connection.execute("SELECT max(rowid) FROM contacts").fetchone()
-        found = []
+        found: list[tuple[str, str]] = []
         while len(found) < count:
             name, phone, mobile = connection.execute(
                 "SELECT name, phone, mobile FROM contacts WHERE rowid = ?",
