@@ -118,6 +118,9 @@ class NoDirectory:
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
         return None
 
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        return ()
+
 
 class Calls(Service):
     """Calls, for every tenant and phone system attached to this desk."""

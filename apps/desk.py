@@ -16,6 +16,7 @@ from calldesk.apps.access import Access
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
 from calldesk.apps.change_feed import ChangeFeed
+from calldesk.apps.directory import RecordLookups
 from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
@@ -66,6 +67,7 @@ _softphones = _Via[SoftphoneViews](lambda desk: desk.softphones)
 _records = _Via[Records](lambda desk: desk.records)
 _change_feed = _Via[ChangeFeed](lambda desk: desk.change_feed)
 _record_batches = _Via[RecordBatches](lambda desk: desk.record_batches)
+_lookups = _Via[RecordLookups](lambda desk: desk.lookups)
 
 
 class Desk:
@@ -82,6 +84,7 @@ class Desk:
     records: Records
     change_feed: ChangeFeed
     record_batches: RecordBatches
+    lookups: RecordLookups
 
     def __init__(
         self,
@@ -105,6 +108,7 @@ class Desk:
         self.records = Records(self.work)
         self.change_feed = ChangeFeed(self.work)
         self.record_batches = RecordBatches(self.work, self.records)
+        self.lookups = RecordLookups(self.work)
         for service in (
             self.presence,
             self.calls,
@@ -199,6 +203,8 @@ class Desk:
     call = _calls(Calls.call)
     caller_number = _calls(Calls.caller_number)
     screen_pop = _calls(Calls.screen_pop)
+    search_directory = _lookups(RecordLookups.search_directory)
+    call_matches = _lookups(RecordLookups.call_matches)
     agent_call_log = _call_logs(CallLogs.agent_call_log)
     record_call_log = _call_logs(CallLogs.record_call_log)
 

@@ -57,6 +57,9 @@ class EveryRecord:
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord:
         return KnownRecord(RecordRef(kind, record_id, record_id), "new")
 
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        return ()
+
 
 def composed(desk: Desk, record_id: str, items: int, at: datetime) -> tuple[str, ...]:
     drafts = []

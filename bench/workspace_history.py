@@ -54,6 +54,9 @@ class EveryRecord:
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord:
         return KnownRecord(RecordRef(kind, record_id, f"Customer {record_id}"))
 
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        return ()
+
 
 def contact(n: int) -> RecordRef:
     return RecordRef(RecordKind.CONTACT, f"003-{n % RECORDS:03d}", f"Customer {n}")

@@ -22,6 +22,7 @@ from calldesk.adapters.directory.records import (
     Lead,
     RecordBatch,
 )
+from calldesk.adapters.directory.search_terms import search_for, terms_of
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
@@ -46,13 +47,6 @@ _TABLES: Mapping[str, Mapping[str, type]] = {
     "contacts": {**_PERSON, "account_id": str},
     "leads": _PERSON,
     "cases": {"tenant": str, "id": str, "subject": str, "status": str, "contact_id": str},
-}
-#: Where each kind of record lives, and the column that titles it.
-_RECORD_TABLES: Mapping[RecordKind, tuple[str, str]] = {
-    RecordKind.ACCOUNT: ("accounts", "name"),
-    RecordKind.CONTACT: ("contacts", "name"),
-    RecordKind.LEAD: ("leads", "name"),
-    RecordKind.CASE: ("cases", "subject"),
 }
 _REQUIRED = {"tenant", "id", "name", "subject", "status", "contact_id"}
 
@@ -89,6 +83,65 @@ SELECT 3, 'case', id, subject FROM cases
     AND status = :open
 ORDER BY rank, title, id
 """
+
+
+#: A record as KnownRecord describes it: title, status, account's name, then each
+#: number and its extension (phone, then mobile).
+_DESCRIBE: Mapping[RecordKind, str] = {
+    RecordKind.CONTACT: """
+        SELECT c.name, NULL, a.name, c.phone, c.phone_ext, c.mobile, c.mobile_ext
+        FROM contacts c LEFT JOIN accounts a ON a.tenant = c.tenant AND a.id = c.account_id
+        WHERE c.tenant = ? AND c.id = ?""",
+    RecordKind.LEAD: """
+        SELECT name, NULL, NULL, phone, phone_ext, mobile, mobile_ext
+        FROM leads WHERE tenant = ? AND id = ?""",
+    RecordKind.ACCOUNT: """
+        SELECT name, NULL, NULL, phone, phone_ext FROM accounts
+        WHERE tenant = ? AND id = ?""",
+    RecordKind.CASE: """
+        SELECT s.subject, s.status, a.name FROM cases s
+        LEFT JOIN contacts c ON c.tenant = s.tenant AND c.id = s.contact_id
+        LEFT JOIN accounts a ON a.tenant = c.tenant AND a.id = c.account_id
+        WHERE s.tenant = ? AND s.id = ?""",
+}
+_OPEN_CASES = """
+SELECT id, subject FROM cases WHERE tenant = ? AND contact_id = ? AND status = ?
+ORDER BY subject, id
+"""
+
+#: Where the terms of a search are kept, each a range of one index (search_terms.py).
+_SEARCH_TERMS = """
+CREATE TABLE IF NOT EXISTS search_terms (
+    tenant TEXT NOT NULL, kind TEXT NOT NULL, term TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (tenant, kind, term, id)
+) STRICT, WITHOUT ROWID
+"""
+_SEARCH_TERMS_OF_RECORD = """
+CREATE INDEX IF NOT EXISTS search_terms_of_record ON search_terms (tenant, kind, id)
+"""
+#: The kinds a search finds, best first, each with its table and the columns of its
+#: numbers.
+_SEARCHED: tuple[tuple[RecordKind, str, tuple[str, ...]], ...] = (
+    (RecordKind.CONTACT, "contacts", ("phone", "mobile")),
+    (RecordKind.LEAD, "leads", ("phone", "mobile")),
+    (RecordKind.ACCOUNT, "accounts", ("phone",)),
+)
+
+Filed = tuple[RecordKind, str, str, tuple[PhoneNumber | None, ...]]
+
+
+def _candidates(table: str, ranges: int) -> str:
+    """The tenant's records of one kind that any of `ranges` term ranges reach, by
+    name: IN, so the planner probes the terms' index, then the table's key."""
+    reach = " UNION ".join(
+        "SELECT id FROM search_terms WHERE tenant = :tenant AND kind = :kind "
+        f"AND term >= :low{n} AND term < :high{n}"
+        for n in range(ranges)
+    )
+    return (
+        f"SELECT id, name FROM {table} "
+        f"WHERE tenant = :tenant AND id IN ({reach}) ORDER BY name, id"
+    )
 
 
 def _number(column: str, number: PhoneNumber | None) -> Row:
@@ -152,6 +205,11 @@ class SQLiteRecordDirectory:
                 )
                 for index in _INDEXES[name]:
                     table.create_index(index, if_not_exists=True)
+            missing = "search_terms" not in self._db.table_names()
+            self._db.execute(_SEARCH_TERMS)
+            self._db.execute(_SEARCH_TERMS_OF_RECORD)
+            if missing:  # a directory from before searches: its records' terms, once
+                self._file_all_terms()
 
     def __enter__(self) -> "SQLiteRecordDirectory":
         return self
@@ -179,21 +237,102 @@ class SQLiteRecordDirectory:
             self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
             self._write("leads", (_person_row(tenant, lead) for lead in batch.leads))
             self._write("cases", (_case_row(tenant, case) for case in batch.cases))
+            filed: list[Filed] = [
+                (RecordKind.ACCOUNT, a.record_id, a.name, (a.phone,))
+                for a in batch.accounts
+            ]
+            filed += [
+                (RecordKind.CONTACT, c.record_id, c.name, (c.phone, c.mobile))
+                for c in batch.contacts
+            ]
+            filed += [
+                (RecordKind.LEAD, lead.record_id, lead.name, (lead.phone, lead.mobile))
+                for lead in batch.leads
+            ]
+            self._file_terms(tenant, filed)
+
+    def _file_terms(self, tenant: str, records: list[Filed]) -> None:
+        """Each record under the terms it has now, and no other (a record written
+        again may have lost a number, or changed its name)."""
+        self._db.conn.executemany(
+            "DELETE FROM search_terms WHERE tenant = ? AND kind = ? AND id = ?",
+            ((tenant, kind.value, id_) for kind, id_, _, _ in records),
+        )
+        self._db.conn.executemany(
+            "INSERT OR IGNORE INTO search_terms VALUES (?, ?, ?, ?)",
+            (
+                (tenant, kind.value, term, id_)
+                for kind, id_, name, numbers in records
+                for term in terms_of(name, numbers)
+            ),
+        )
+
+    def _file_all_terms(self) -> None:
+        for kind, table, columns in _SEARCHED:
+            numbers = ", ".join(f"{c}, {c}_ext" for c in columns)
+            rows = self._db.execute(f"SELECT tenant, id, name, {numbers} FROM {table}")
+            by_tenant: dict[str, list[Filed]] = {}
+            for tenant, id_, name, *parts in rows.fetchall():
+                found = tuple(
+                    PhoneNumber(e164, ext) if e164 is not None else None
+                    for e164, ext in zip(parts[::2], parts[1::2], strict=True)
+                )
+                by_tenant.setdefault(tenant, []).append((kind, id_, name, found))
+            for tenant, records in by_tenant.items():
+                self._file_terms(tenant, records)
 
     def _write(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self._db.table(table).insert_all(rows, replace=True, batch_size=1000)
 
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
-        table, title = _RECORD_TABLES[kind]
-        status = "status" if kind is RecordKind.CASE else "NULL"
         with self._turn:
-            row = self._db.execute(
-                f"SELECT {title}, {status} FROM {table} WHERE tenant = ? AND id = ?",
-                (tenant, record_id),
-            ).fetchone()
+            return self._described(tenant, kind, record_id)
+
+    def _described(
+        self, tenant: str, kind: RecordKind, record_id: str
+    ) -> KnownRecord | None:
+        """The record as KnownRecord describes it; the caller holds the turn."""
+        row = self._db.execute(_DESCRIBE[kind], (tenant, record_id)).fetchone()
         if row is None:
             return None
-        return KnownRecord(RecordRef(kind, record_id, row[0]), row[1])
+        title, status, account, *numbers = row
+        open_cases: tuple[RecordRef, ...] = ()
+        if kind is RecordKind.CONTACT:
+            cases = self._db.execute(
+                _OPEN_CASES, (tenant, record_id, CaseStatus.OPEN.value)
+            ).fetchall()
+            open_cases = tuple(RecordRef(RecordKind.CASE, id_, s) for id_, s in cases)
+        pairs = zip(numbers[::2], numbers[1::2], strict=True)
+        return KnownRecord(
+            RecordRef(kind, record_id, title),
+            status,
+            account,
+            tuple(PhoneNumber(e164, ext) for e164, ext in pairs if e164 is not None),
+            open_cases,
+        )
+
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        asked = search_for(text)
+        if asked is None:
+            return ()
+        ranges = {"tenant": tenant}
+        for n, (low, high) in enumerate(asked.ranges()):
+            ranges |= {f"low{n}": low, f"high{n}": high}
+        found: list[KnownRecord] = []
+        with self._turn:
+            for kind, table, _ in _SEARCHED:
+                if len(found) == limit:
+                    break
+                query = _candidates(table, len(asked.prefixes))
+                rows = self._db.execute(query, {**ranges, "kind": kind.value})
+                for id_, name in rows:
+                    if len(found) == limit:
+                        break
+                    if asked.admits(name):
+                        record = self._described(tenant, kind, id_)
+                        if record is not None:
+                            found.append(record)
+        return tuple(found)
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         with self._turn:

@@ -161,10 +161,23 @@ def http_problem(
     return problem(
         error.status_code,
         name.get(error.status_code, "http-error"),
-        str(error.detail),
+        _with_faults(str(error.detail), error.extra),
         headers=dict(error.headers or {}),  # a 405's Allow, for one
         **extra,
     )
+
+
+def _with_faults(detail: str, extra: object) -> str:
+    """A validation's detail with what failed, so that a person reads which parameter
+    broke which limit (`q: Expected `str` of length >= 2`), not only that one did."""
+    if not isinstance(extra, list):
+        return detail
+    faults = [
+        f"{fault['key']}: {fault['message']}" if fault.get("key") else str(fault["message"])
+        for fault in extra
+        if isinstance(fault, dict) and "message" in fault
+    ]
+    return f"{detail}: {'; '.join(faults)}" if faults else detail
 
 
 def unexpected_problem(

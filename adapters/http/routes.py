@@ -4,12 +4,12 @@ Commands are stamped with the connector's clock and the token's tenant and agent
 path's agent must be the token's own (a supervisor may read and watch, not act).
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from calldesk.adapters.http.auth import Acting, watching
 from calldesk.adapters.http.bodies import (
@@ -30,11 +30,13 @@ from calldesk.apps.calls import (
     WrapUp,
 )
 from calldesk.apps.desk import Desk
+from calldesk.apps.directory import SEARCH_TEXT_MAX, SEARCH_TEXT_MIN
 from calldesk.apps.presence import AgentView, GoAvailable, GoNotReady, LogIn, LogOut
-from calldesk.domain.errors import InvalidValue
+from calldesk.domain.errors import DomainError, InvalidValue
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.domain.tenants import NotReadyReason, QuickConnect, WrapUpPolicy
 from calldesk.ports.clock import Clock
+from calldesk.ports.directory import SEARCH_LIMIT_MAX, KnownRecord
 
 Who = NamedDependency[Principal]
 
@@ -268,6 +270,64 @@ def screen_pop(
     return list(desk_of(request).screen_pop(who.tenant, number))
 
 
+class QueryRefused(DomainError):
+    """A query that means more than its route reads: a name it does not take, or one
+    given twice."""
+
+
+def only_query(request: Request[Any, Any, Any], *names: str) -> None:
+    """Refuse a query with any parameter but these, or one of them twice: a query that
+    names a tenant, say, must not be answered as if it did not."""
+    for name in request.query_params:
+        if name not in names:
+            taken = ", ".join(names)
+            raise QueryRefused(
+                f"this route takes no query parameter {name!r}; only {taken}"
+            )
+        if len(request.query_params.getall(name)) > 1:
+            raise QueryRefused(f"the query parameter {name!r} is given twice")
+
+
+SearchText = Annotated[
+    str,
+    Parameter(
+        min_length=SEARCH_TEXT_MIN,
+        max_length=SEARCH_TEXT_MAX,
+        description="a word of a name (its start), or three digits or more of a number",
+    ),
+]
+SearchLimit = Annotated[int, Parameter(ge=1, le=SEARCH_LIMIT_MAX)]
+
+
+@get("/agents/{agent:str}/directory", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def search_directory(
+    request: Request[Any, Any, Any],
+    who: Who,
+    agent: FromPath[str],
+    q: SearchText,
+    limit: SearchLimit = 10,
+) -> list[KnownRecord]:
+    """The tenant's records with a number that a name or number names, for the transfer
+    and conference dialog: contacts, then leads, then accounts (ADR/0022)."""
+    only_query(request, "q", "limit")
+    desk = desk_of(request)
+    desk.agent(who.tenant, agent)  # an agent of the tenant, or 404
+    return list(desk.search_directory(who.tenant, q, limit))
+
+
+@get("/calls/{call:str}/matches", sync_to_thread=True, responses=PROBLEM_RESPONSES)
+def call_matches(
+    request: Request[Any, Any, Any], who: Who, call: FromPath[str]
+) -> list[KnownRecord]:
+    """The records the call's number reached, each with what tells it apart: its kind,
+    its account, its numbers, a contact's open cases."""
+    only_query(request)
+    view = desk_of(request).call(who.tenant, call)
+    if not any(who.may_watch(agent) for agent in view.concerned_agents):
+        watching(who, view.agent or "")
+    return list(desk_of(request).call_matches(who.tenant, call))
+
+
 api = Router(
     path="/",
     route_handlers=[
@@ -286,5 +346,7 @@ api = Router(
         agent_call_log,
         record_call_log,
         screen_pop,
+        search_directory,
+        call_matches,
     ],
 )

@@ -9,6 +9,7 @@ import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.telephony import StaticDirectory
 
 from calldesk.adapters.directory.csv_import import import_csv
 from calldesk.adapters.directory.records import (
@@ -73,10 +74,135 @@ def test_a_record_is_found_by_id_with_its_status_in_its_tenant_only(
     directory: SQLiteRecordDirectory,
 ) -> None:
     case = directory.record("acme", RecordKind.CASE, "CASE-2")
-    assert case == KnownRecord(ref(RecordKind.CASE, "CASE-2", "Cannot log in"), "closed")
-    assert directory.record("acme", RecordKind.CONTACT, "CON-1") == KnownRecord(ADA)
+    assert case == KnownRecord(
+        ref(RecordKind.CASE, "CASE-2", "Cannot log in"),
+        "closed",
+        account="Analytical Engines Ltd",
+    )
+    assert directory.record("acme", RecordKind.CONTACT, "CON-1") == KnownRecord(
+        ADA,
+        account="Analytical Engines Ltd",
+        numbers=(ADA_DESK, ADA_MOBILE),
+        open_cases=(WRONG_INVOICE,),
+    )
     assert directory.record("acme", RecordKind.LEAD, "CON-1") is None  # not a lead
     assert directory.record("globex", RecordKind.CONTACT, "CON-1") is None
+
+
+def test_a_record_is_described_by_what_tells_it_apart(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    """An account and a lead have no account of their own; a contact without an account
+    has none; an extension stays beside its number."""
+    assert directory.record("acme", RecordKind.ACCOUNT, "ACC-1") == KnownRecord(
+        ENGINES, numbers=(SWITCHBOARD,)
+    )
+    assert directory.record("acme", RecordKind.LEAD, "LEAD-2") == KnownRecord(
+        ref(RecordKind.LEAD, "LEAD-2", "Joan Clarke"), numbers=(SWITCHBOARD,)
+    )
+    babbage = directory.record("acme", RecordKind.CONTACT, "CON-2")
+    assert babbage is not None
+    assert babbage.numbers == (PhoneNumber(SWITCHBOARD.e164, "12"),)
+    grace = directory.record("acme", RecordKind.CONTACT, "CON-3")
+    assert grace is not None
+    assert (grace.account, grace.open_cases) == (None, ())
+
+
+def titles(found: tuple[KnownRecord, ...]) -> list[str]:
+    return [record.ref.title for record in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ada", ["Ada Lovelace"]),
+        ("LOVE", ["Ada Lovelace"]),
+        ("a", ["Ada Lovelace", "Alan Turing", "Analytical Engines Ltd"]),
+        ("engines", ["Analytical Engines Ltd"]),
+        (
+            "555-0100",
+            ["Charles Babbage", "Grace Hopper", "Joan Clarke", "Analytical Engines Ltd"],
+        ),
+        ("415", ["Ada Lovelace", "Grace Hopper"]),
+        ("+1 415", ["Ada Lovelace", "Grace Hopper"]),
+        ("0123", ["Ada Lovelace"]),
+        ("ada love", ["Ada Lovelace"]),
+        ("love ada", ["Ada Lovelace"]),
+        ("ada hopper", []),
+        ("41", []),
+        ("ovelace", []),
+        ("%", []),
+        ("_", []),
+    ],
+)
+def test_a_search_finds_the_records_with_numbers_a_name_or_number_names(
+    directory: SQLiteRecordDirectory, text: str, expected: list[str]
+) -> None:
+    """A word of the name starts with the text; a number contains its digits; contacts,
+    then leads, then accounts; cases never; LIKE's wildcards match only themselves."""
+    assert titles(directory.search("acme", text, 20)) == expected
+
+
+def test_a_search_finds_the_tenants_records_with_a_number_up_to_its_limit(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    directory.add("acme", RecordBatch(contacts=(Contact("CON-8", "Ada Nonumber", None),)))
+    directory.add(
+        "globex", RecordBatch(contacts=(Contact("CON-1", "Ada Scorpio", None, UNKNOWN),))
+    )
+    assert titles(directory.search("acme", "ada", 20)) == ["Ada Lovelace"]
+    assert titles(directory.search("globex", "ada", 20)) == ["Ada Scorpio"]
+    assert titles(directory.search("globex", "lovelace", 20)) == []
+    assert len(directory.search("acme", "a", 2)) == 2
+    (found,) = directory.search("acme", "ada", 20)
+    assert found == directory.record("acme", RecordKind.CONTACT, "CON-1")
+
+
+def test_a_record_written_again_is_found_by_what_it_has_now(
+    directory: SQLiteRecordDirectory,
+) -> None:
+    directory.add(
+        "acme",
+        RecordBatch(
+            contacts=(
+                Contact("CON-1", "Ada King", None, UNKNOWN),
+                Contact("CON-3", "Grace Hopper", None),  # no number any more
+            )
+        ),
+    )
+    assert titles(directory.search("acme", "lovelace", 20)) == []
+    assert titles(directory.search("acme", "king", 20)) == ["Ada King"]
+    assert titles(directory.search("acme", "415", 20)) == []
+    assert titles(directory.search("acme", "grace", 20)) == []
+
+
+def test_a_directory_from_before_searches_files_its_records_when_opened(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "directory.db"
+    with SQLiteRecordDirectory(path) as directory:
+        directory.add("acme", ACME_RECORDS)
+    with closing(sqlite3.connect(path)) as older:
+        older.execute("DROP TABLE search_terms")
+        older.commit()
+    with SQLiteRecordDirectory(path) as directory:
+        assert titles(directory.search("acme", "ada", 20)) == ["Ada Lovelace"]
+        assert titles(directory.search("acme", "2125550147", 20)) == ["Alan Turing"]
+
+
+def test_the_static_test_directory_searches_as_the_port_says() -> None:
+    """The browser tests' directory keeps the port's contract on its three people."""
+    static: RecordDirectory = StaticDirectory()
+    assert [r.ref.title for r in static.search("acme", "jones", 20)] == [
+        "Bob Jones",
+        "Eve Jones",
+    ]
+    assert [r.ref.title for r in static.search("acme", "eve jo", 20)] == ["Eve Jones"]
+    assert [r.ref.title for r in static.search("acme", "555-0142", 20)] == ["Eve Jones"]
+    assert [r.ref.title for r in static.search("acme", "650 555 0142", 20)] == ["Eve Jones"]
+    assert static.search("acme", "invoice", 20) == ()  # a case has no number
+    assert static.search("globex", "jones", 20) == ()
+    assert len(static.search("acme", "jones", 1)) == 1
 
 
 def test_it_is_a_record_directory(directory: SQLiteRecordDirectory) -> None:

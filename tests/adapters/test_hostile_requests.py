@@ -107,6 +107,8 @@ def test_every_route_that_takes_a_token_is_covered(console: Console) -> None:
     routes = asking_routes(console.app)
     assert ("POST", "/agents/a-17/dial", True) in routes
     assert ("GET", "/agents/a-17/events", False) in routes
+    assert ("GET", "/agents/a-17/directory", False) in routes
+    assert ("GET", f"/calls/{PATH_VALUES['call']}/matches", False) in routes
     assert len(routes) >= 35
 
 
@@ -214,6 +216,27 @@ def test_a_list_of_drafts_is_an_array_not_a_string_of_letters(console: Console) 
         "$.drafts": "expected an array, got a string",
         "$.atomic": "expected true or false, got a number",
     }
+
+
+@HOSTILE
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["q", "limit", "tenant", "agent", ""]) | st.text(max_size=8),
+        st.text(max_size=80) | st.integers().map(str),
+        max_size=4,
+    )
+)
+def test_no_query_makes_the_directory_search_fail_and_a_refused_one_is_a_problem(
+    console: Console, query: dict[str, str]
+) -> None:
+    head = console.desk.head()
+    response = console.http.get("/agents/a-17/directory", params=query, headers=console.ada)
+    assert response.status_code < 500, (query, response.text)
+    if response.status_code >= 400:
+        problem_of(response)
+    else:
+        assert set(query) <= {"q", "limit"}
+    assert console.desk.head() == head
 
 
 def test_an_empty_body_or_an_empty_object_is_what_a_command_without_one_sends(

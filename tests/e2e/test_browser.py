@@ -17,7 +17,14 @@ from playwright.sync_api import expect
 from support.connector import serving, token_for
 from support.desk_driver import not_ready, ready, tenant_with_agent
 from support.softphone_frame import sent_to_the_phone
-from support.telephony import ADA, ADA_NUMBER, SHARED, SHARED_NUMBER, StaticDirectory
+from support.telephony import (
+    ADA,
+    ADA_NUMBER,
+    EVE_MOBILE,
+    SHARED,
+    SHARED_NUMBER,
+    StaticDirectory,
+)
 
 from calldesk.adapters.telephony.simulator import Caller, Faults, PhoneSimulator
 from calldesk.apps.desk import Desk
@@ -215,6 +222,47 @@ def test_a_match_the_agent_chooses_among_several_files_the_call_and_gets_its_log
         expect(row).not_to_contain_text(bob.title)
         publisher = desk.publisher("acme", "a-17", eve.kind, eve.record_id)
         assert [draft.item_type.value for draft in publisher.drafts] == ["call-log"]
+        page.close()
+
+
+def test_the_matches_say_what_tells_them_apart_and_every_number_is_dialed_with_a_click(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    """Bob and Eve Jones share a switchboard: each match says its account and open
+    cases, and each number shown (the matches', the chosen record's) calls it."""
+    desk, phone = desk_and_phone
+    bob, eve = SHARED
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(browser, desk, phone, url)
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        answered_at_the_frame(frame, phone, SHARED_NUMBER)
+        matches = page.locator("#record .matches li")
+        expect(matches).to_have_count(2)
+        expect(matches.nth(0)).to_contain_text("Jones Freight · no open case")
+        expect(matches.nth(1)).to_contain_text(
+            "Jones Bakery · 1 open case: Invoice charged twice"
+        )
+        expect(
+            matches.nth(1).get_by_role("button", name=re.compile("^Call "))
+        ).to_have_text([f"{SHARED_NUMBER} ext. 14", EVE_MOBILE])
+        bobs = matches.nth(0).get_by_role("button", name=f"Call {SHARED_NUMBER} ext. 12")
+        expect(bobs).to_be_visible()
+        page.locator("#record").get_by_role("button", name=f"{eve.title} (contact)").click()
+        details = page.locator("#popped-details")
+        expect(details).to_contain_text("Jones Bakery")
+        with sent_to_the_phone(frame, "hang-up"):
+            frame.get_by_role("button", name="Hang up").click()
+        phone.advance(1)
+        frame.get_by_role("textbox", name="Disposition").fill("billing question")
+        frame.get_by_role("button", name="Submit").click()
+        expect(page.locator("#record")).to_contain_text("Last call from")
+        assert bob.title not in details.inner_text()
+        with page.expect_response(lambda r: r.url.endswith("/dial")) as dialed:
+            details.get_by_role("button", name=f"Call {EVE_MOBILE}").click()
+        assert dialed.value.status == 202, dialed.value.text()
+        assert dialed.value.request.post_data_json["number"] == EVE_MOBILE
+        phone.advance(1)
+        frame.locator(".call[data-state=dialing]").wait_for()
         page.close()
 
 

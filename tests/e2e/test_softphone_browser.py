@@ -15,9 +15,17 @@ from playwright.sync_api import Browser, Error, FrameLocator, Page, expect
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
 from support.softphone_frame import sent_to_the_phone
-from support.telephony import ADA, ADA_NUMBER, StaticDirectory
+from support.telephony import (
+    ADA,
+    ADA_NUMBER,
+    EVE_MOBILE,
+    SHARED,
+    SHARED_NUMBER,
+    StaticDirectory,
+)
 
 from calldesk.adapters.telephony.simulator import Callee, Caller, PhoneSimulator
+from calldesk.apps.call_views import CallView
 from calldesk.apps.desk import Desk
 from calldesk.apps.tenancy import DefineDispositions, DefineQuickConnects
 from calldesk.domain.agents import AgentState
@@ -151,6 +159,126 @@ def test_the_transfer_dialog_offers_the_quick_connects(softphone: Softphone) -> 
     assert call_of(softphone, vendor_call_id).end_reason == "transfer"
 
 
+def argument_of(softphone: Softphone, call: CallView, kind: str) -> str | None:
+    """The argument the call's last command of this kind was sent with."""
+    history = softphone.desk.store.events.get(UUID(call.call))
+    commands = [getattr(e, "command", None) for e in history]
+    sent = [
+        c.argument
+        for c in commands
+        if c is not None and getattr(c, "kind", None) and c.kind.value == kind
+    ]
+    return sent[-1] if sent else None
+
+
+def found_in_the_directory(dialog: Any, text: str) -> Any:
+    """Search the dialog's directory for `text`; the list of what it found."""
+    dialog.get_by_label("Search the directory").fill(text)
+    dialog.get_by_role("button", name="Search", exact=True).click()
+    return dialog.get_by_role("list", name="Found in the directory")
+
+
+def test_the_transfer_dialog_finds_a_number_in_the_tenants_directory(
+    softphone: Softphone,
+) -> None:
+    frame = softphone.frame
+    vendor_call_id = rung_and_answered(softphone)
+    frame.get_by_role("button", name="Transfer…").click()
+    dialog = frame.get_by_role("dialog", name="Transfer the call")
+    found = found_in_the_directory(dialog, "jones")
+    expect(found.locator("li")).to_have_count(2)
+    expect(found.locator("li").nth(1)).to_contain_text("Eve Jones (contact, Jones Bakery)")
+    found.get_by_role("button", name=f"Eve Jones {EVE_MOBILE}").click()
+    expect(dialog.get_by_label("Number")).to_have_value(EVE_MOBILE)
+    with sent_to_the_phone(frame, "blind-transfer"):
+        dialog.get_by_role("button", name="Transfer now").click()
+    softphone.phone.advance(1)
+    frame.locator(".call[data-state=wrap-up]").wait_for()
+    call = call_of(softphone, vendor_call_id)
+    assert argument_of(softphone, call, "blind-transfer") == EVE_MOBILE
+
+
+def test_the_dialog_says_when_the_directory_finds_nothing_or_refuses_the_search(
+    softphone: Softphone,
+) -> None:
+    frame = softphone.frame
+    rung_and_answered(softphone)
+    frame.get_by_role("button", name="Transfer…").click()
+    dialog = frame.get_by_role("dialog", name="Transfer the call")
+    found_in_the_directory(dialog, "nobody")
+    expect(dialog.get_by_text("No record with a number matches.")).to_be_visible()
+    found_in_the_directory(dialog, "  z ")
+    expect(dialog.locator("#directory-said")).to_contain_text(
+        "q: Expected `str` of length >= 2"
+    )
+
+
+def test_a_conference_adds_someone_found_in_the_directory_through_the_same_dialog(
+    softphone: Softphone,
+) -> None:
+    frame, phone = softphone.frame, softphone.phone
+    vendor_call_id = rung_and_answered(softphone)
+    frame.get_by_role("button", name="Conference…").click()
+    dialog = frame.get_by_role("dialog", name="Add someone to the call")
+    found = found_in_the_directory(dialog, "555-0142")
+    found.get_by_role("button", name=f"Eve Jones {EVE_MOBILE}").click()
+    with sent_to_the_phone(frame, "consult"):
+        dialog.get_by_role("button", name="Call them").click()
+    phone.advance(1)
+    expect(frame.get_by_text(f"Calling {EVE_MOBILE}…")).to_be_visible()
+    phone.advance(2)  # Eve answers
+    join = frame.get_by_role("button", name="Conference", exact=True)
+    with sent_to_the_phone(frame, "conference"):
+        join.click()
+    phone.advance(1)
+    expect(frame.get_by_text(f"In conference with {EVE_MOBILE}")).to_be_visible()
+    call = call_of(softphone, vendor_call_id)
+    assert argument_of(softphone, call, "consult") == EVE_MOBILE
+    assert call.conference
+
+
+def test_two_live_calls_have_their_own_controls_and_the_keyboard_acts_on_the_one_talking(
+    softphone: Softphone,
+) -> None:
+    """Ada holds her call and answers a second on her own line: both are shown, each
+    with its buttons for its own call; Alt+H hangs up the one she talks on, not the
+    held one, and only its button says so."""
+    frame, phone = softphone.frame, softphone.phone
+    first_id = rung_and_answered(softphone)
+    first = frame.get_by_role("region", name=f"Call with {ADA_NUMBER}")
+    with sent_to_the_phone(frame, "hold"):
+        first.get_by_role("button", name="Hold").click()
+    phone.advance(1)
+    expect(first.locator(".state")).to_have_attribute("data-on-hold", "true")
+    second_id = phone.expect(Caller(SHARED_NUMBER, "a-17", talks_for=600, direct=True))
+    phone.advance(1)
+    second = frame.get_by_role("region", name=f"Call with {SHARED_NUMBER}")
+    expect(second.get_by_role("button", name="Answer")).to_be_visible()
+    expect(first.get_by_role("button", name="Resume")).to_be_visible()
+    with sent_to_the_phone(frame, "accept"):
+        second.get_by_role("button", name="Answer").click()
+    phone.advance(1)
+    frame.locator(".call[data-state=connected]").nth(1).wait_for()
+    expect(frame.locator(".call")).to_have_count(2)
+    first_hang_up = first.get_by_role("button", name="Hang up")
+    second_hang_up = second.get_by_role("button", name="Hang up")
+    expect(second_hang_up).to_have_attribute("aria-keyshortcuts", "Alt+H")
+    expect(first_hang_up).not_to_have_attribute("aria-keyshortcuts", "Alt+H")
+    with sent_to_the_phone(frame, "hang-up"):
+        frame.locator("body").press("Alt+H")
+    phone.advance(1)
+    expect(second.get_by_label("Disposition")).to_be_visible()
+    assert call_of(softphone, second_id).state.value == "wrap-up"
+    assert call_of(softphone, first_id).on_hold
+    with sent_to_the_phone(frame, "resume"):
+        first.get_by_role("button", name="Resume").click()
+    phone.advance(1)
+    expect(first.locator(".state")).to_have_attribute("data-on-hold", "false")
+    assert call_of(softphone, first_id).state.value == "connected"
+    assert not call_of(softphone, first_id).on_hold
+    assert SHARED[0].title not in first.inner_text()
+
+
 def test_wrap_up_is_the_tenants_pick_list_and_notes_that_fill_the_call_log_draft(
     softphone: Softphone,
 ) -> None:
@@ -208,13 +336,9 @@ def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> 
         frame.locator(then).wait_for()
 
 
-@pytest.mark.parametrize("width", [1366, 360])
-def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
-    softphone: Softphone, width: int
-) -> None:
-    page = softphone.page
-    page.set_viewport_size({"width": width, "height": 768})
-    rung_and_answered(softphone)
+def checked_for_access_and_width(page: Page, width: int) -> None:
+    """No serious or critical axe-core violation on the console or the frame, and
+    nothing wider than the window."""
     for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
         results = Axe().run(target)
         serious = [
@@ -230,6 +354,43 @@ def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
           .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]"""
     )
     assert scroll <= client, f"{scroll - client}px wider than {width}px: {widest}"
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_console_has_no_serious_accessibility_violation_and_fits_its_width(
+    softphone: Softphone, width: int
+) -> None:
+    page = softphone.page
+    page.set_viewport_size({"width": width, "height": 768})
+    rung_and_answered(softphone)
+    checked_for_access_and_width(page, width)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_two_calls_the_matches_and_the_directory_search_are_accessible_and_fit(
+    softphone: Softphone, width: int
+) -> None:
+    """The busiest desk: a held call, a second whose number several records share
+    (the Caller panel describes them), and the transfer dialog with what it found."""
+    page, frame, phone = softphone.page, softphone.frame, softphone.phone
+    page.set_viewport_size({"width": width, "height": 768})
+    rung_and_answered(softphone)
+    with sent_to_the_phone(frame, "hold"):
+        frame.get_by_role("button", name="Hold").click()
+    phone.advance(1)
+    phone.expect(Caller(SHARED_NUMBER, "a-17", talks_for=600, direct=True))
+    phone.advance(1)
+    second = frame.get_by_role("region", name=f"Call with {SHARED_NUMBER}")
+    with sent_to_the_phone(frame, "accept"):
+        second.get_by_role("button", name="Answer").click()
+    phone.advance(1)
+    expect(page.locator("#record .matches li").nth(1)).to_contain_text("Jones Bakery")
+    checked_for_access_and_width(page, width)
+    second.get_by_role("button", name="Transfer…").click()
+    dialog = frame.get_by_role("dialog", name="Transfer the call")
+    found = found_in_the_directory(dialog, "jones")
+    expect(found.locator("li")).to_have_count(2)
+    checked_for_access_and_width(page, width)
 
 
 def test_the_pages_have_a_favicon(softphone: Softphone) -> None:

@@ -33,18 +33,59 @@ SHARED = (
 CASE = RecordRef(RecordKind.CASE, "500-invoice", "Invoice charged twice")
 
 
+#: What the static directory tells of each record: its account, its numbers, its
+#: open cases (Eve's invoice).
+EVE_MOBILE = "+16505550142"
+DESCRIBED = {
+    ADA: KnownRecord(ADA, account="Analytical Engines", numbers=(PhoneNumber(ADA_NUMBER),)),
+    SHARED[0]: KnownRecord(
+        SHARED[0], account="Jones Freight", numbers=(PhoneNumber(SHARED_NUMBER, "12"),)
+    ),
+    SHARED[1]: KnownRecord(
+        SHARED[1],
+        account="Jones Bakery",
+        numbers=(PhoneNumber(SHARED_NUMBER, "14"), PhoneNumber(EVE_MOBILE)),
+        open_cases=(CASE,),
+    ),
+    CASE: KnownRecord(CASE, status="new", account="Jones Bakery"),
+}
+
+
 class StaticDirectory:
-    """A record directory of three people: one match, two matches, or none."""
+    """A record directory of three people: one match, two matches, or none; and Eve's
+    case. Only tenant acme has them."""
 
     def find_by_number(self, tenant: str, number: PhoneNumber) -> tuple[RecordRef, ...]:
         return {ADA_NUMBER: (ADA,), SHARED_NUMBER: SHARED}.get(number.e164, ())
 
     def record(self, tenant: str, kind: RecordKind, record_id: str) -> KnownRecord | None:
-        known = {(r.kind, r.record_id): r for r in (ADA, *SHARED, CASE)}
-        ref = known.get((kind, record_id)) if tenant == "acme" else None
-        if ref is None:
-            return None
-        return KnownRecord(ref, "new" if kind is RecordKind.CASE else None)
+        known = {(r.kind, r.record_id): d for r, d in DESCRIBED.items()}
+        return known.get((kind, record_id)) if tenant == "acme" else None
+
+    def search(self, tenant: str, text: str, limit: int) -> tuple[KnownRecord, ...]:
+        """As the port says, over the three people (a scan: there are three; national
+        numbers here are all +1's)."""
+        if tenant != "acme":
+            return ()
+        asked = [w for w in text.casefold().replace("-", " ").split() if w]
+        digits = "".join(c for c in text if c.isdigit())
+        by_digits = bool(asked) and all(w.isdigit() for w in asked)
+
+        def named(record: KnownRecord) -> bool:
+            if not record.numbers:
+                return False
+            if by_digits:
+                reached = (n.e164.removeprefix("+") for n in record.numbers)
+                return len(digits) >= 3 and any(
+                    d.startswith(digits) or d[1:].startswith(digits) or d.endswith(digits)
+                    for d in reached
+                )
+            words = record.ref.title.casefold().split()
+            return bool(asked) and all(any(o.startswith(w) for o in words) for w in asked)
+
+        found = [record for record in DESCRIBED.values() if named(record)]
+        found.sort(key=lambda r: (r.ref.kind is not RecordKind.CONTACT, r.ref.title))
+        return tuple(found[:limit])
 
 
 class Desktop:

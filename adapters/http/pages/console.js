@@ -94,10 +94,49 @@ function showCaller(state) {
   drawCaller(shownCall);
 }
 
+// What tells each call's matches apart (their account, numbers, a contact's open
+// cases), read once per call from the directory: a screen pop does not change.
+const described = new Map();
+
+async function describe(call) {
+  if (described.has(call.call)) return;
+  described.set(call.call, null); // asked once, even while the answer is on its way
+  try {
+    const matches = await request("GET", `/calls/${encodeURIComponent(call.call)}/matches`);
+    described.set(call.call, new Map(matches.map((m) => [`${m.ref.kind}:${m.ref.record_id}`, m])));
+  } catch {
+    described.delete(call.call); // asked again at the next redraw
+    return;
+  }
+  if (shownCall && shownCall.call === call.call) drawCaller(shownCall);
+}
+
+/** What the directory tells of a record, for this call, when it has said. */
+function description(call, record) {
+  const known = described.get(call.call);
+  return known ? known.get(`${record.kind}:${record.record_id}`) : undefined;
+}
+
+/** The account, the open cases and the numbers (each a button that calls it) of a
+ * record, as a line beside it. */
+function details(known) {
+  const line = text("span", "", "details");
+  const cases = known.open_cases.length
+    ? `${known.open_cases.length} open case${known.open_cases.length > 1 ? "s" : ""}: ${known.open_cases.map((c) => c.title).join(", ")}`
+    : known.ref.kind === "contact" ? "no open case" : "";
+  const said = [known.account, known.status, cases].filter(Boolean).join(" · ");
+  if (said) line.append(said);
+  for (const number of known.numbers) {
+    line.append(" ", dialButton(number.e164, number.extension));
+  }
+  return line;
+}
+
 function drawCaller(call) {
   const record = document.getElementById("record");
   record.replaceChildren();
   const matches = call.screen_pop || [];
+  if (matches.length) describe(call);
   const closed = call.state === "closed";
   const heading = text("p", `${closed ? "Last call" : "Call"} from `);
   heading.append(call.customer_number ? dialButton(call.customer_number) : "an unknown number", ` (${call.state})`);
@@ -106,6 +145,12 @@ function drawCaller(call) {
     const card = text("p", `${call.record.title} (${call.record.kind})`, "state");
     card.id = "popped-record";
     record.append(card);
+    const known = description(call, call.record);
+    if (known) {
+      const about = details(known);
+      about.id = "popped-details";
+      record.append(about);
+    }
   }
   if (matches.length > 1 && !closed) {
     record.append(text("p", call.record ? "File the call under another:" : "Several records match; choose one:"));
@@ -119,6 +164,8 @@ function drawCaller(call) {
       choose.setAttribute("aria-pressed", chosen ? "true" : "false");
       choose.addEventListener("click", () => chooseRecord(call, match));
       item.append(choose);
+      const known = description(call, match);
+      if (known) item.append(" ", details(known));
       list.append(item);
     }
     record.append(list);
@@ -150,11 +197,12 @@ async function chooseRecord(call, match) {
   workspace.openRecord(match);
 }
 
-/** A phone number the agent can click to call it, from the softphone frame. */
-function dialButton(number) {
-  const dial = text("button", number, "link");
+/** A phone number the agent can click to call it, from the softphone frame; an
+ * extension is shown beside it (the phone system dials the number). */
+function dialButton(number, extension) {
+  const dial = text("button", extension ? `${number} ext. ${extension}` : number, "link");
   dial.type = "button";
-  dial.setAttribute("aria-label", `Call ${number}`);
+  dial.setAttribute("aria-label", extension ? `Call ${number} ext. ${extension}` : `Call ${number}`);
   dial.addEventListener("click", () => frame.contentWindow.postMessage({ type: "calldesk.dial", number }, softphoneOrigin));
   return dial;
 }

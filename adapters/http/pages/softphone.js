@@ -139,30 +139,76 @@ function keypad(call) {
   return pad;
 }
 
-/** The transfer dialog: the tenant's quick connects first, or any number; a blind
- * transfer hands the caller over, a consultation talks to the other party first. */
-function openTransfer(call) {
+/** How a number reads in a list: its E.164 form, and its extension when it has one. */
+const numberText = (number) => (number.extension ? `${number.e164} ext. ${number.extension}` : number.e164);
+
+/** One record the directory found: its title, kind and account, and a button per
+ * number that puts it in the dialog's Number field. */
+function directoryEntry(record, pick) {
+  const item = document.createElement("li");
+  const about = [record.ref.kind, record.account].filter(Boolean).join(", ");
+  item.append(text("span", `${record.ref.title} (${about}) `));
+  for (const number of record.numbers) {
+    const choose = button(numberText(number), () => pick(number.e164));
+    choose.setAttribute("aria-label", `${record.ref.title} ${numberText(number)}`);
+    item.append(choose);
+  }
+  return item;
+}
+
+/** Ask the directory for the tenant's records with a number that the text names. */
+async function searchDirectory(query, results, pick) {
+  const said = document.getElementById("directory-said");
+  const path = `/agents/${encodeURIComponent(agent)}/directory?q=${encodeURIComponent(query)}`;
+  const response = await fetch(path, { headers: auth });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    results.replaceChildren();
+    said.textContent = answer && answer.detail ? answer.detail : `the connector answered ${response.status}`;
+    return;
+  }
+  results.replaceChildren(...answer.map((record) => directoryEntry(record, pick)));
+  said.textContent = answer.length ? `${answer.length} found` : "No record with a number matches.";
+}
+
+/** The transfer and conference dialog: the tenant's quick connects, a search of the
+ * tenant's directory, or any number. To transfer, hand the caller over at once (blind)
+ * or talk to the other party first (consult); to conference, call them first, then
+ * join everyone with the call's Conference button (as CCP's "Join"). */
+function openTransfer(call, purpose = "transfer") {
   const dialog = document.getElementById("transfer");
   const number = dialog.querySelector("input[name=target]");
+  const pick = (e164) => { number.value = e164; number.focus(); };
+  dialog.querySelector("#transfer-title").textContent =
+    purpose === "conference" ? "Add someone to the call" : "Transfer the call";
   const quick = dialog.querySelector("#quick-connects");
   quick.replaceChildren(
     ...settings.quick_connects.map((q) => {
       const item = document.createElement("li");
-      item.append(button(`${q.label} ${q.number.e164}`, () => { number.value = q.number.e164; number.focus(); }));
+      item.append(button(`${q.label} ${q.number.e164}`, () => pick(q.number.e164)));
       return item;
     }),
   );
+  const search = dialog.querySelector("#directory-search");
+  const results = dialog.querySelector("#directory-results");
+  search.reset();
+  results.replaceChildren();
+  dialog.querySelector("#directory-said").textContent = "";
+  search.onsubmit = (event) => {
+    event.preventDefault();
+    const query = search.elements.q.value.trim();
+    if (query) searchDirectory(query, results, pick);
+  };
   number.value = "";
   const act = (kind) => () => {
     if (!number.value.trim()) return;
     command(call, kind, number.value.trim())();
     dialog.close();
   };
-  dialog.querySelector("#transfer-actions").replaceChildren(
-    button("Transfer now", act("blind-transfer"), "primary"),
-    button("Consult first", act("consult")),
-    button("Cancel", () => dialog.close()),
-  );
+  const actions = purpose === "conference"
+    ? [button("Call them", act("consult"), "primary")]
+    : [button("Transfer now", act("blind-transfer"), "primary"), button("Consult first", act("consult"))];
+  dialog.querySelector("#transfer-actions").replaceChildren(...actions, button("Cancel", () => dialog.close()));
   dialog.showModal();
   number.focus();
 }
@@ -197,35 +243,58 @@ function wrapUpForm(call) {
   return form;
 }
 
+/** The call a shortcut acts on when several are under way (ADR/0022): the first
+ * offered, to answer; the one the agent is talking on (connected, not held), else one
+ * being dialed, else a held one, to hang up; the one talking, else a held one, to
+ * hold or resume and to mute. Only that call's button says the shortcut. */
+function shortcutTarget(calls, key) {
+  const first = (test) => calls.find(test);
+  if (key === "a") return first((c) => c.state === "offered");
+  const talking = first((c) => c.state === "connected" && !c.on_hold);
+  const held = first((c) => c.state === "connected");
+  if (key === "h") return talking || first((c) => c.state === "dialing") || held;
+  return talking || held;
+}
+
 function callControls(call) {
+  // The shortcut, when this call is the one it acts on.
+  const key = (letter) => (current && shortcutTarget(current.calls, letter) === call ? `Alt+${letter.toUpperCase()}` : "");
   if (call.state === "offered") {
     return [
-      button("Answer", command(call, "accept"), "primary", "Alt+A"),
+      button("Answer", command(call, "accept"), "primary", key("a")),
       button("Reject", command(call, "reject")),
     ];
   }
   if (call.state === "connected") {
     const controls = [
-      button(call.on_hold ? "Resume" : "Hold", command(call, call.on_hold ? "resume" : "hold"), "", "Alt+O"),
-      button(call.muted ? "Unmute" : "Mute", command(call, call.muted ? "unmute" : "mute"), "", "Alt+M"),
+      button(call.on_hold ? "Resume" : "Hold", command(call, call.on_hold ? "resume" : "hold"), "", key("o")),
+      button(call.muted ? "Unmute" : "Mute", command(call, call.muted ? "unmute" : "mute"), "", key("m")),
       button(keypadOpen.has(call.call) ? "Hide keypad" : "Keypad", () => {
         if (!keypadOpen.delete(call.call)) keypadOpen.add(call.call);
         draw(current);
       }),
     ];
-    if (call.consulting) {
+    if (call.consulting && !call.third_parties.includes(call.consulting)) {
+      // Transfer and conference wait for the other party to answer, as the phone does.
+      controls.push(text("div", `Calling ${call.consulting}…`, "muted"));
+    } else if (call.consulting) {
       controls.push(
         button("Complete transfer", command(call, "complete-transfer"), "primary"),
         button("Conference", command(call, "conference")),
       );
+    } else if (call.conference) {
+      controls.push(text("div", `In conference with ${call.third_parties.join(", ")}`, "muted"));
     } else {
-      controls.push(button("Transfer…", () => openTransfer(call)));
+      controls.push(
+        button("Transfer…", () => openTransfer(call)),
+        button("Conference…", () => openTransfer(call, "conference")),
+      );
     }
-    controls.push(button("Hang up", command(call, "hang-up"), "danger", "Alt+H"));
+    controls.push(button("Hang up", command(call, "hang-up"), "danger", key("h")));
     if (keypadOpen.has(call.call)) controls.push(keypad(call));
     return controls;
   }
-  if (call.state === "dialing") return [button("Hang up", command(call, "hang-up"), "danger", "Alt+H")];
+  if (call.state === "dialing") return [button("Hang up", command(call, "hang-up"), "danger", key("h"))];
   if (call.state === "wrap-up") return [wrapUpForm(call)];
   return [];
 }
@@ -302,22 +371,25 @@ setInterval(() => {
   for (const [line, said] of timed) line.textContent = said();
 }, 1000);
 
-/** The first call in one of these states, for the keyboard's shortcuts. */
-const callIn = (...states) => (current ? current.calls.find((c) => states.includes(c.state)) : undefined);
-
 const SHORTCUTS = {
-  a: () => { const call = callIn("offered"); if (call) command(call, "accept")(); },
-  h: () => { const call = callIn("connected", "dialing"); if (call) command(call, "hang-up")(); },
-  o: () => { const call = callIn("connected"); if (call) command(call, call.on_hold ? "resume" : "hold")(); },
-  m: () => { const call = callIn("connected"); if (call) command(call, call.muted ? "unmute" : "mute")(); },
-  r: () => presence("ready")(),
+  a: (call) => command(call, "accept")(),
+  h: (call) => command(call, "hang-up")(),
+  o: (call) => command(call, call.on_hold ? "resume" : "hold")(),
+  m: (call) => command(call, call.muted ? "unmute" : "mute")(),
 };
 
 document.addEventListener("keydown", (event) => {
-  const shortcut = event.altKey && !event.ctrlKey && !event.metaKey && SHORTCUTS[event.key.toLowerCase()];
-  if (shortcut) {
+  if (!event.altKey || event.ctrlKey || event.metaKey) return;
+  const key = event.key.toLowerCase();
+  if (key === "r") {
     event.preventDefault();
-    shortcut();
+    presence("ready")();
+    return;
+  }
+  const call = SHORTCUTS[key] && current ? shortcutTarget(current.calls, key) : undefined;
+  if (call) {
+    event.preventDefault();
+    SHORTCUTS[key](call);
   }
 });
 
