@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, event
 from calldesk.domain.errors import InvalidValue, Refused
 from calldesk.domain.identity import checked_slug, checked_text, stable_id
 from calldesk.domain.record_fields import FieldValue
-from calldesk.domain.records import RECORD_ID_MAX_LENGTH, RecordKind, RecordRef
+from calldesk.domain.records import RecordKind, RecordRef, checked_record_id
 
 #: An agent at the console, a device replica, an import, an operator at the command line.
 AUTHOR_KINDS = ("agent", "device", "import", "operator")
@@ -125,8 +125,7 @@ class CrmRecord(Aggregate):
     ) -> "CrmRecord":
         """A new record with these (checked) values, made by the client's operation of
         this id: a retry of the operation is known by it."""
-        if checked_text(record_id, "a record id", RECORD_ID_MAX_LENGTH) != record_id:
-            raise InvalidValue("a record id must not start or end with spaces")
+        checked_record_id(record_id)
         return cls(
             tenant=checked_slug(tenant, "a tenant"),
             kind=kind,

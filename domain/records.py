@@ -24,9 +24,15 @@ class RecordKind(enum.Enum):
 RECORD_ID_MAX_LENGTH = 64
 
 
-def _record_id(_: object, __: object, value: str) -> None:
+def checked_record_id(value: str) -> str:
+    """A record's id as a CRM gives it: text, without outer spaces."""
     if checked_text(value, "a record id", RECORD_ID_MAX_LENGTH) != value:
         raise InvalidValue("a record id must not start or end with spaces")
+    return value
+
+
+def _record_id(_: object, __: object, value: str) -> None:
+    checked_record_id(value)
 
 
 def _title(_: object, __: object, value: str) -> None:
