@@ -17,6 +17,7 @@ from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
 from calldesk.apps.change_feed import ChangeFeed
 from calldesk.apps.directory import RecordLookups
+from calldesk.apps.directory_projection import DirectoryProjection, FollowingDirectory
 from calldesk.apps.feeds import Publishing
 from calldesk.apps.log import DeskLog
 from calldesk.apps.policies import POLICIES
@@ -28,7 +29,7 @@ from calldesk.apps.store import Store
 from calldesk.apps.tenancy import Tenancy
 from calldesk.apps.unit_of_work import Service, UnitOfWork
 from calldesk.apps.workspaces import Workspaces
-from calldesk.ports.directory import RecordDirectory
+from calldesk.ports.directory import ProjectedDirectory, RecordDirectory
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,6 +69,7 @@ _records = _Via[Records](lambda desk: desk.records)
 _change_feed = _Via[ChangeFeed](lambda desk: desk.change_feed)
 _record_batches = _Via[RecordBatches](lambda desk: desk.record_batches)
 _lookups = _Via[RecordLookups](lambda desk: desk.lookups)
+_projection = _Via[DirectoryProjection](lambda desk: desk.directory_projection)
 
 
 class Desk:
@@ -85,6 +87,7 @@ class Desk:
     change_feed: ChangeFeed
     record_batches: RecordBatches
     lookups: RecordLookups
+    directory_projection: DirectoryProjection
 
     def __init__(
         self,
@@ -92,8 +95,11 @@ class Desk:
         directory: RecordDirectory | None = None,
         reacting: bool = True,
     ) -> None:
-        """``reacting``: False records commands without their policies (a replica)."""
+        """``reacting``: False records commands without their policies (a replica).
+        A directory that is a projection of the records follows the log (ADR/0023)."""
         self.store = store
+        if isinstance(directory, ProjectedDirectory):
+            directory = FollowingDirectory(directory, store.indexes)
         self.directory = directory or NoDirectory()
         self.work = UnitOfWork(store, self.directory, POLICIES if reacting else None)
         self.log = DeskLog(store)
@@ -109,6 +115,7 @@ class Desk:
         self.change_feed = ChangeFeed(self.work)
         self.record_batches = RecordBatches(self.work, self.records)
         self.lookups = RecordLookups(self.work)
+        self.directory_projection = DirectoryProjection(self.work)
         for service in (
             self.presence,
             self.calls,
@@ -205,6 +212,8 @@ class Desk:
     screen_pop = _calls(Calls.screen_pop)
     search_directory = _lookups(RecordLookups.search_directory)
     call_matches = _lookups(RecordLookups.call_matches)
+    catch_up_directory = _projection(DirectoryProjection.catch_up_directory)
+    rebuild_directory = _projection(DirectoryProjection.rebuild_directory)
     agent_call_log = _call_logs(CallLogs.agent_call_log)
     record_call_log = _call_logs(CallLogs.record_call_log)
 

@@ -34,3 +34,9 @@ class PhoneNumber:
 
     def __str__(self) -> str:
         return self.e164 if self.extension is None else f"{self.e164};ext={self.extension}"
+
+    @classmethod
+    def read(cls, text: str) -> "PhoneNumber":
+        """The number as str() wrote it: E.164, then `;ext=` and the extension if any."""
+        e164, _, extension = text.partition(";ext=")
+        return cls(e164, extension or None)

@@ -6,12 +6,14 @@ The records live in a CRM or, for demos and small desks, in calldesk's own store
 any of them plugs in without the core knowing which (ADR/0007, ADR/0022).
 """
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory_records import RecordBatch
 
 #: The most records one search answers with, whatever a caller asks for.
 SEARCH_LIMIT_MAX = 20
@@ -69,4 +71,30 @@ class RecordDirectory(Protocol):
         and described as `record` describes it. Cases have no number and never match;
         another tenant's records never match.
         """
+        ...
+
+
+@runtime_checkable
+class ProjectedDirectory(RecordDirectory, Protocol):
+    """A directory that is a projection of the tenant's records in the log (ADR/0023):
+    it keeps, with its rows, the position of the log they are current as of, so
+    bringing it up to date reads only what was recorded since."""
+
+    def position(self, tenant: str) -> int:
+        """The log position the tenant's rows are current as of; 0 before the first."""
+        ...
+
+    def project(
+        self,
+        tenant: str,
+        written: RecordBatch,
+        removed: Sequence[tuple[RecordKind, str]],
+        position: int,
+    ) -> None:
+        """In one transaction: write (or replace) the records, remove those by kind and
+        id, and remember the position; all of it or, on any failure, none."""
+        ...
+
+    def forget(self, tenant: str) -> None:
+        """Drop the tenant's rows and position, so it is projected again from the start."""
         ...

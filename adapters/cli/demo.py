@@ -31,7 +31,6 @@ from calldesk.adapters.cli.phone_systems import Phone, SimulatorSettings
 from calldesk.adapters.cli.simulated_phone import available, real_time
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
 from calldesk.adapters.cli.wiring import Wiring, wired
-from calldesk.adapters.directory.records import Account, Case, Contact, RecordBatch
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.adapters.telephony.baresip_peers import PeerFailure
 from calldesk.adapters.telephony.simulator import VENDOR, Callee, Caller, PhoneSimulator
@@ -45,6 +44,7 @@ from calldesk.domain.calls import Call
 from calldesk.domain.errors import NotFound
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef, single_match
+from calldesk.ports.directory_records import Account, Case, Contact, RecordBatch
 
 TENANT, AGENT = "demo", "a-17"
 ADA_PHONE, ADA_MOBILE = PhoneNumber("+16505550142"), PhoneNumber("+16505550143")

@@ -21,7 +21,6 @@ from calldesk.adapters.cli.console import (
     show,
 )
 from calldesk.adapters.directory.csv_import import import_csv
-from calldesk.adapters.directory.records import RecordCounts
 from calldesk.adapters.directory.seeding import seed_directory
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.apps.desk import Desk
@@ -30,6 +29,7 @@ from calldesk.domain.errors import InvalidValue
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordRef
+from calldesk.ports.directory_records import RecordCounts
 
 DIRECTORY_PATH_VARIABLE = "CALLDESK_DIRECTORY_PATH"
 DEFAULT_DIRECTORY_PATH = Path("calldesk-directory.db")

@@ -24,7 +24,12 @@ import csv
 from collections.abc import Mapping
 from pathlib import Path
 
-from calldesk.adapters.directory.records import (
+from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.apps.phone_numbers import checked_region, parse_phone_number
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory_records import (
     Account,
     Case,
     CaseStatus,
@@ -33,11 +38,6 @@ from calldesk.adapters.directory.records import (
     RecordBatch,
     RecordCounts,
 )
-from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
-from calldesk.apps.phone_numbers import checked_region, parse_phone_number
-from calldesk.domain.errors import InvalidValue
-from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordKind, RecordRef
 
 REQUIRED_COLUMNS = ("kind", "id", "name")
 

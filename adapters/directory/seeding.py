@@ -16,7 +16,11 @@ from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from calldesk.adapters.directory.records import (
+from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.apps.phone_numbers import checked_region
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.ports.directory_records import (
     Account,
     Case,
     CaseStatus,
@@ -25,10 +29,6 @@ from calldesk.adapters.directory.records import (
     RecordBatch,
     RecordCounts,
 )
-from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
-from calldesk.apps.phone_numbers import checked_region
-from calldesk.domain.errors import InvalidValue
-from calldesk.domain.phone_numbers import PhoneNumber
 
 #: Contacts written per transaction: large enough to be fast, small enough to show progress.
 CONTACTS_PER_BATCH = 5_000

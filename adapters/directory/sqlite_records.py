@@ -2,19 +2,26 @@
 
 Numbers are stored as E.164 text beside their extension, and every number column has an
 index that starts with the tenant, so a screen pop is a handful of index probes whatever
-the directory's size (ADR/0007, figures in docs/benchmarks.md).
+the directory's size (ADR/0007, figures in docs/benchmarks.md). The rows are a
+projection of the tenant's records in the log, kept with the position they are current
+as of (ADR/0023).
 """
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlite_utils import Database
 
-from calldesk.adapters.directory.records import (
+from calldesk.adapters.directory.search_terms import search_for, terms_of
+from calldesk.domain.identity import checked_slug
+from calldesk.domain.phone_numbers import PhoneNumber
+from calldesk.domain.records import RecordKind, RecordRef
+from calldesk.ports.directory import KnownRecord
+from calldesk.ports.directory_records import (
     Account,
     Case,
     CaseStatus,
@@ -22,11 +29,6 @@ from calldesk.adapters.directory.records import (
     Lead,
     RecordBatch,
 )
-from calldesk.adapters.directory.search_terms import search_for, terms_of
-from calldesk.domain.identity import checked_slug
-from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.ports.directory import KnownRecord
 
 Row = dict[str, str | None]
 
@@ -49,6 +51,12 @@ _TABLES: Mapping[str, Mapping[str, type]] = {
     "cases": {"tenant": str, "id": str, "subject": str, "status": str, "contact_id": str},
 }
 _REQUIRED = {"tenant", "id", "name", "subject", "status", "contact_id"}
+_TABLE_OF_KIND: Mapping[RecordKind, str] = {
+    RecordKind.ACCOUNT: "accounts",
+    RecordKind.CONTACT: "contacts",
+    RecordKind.LEAD: "leads",
+    RecordKind.CASE: "cases",
+}
 
 #: The lookups a screen pop makes; the tenant leads so no tenant's rows are ever scanned.
 _INDEXES: Mapping[str, tuple[tuple[str, str], ...]] = {
@@ -118,6 +126,16 @@ CREATE TABLE IF NOT EXISTS search_terms (
 """
 _SEARCH_TERMS_OF_RECORD = """
 CREATE INDEX IF NOT EXISTS search_terms_of_record ON search_terms (tenant, kind, id)
+"""
+#: The log position each tenant's rows are current as of.
+_POSITIONS = """
+CREATE TABLE IF NOT EXISTS projected_positions (
+    tenant TEXT PRIMARY KEY, position INTEGER NOT NULL
+) STRICT
+"""
+_REMEMBER_POSITION = """
+INSERT INTO projected_positions VALUES (?, ?)
+ON CONFLICT (tenant) DO UPDATE SET position = excluded.position
 """
 #: The kinds a search finds, best first, each with its table and the columns of its
 #: numbers.
@@ -208,6 +226,7 @@ class SQLiteRecordDirectory:
             missing = "search_terms" not in self._db.table_names()
             self._db.execute(_SEARCH_TERMS)
             self._db.execute(_SEARCH_TERMS_OF_RECORD)
+            self._db.execute(_POSITIONS)
             if missing:  # a directory from before searches: its records' terms, once
                 self._file_all_terms()
 
@@ -228,28 +247,65 @@ class SQLiteRecordDirectory:
     def add(self, tenant: str, batch: RecordBatch) -> None:
         """Writes the batch in one transaction: every record of it, or none.
 
-        A record whose id the tenant already has replaces it, so importing a newer export
-        of the same CRM updates the directory rather than failing.
+        A record whose id the tenant already has replaces it. Rows added this way are
+        not in the log: the next `forget` drops them, and a projection replaces them.
         """
         checked_slug(tenant, "a tenant")
         with self._turn, self._db.atomic():
-            self._write("accounts", (_account_row(tenant, a) for a in batch.accounts))
-            self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
-            self._write("leads", (_person_row(tenant, lead) for lead in batch.leads))
-            self._write("cases", (_case_row(tenant, case) for case in batch.cases))
-            filed: list[Filed] = [
-                (RecordKind.ACCOUNT, a.record_id, a.name, (a.phone,))
-                for a in batch.accounts
-            ]
-            filed += [
-                (RecordKind.CONTACT, c.record_id, c.name, (c.phone, c.mobile))
-                for c in batch.contacts
-            ]
-            filed += [
-                (RecordKind.LEAD, lead.record_id, lead.name, (lead.phone, lead.mobile))
-                for lead in batch.leads
-            ]
-            self._file_terms(tenant, filed)
+            self._write_batch(tenant, batch)
+
+    def position(self, tenant: str) -> int:
+        with self._turn:
+            row = self._db.execute(
+                "SELECT position FROM projected_positions WHERE tenant = ?", (tenant,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def project(
+        self,
+        tenant: str,
+        written: RecordBatch,
+        removed: Sequence[tuple[RecordKind, str]],
+        position: int,
+    ) -> None:
+        checked_slug(tenant, "a tenant")
+        with self._turn, self._db.atomic():
+            self._write_batch(tenant, written)
+            for kind, record_id in removed:
+                self._db.execute(
+                    f"DELETE FROM {_TABLE_OF_KIND[kind]} WHERE tenant = ? AND id = ?",
+                    (tenant, record_id),
+                )
+            self._db.conn.executemany(
+                "DELETE FROM search_terms WHERE tenant = ? AND kind = ? AND id = ?",
+                ((tenant, kind.value, record_id) for kind, record_id in removed),
+            )
+            self._db.execute(_REMEMBER_POSITION, (tenant, position))
+
+    def forget(self, tenant: str) -> None:
+        with self._turn, self._db.atomic():
+            for table in (*_TABLES, "search_terms", "projected_positions"):
+                self._db.execute(f"DELETE FROM {table} WHERE tenant = ?", (tenant,))
+
+    def _write_batch(self, tenant: str, batch: RecordBatch) -> None:
+        """Every record of the batch, under the terms it has now; the caller holds the
+        turn and the transaction."""
+        self._write("accounts", (_account_row(tenant, a) for a in batch.accounts))
+        self._write("contacts", (_contact_row(tenant, c) for c in batch.contacts))
+        self._write("leads", (_person_row(tenant, lead) for lead in batch.leads))
+        self._write("cases", (_case_row(tenant, case) for case in batch.cases))
+        filed: list[Filed] = [
+            (RecordKind.ACCOUNT, a.record_id, a.name, (a.phone,)) for a in batch.accounts
+        ]
+        filed += [
+            (RecordKind.CONTACT, c.record_id, c.name, (c.phone, c.mobile))
+            for c in batch.contacts
+        ]
+        filed += [
+            (RecordKind.LEAD, lead.record_id, lead.name, (lead.phone, lead.mobile))
+            for lead in batch.leads
+        ]
+        self._file_terms(tenant, filed)
 
     def _file_terms(self, tenant: str, records: list[Filed]) -> None:
         """Each record under the terms it has now, and no other (a record written

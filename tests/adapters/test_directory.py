@@ -12,14 +12,6 @@ from hypothesis import strategies as st
 from support.telephony import StaticDirectory
 
 from calldesk.adapters.directory.csv_import import import_csv
-from calldesk.adapters.directory.records import (
-    Account,
-    Case,
-    CaseStatus,
-    Contact,
-    Lead,
-    RecordBatch,
-)
 from calldesk.adapters.directory.seeding import seed_directory
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.apps.phone_numbers import parse_phone_number
@@ -27,6 +19,14 @@ from calldesk.domain.errors import InvalidValue
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef
 from calldesk.ports.directory import KnownRecord, RecordDirectory
+from calldesk.ports.directory_records import (
+    Account,
+    Case,
+    CaseStatus,
+    Contact,
+    Lead,
+    RecordBatch,
+)
 
 SWITCHBOARD = PhoneNumber("+16505550100")
 ADA_DESK = PhoneNumber("+16505551234")

@@ -1,8 +1,8 @@
-"""The records the directory holds, as seeding and imports hand them over.
+"""The rows a projected directory keeps of the tenant's records (ADR/0023).
 
-A CRM keeps far more; the directory keeps what a screen pop needs: who the person is,
-their company, the numbers that reach them, and their cases. Numbers are already E.164
-(calldesk.apps.phone_numbers), so the store only compares text.
+A record keeps far more; the directory keeps what a screen pop needs: who the person
+is, their company, the numbers that reach them, and their cases. Numbers are already
+E.164 (calldesk.apps.phone_numbers), so the directory only compares text.
 """
 
 import enum
