@@ -7,16 +7,15 @@ read in the tenant's region; references to records that exist in the same tenant
 values a change was made from, read from the record's history for the three-way merge.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from datetime import datetime
-from uuid import UUID
 
 import attrs
 
 from calldesk.apps.aggregates import tenant_named
 from calldesk.apps.commands import TenantCommand
-from calldesk.apps.phone_numbers import parse_phone_number
+from calldesk.apps.phone_numbers import checked_region, parse_phone_number
 from calldesk.apps.unit_of_work import Service, writes
 from calldesk.domain.crm_records import Author, CrmRecord, FieldChange
 from calldesk.domain.errors import AlreadyExists, InvalidValue
@@ -104,12 +103,14 @@ class ImportRow:
 class ImportRecords(TenantCommand):
     """A batch of rows of one kind, by an import: each checked as a create is; the
     good ones recorded together. `operation_id` names the import, so running it again
-    makes no second record of a row."""
+    makes no second record of a row. `region`: where the file's national numbers are
+    dialled from, when not the tenant's region."""
 
     kind: RecordKind
     rows: Sequence[ImportRow]
     operation_id: str
     by: Author
+    region: str | None = None
 
 
 @attrs.frozen
@@ -284,8 +285,12 @@ class Records(Service):
     @writes
     def import_records(self, command: ImportRecords) -> ImportSummary:
         """Check every row as a create; record the good ones in one transaction. A row
-        may name a record an earlier row of the batch creates."""
+        may name a record an earlier row of the batch creates.
+
+        What the rows' ids and references name is asked of the change feed once for
+        the whole batch, not record by record: an import is many rows."""
         tenant = tenant_named(self.work, command.tenant)
+        region = checked_region(command.region or tenant.default_region)
         schema = self._schema(command.tenant, command.kind)
         identified = [
             (
@@ -297,21 +302,26 @@ class Records(Service):
             )
             for row in command.rows
         ]
-        made: set[UUID] = set()  # by earlier rows of the batch
+        there = self._in_feed(command.tenant, command.kind, [i for _, i in identified])
+        targets = self._referenced(schema, [row for row, _ in identified])
+        made: set[str] = set()  # by earlier rows of the batch
+
+        def live(kind: RecordKind, record_id: str) -> bool:
+            if kind is command.kind and record_id in made:
+                return True
+            return targets.get((kind, record_id)) is False  # known, and not deleted
+
         created: list[CrmRecord] = []
         refused: list[RowRefused] = []
         already_there = 0
         for row, record_id in identified:
             try:
-                record_key = CrmRecord.create_id(command.tenant, command.kind, record_id)
-                if record_key in made:
+                if record_id in made:
                     raise InvalidValue(f"an earlier row has id {record_id} too")
-                if self.work.exists(record_key):
+                if record_id in there:
                     already_there += 1
                     continue
-                values = self._checked(
-                    schema, tenant.default_region, row.values, True, made
-                )
+                values = self._checked(schema, region, row.values, True, live)
                 record = CrmRecord.create(
                     command.tenant,
                     command.kind,
@@ -329,10 +339,35 @@ class Records(Service):
             except InvalidValue as problem:
                 refused.append(RowRefused(row.row, "id", str(problem)))
                 continue
-            made.add(record.id)
+            made.add(record_id)
             created.append(record)
         self.work.save(*created)
         return ImportSummary(len(created), already_there, tuple(refused))
+
+    def _in_feed(
+        self, tenant: str, kind: RecordKind, record_ids: Sequence[str]
+    ) -> dict[str, bool]:
+        """Which of these records the tenant has (each saved one is in the feed), and
+        whether each is deleted."""
+        return self.work.store.indexes.select_feed_keys(tenant, kind.value, record_ids)
+
+    def _referenced(
+        self, schema: RecordSchema, rows: Sequence[ImportRow]
+    ) -> dict[tuple[RecordKind, str], bool]:
+        """Every record the rows' reference fields name, with whether it is deleted."""
+        named: dict[RecordKind, set[str]] = {}
+        for row in rows:
+            for name, value in row.values.items():
+                field = schema.fields.get(name)
+                if field is not None and field.reference_kind is not None and value:
+                    named.setdefault(field.reference_kind, set()).add(str(value))
+        return {
+            (kind, record_id): deleted
+            for kind, ids in named.items()
+            for record_id, deleted in self._in_feed(
+                schema.tenant, kind, sorted(ids)
+            ).items()
+        }
 
     @writes
     def change_record(self, command: ChangeRecord) -> RecordView:
@@ -397,17 +432,25 @@ class Records(Service):
         assert isinstance(past, CrmRecord)
         return past
 
+    def _live(self, tenant: str, kind: RecordKind, record_id: str) -> bool:
+        """The tenant's record is there and not deleted (or saved earlier in the block
+        of commands this one runs in)."""
+        target = self.work.find(CrmRecord, CrmRecord.create_id(tenant, kind, record_id))
+        return target is not None and not target.deleted
+
     def _checked(
         self,
         schema: RecordSchema,
         region: str,
         values: Mapping[str, FieldValue],
         creating: bool,
-        pending: AbstractSet[UUID] = frozenset(),
+        live: Callable[[RecordKind, str], bool] | None = None,
     ) -> dict[str, FieldValue]:
         """The values as the schema keeps them, phone numbers read in the tenant's
-        region and references found in the tenant (or among the `pending` records
-        saved with this one); RecordRefused naming every field that breaks a rule."""
+        region and references to records of the tenant that `live` says are there (by
+        default, those recorded and not deleted); RecordRefused naming every field that
+        breaks a rule."""
+        is_live = live or functools.partial(self._live, schema.tenant)
         problems: list[FieldProblem] = []
         read = dict(values)
         for name, value in values.items():
@@ -429,11 +472,7 @@ class Records(Service):
             target_kind = field.reference_kind if field else None
             if target_kind is None or not value or name in refused_fields:
                 continue
-            target_id = CrmRecord.create_id(schema.tenant, target_kind, str(value))
-            if target_id in pending:
-                continue
-            target = self.work.find(CrmRecord, target_id)
-            if target is None or target.deleted:
+            if not is_live(target_kind, str(value)):
                 problems.append(
                     FieldProblem(name, f"no {target_kind.value} {value} in this tenant")
                 )

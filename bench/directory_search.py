@@ -1,12 +1,12 @@
 """How fast the transfer dialog's directory search answers in a directory of a million
 contacts.
 
-Builds a seeded directory (1,000,000 contacts by default, with their accounts, leads and
-cases) in a temporary folder, then times SQLiteRecordDirectory.search (at most 10
-records, described) for what agents type: the first two, three or five letters of a
-random contact's surname, a whole name, the last four digits or the first six national
-digits of a random contact's number, and words nobody has. Results go in
-docs/benchmarks.md.
+Records a seeded tenant (1,000,000 contacts by default, with their accounts, leads and
+cases) through the product's import, the directory following it, then times
+SQLiteRecordDirectory.search (at most 10 records, described) for what agents type: the
+first two, three or five letters of a random contact's surname, a whole name, the last
+four digits or the first six national digits of a random contact's number, and words
+nobody has. Results go in docs/benchmarks.md.
 
     .venv/bin/python bench/directory_search.py [--contacts N] [--searches N]
 """
@@ -25,11 +25,10 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from seeded_tenant import TENANT, seeded_tenant
 
-from calldesk.adapters.directory.seeding import seed_directory
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 
-TENANT = "acme"
 LIMIT = 10
 
 console = Console(highlight=False, width=100)
@@ -81,15 +80,13 @@ def main() -> None:
     )
     rng = random.Random(3)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "directory.db"
-        started = time.perf_counter()
-        with SQLiteRecordDirectory(path) as directory:
-            written = seed_directory(directory, TENANT, contacts=arguments.contacts)
-        seconds = time.perf_counter() - started
-        console.print(
-            f"Built {written.contacts:,} contacts in {seconds:.0f} s; "
-            f"file {path.stat().st_size / 2**20:.0f} MiB"
-        )
+        with seeded_tenant(Path(folder), arguments.contacts) as seeded:
+            path = seeded.directory_path
+            console.print(
+                f"Recorded {seeded.totals.created.contacts:,} contacts in "
+                f"{seeded.seconds:.0f} s; directory file "
+                f"{path.stat().st_size / 2**20:.0f} MiB"
+            )
         sample = people(path, arguments.searches, rng)
         surnames = [name.split()[-1] for name, _ in sample]
         kinds = {

@@ -66,8 +66,9 @@ from rich.console import Console
 from rich.table import Table
 from stores import fresh_stores
 
-from calldesk.adapters.cli.demo import ADA_PHONE, DIRECTORY
+from calldesk.adapters.cli.demo import ADA_PHONE, DEMO, DEMO_RECORDS
 from calldesk.adapters.clock import SystemClock
+from calldesk.adapters.directory.record_import import import_rows
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.adapters.telephony.baresip import BaresipPhone
 from calldesk.adapters.telephony.baresip_events import VENDOR
@@ -196,6 +197,9 @@ def line_on(url: str, records: Path, agent: BaresipPeer) -> Iterator[Line]:
     with SQLiteRecordDirectory(records) as directory, Desk.at(url, directory) as desk:
         at = clock.now()
         desk.create_tenant(CreateTenant(TENANT, name="Bench", at=at))
+        import_rows(
+            desk, TENANT, [DEMO_RECORDS], operation_id="bench", by=DEMO, at=clock.now
+        )
         no_wrap_up = WrapUpPolicy(limit_seconds=0)
         desk.set_wrap_up_policy(SetWrapUpPolicy(TENANT, policy=no_wrap_up, at=at))
         desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada Lovelace", at=at))
@@ -510,9 +514,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     carried: list[tuple[str, Carried]] = []
     with tempfile.TemporaryDirectory(prefix="calldesk-sip-bench-") as temporary:
         folder = Path(temporary)
-        records = folder / "records.db"
-        with SQLiteRecordDirectory(records) as directory:
-            directory.add(TENANT, DIRECTORY)
         agent = BaresipPeer(folder / "agent", "agent", max_calls=AGENT_MAX_CALLS)
         caller = BaresipPeer(folder / "caller", ADA_PHONE.e164, tone=1000)
         with (
@@ -521,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             fresh_stores(arguments.postgres) as measured,
         ):
             for store, (url,) in measured:
+                records = folder / f"{store}-records.db"  # each log its projection
                 with line_on(url, records, agent) as line:
                     console.print(f"[bold]{store}[/]: {arguments.calls} calls in turn")
                     one_by_one = latencies(line, control, agent, arguments.calls)

@@ -255,3 +255,24 @@ _CHECKS = {
     FieldType.PHONE: _phone,
     FieldType.REFERENCE: _reference,
 }
+
+
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def value_from_text(field_type: FieldType | None, text: str) -> FieldValue:
+    """A value as a person or a CSV file writes it, read as its field's type: empty is
+    no value, numbers and booleans are read, everything else stays text for the field's
+    own check. InvalidValue says what the field takes."""
+    if text == "":
+        return None
+    if field_type is FieldType.NUMBER:
+        try:
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            raise InvalidValue(f"is a number, not {text!r}") from None
+    if field_type is FieldType.BOOLEAN:
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise InvalidValue(f"is true or false, not {text!r}")
+    return text

@@ -120,6 +120,12 @@ class IndexedRecorder(Protocol):
         log order, each once, as of its latest save; the cost follows `limit`, not the
         tenant's size."""
 
+    def select_feed_keys(
+        self, tenant: str, item: str, keys: Sequence[str]
+    ) -> dict[str, bool]:
+        """Which of these keys of the item (records of one kind) the tenant's feed has,
+        each with whether it is deleted: what an import asks of many records at once."""
+
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         """When each version of the aggregate was recorded, by the store's own clock
         inside the insert's transaction (ADR/0019); versions recorded before the store

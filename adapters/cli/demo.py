@@ -31,6 +31,7 @@ from calldesk.adapters.cli.phone_systems import Phone, SimulatorSettings
 from calldesk.adapters.cli.simulated_phone import available, real_time
 from calldesk.adapters.cli.sip_demo import serve_sip_demo, sip_phones_missing
 from calldesk.adapters.cli.wiring import Wiring, wired
+from calldesk.adapters.directory.record_import import import_rows
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.adapters.telephony.baresip_peers import PeerFailure
 from calldesk.adapters.telephony.simulator import VENDOR, Callee, Caller, PhoneSimulator
@@ -38,28 +39,58 @@ from calldesk.apps.call_views import CallLogEntry, CallView
 from calldesk.apps.calls import Dial, RequestCallCommand, WrapUp
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import GoAvailable, GoNotReady, LogIn, LogOut, RegisterAgent
+from calldesk.apps.records import ImportRow
 from calldesk.apps.tenancy import CreateTenant
 from calldesk.domain.call_commands import CommandKind
 from calldesk.domain.calls import Call
+from calldesk.domain.crm_records import Author
 from calldesk.domain.errors import NotFound
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.records import RecordKind, RecordRef, single_match
-from calldesk.ports.directory_records import Account, Case, Contact, RecordBatch
 
 TENANT, AGENT = "demo", "a-17"
+DEMO = Author("import", "demo")
 ADA_PHONE, ADA_MOBILE = PhoneNumber("+16505550142"), PhoneNumber("+16505550143")
-ADA = Contact("003-ada", "Ada Byron", "001-analytical", ADA_PHONE, ADA_MOBILE)
-ADA_RECORD = RecordRef(RecordKind.CONTACT, ADA.record_id, ADA.name)
+ADA_RECORD = RecordRef(RecordKind.CONTACT, "003-ada", "Ada Byron")
 SWITCHBOARD = PhoneNumber("+16505550100")
-DIRECTORY = RecordBatch(
-    accounts=(Account("001-analytical", "Analytical Engines Ltd", SWITCHBOARD),),
-    contacts=(
-        ADA,
-        Contact("003-charles", "Charles Babbage", "001-analytical", SWITCHBOARD),
-        Contact("003-mary", "Mary Somerville", "001-analytical", SWITCHBOARD),
-    ),
-    cases=(Case("500-engine", "Difference engine jams on carry", "003-ada"),),
-)
+#: The demo tenant's records, recorded once; an edit made in the console stays.
+DEMO_RECORDS = {
+    RecordKind.ACCOUNT: [
+        ImportRow(
+            1,
+            {"name": "Analytical Engines Ltd", "phone": SWITCHBOARD.e164},
+            "001-analytical",
+        )
+    ],
+    RecordKind.CONTACT: [
+        ImportRow(
+            n,
+            {
+                "first_name": first,
+                "last_name": last,
+                "account": "001-analytical",
+                "phone": phone.e164,
+                **extra,
+            },
+            record_id,
+        )
+        for n, (record_id, first, last, phone, extra) in enumerate(
+            (
+                ("003-ada", "Ada", "Byron", ADA_PHONE, {"mobile": ADA_MOBILE.e164}),
+                ("003-charles", "Charles", "Babbage", SWITCHBOARD, {}),
+                ("003-mary", "Mary", "Somerville", SWITCHBOARD, {}),
+            ),
+            start=1,
+        )
+    ],
+    RecordKind.CASE: [
+        ImportRow(
+            1,
+            {"subject": "Difference engine jams on carry", "contact": "003-ada"},
+            "500-engine",
+        )
+    ],
+}
 
 
 #: The browser demo's callers, in turn: Ada, the switchboard, a stranger; one rings
@@ -91,44 +122,47 @@ def demo(
         missing = sip_phones_missing()
         if missing:
             fail(EXIT_BAD_INPUT, missing)
-    with SQLiteRecordDirectory(directory_path) as directory:
-        directory.add(TENANT, DIRECTORY)
-        with wired(context, directory) as wiring:
-            desk = wiring.desk
-            out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
-            if phone_system is Phone.BARESIP:
-                start_shift(desk, now, presence=False)
-                try:
-                    serve_sip_demo(wiring, TENANT, AGENT, CALLERS, (ADA_MOBILE.e164,), port)
-                except PeerFailure as failure:
-                    fail(EXIT_BAD_INPUT, f"the SIP phones did not start: {failure}")
-                return
-            if not once:
-                start_shift(desk, now, presence=False)
-                callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
-                phone = PhoneSimulator(now(), None, available(desk, TENANT), (callee,))
-                wiring.attach(TENANT, phone, phone)
-                callers = SimulatorSettings(AGENT, CALLER_EVERY, CALLERS)
-                drive = real_time(phone, available(desk, TENANT), callers)
-                serve_demo(wiring, phone, TENANT, AGENT, port, drive)
-                return
-            start_shift(desk, now)
+    with (
+        SQLiteRecordDirectory(directory_path) as directory,
+        wired(context, directory) as wiring,
+    ):
+        desk = wiring.desk
+        tenant_and_agent(desk, now)
+        import_rows(desk, TENANT, [DEMO_RECORDS], operation_id="demo", by=DEMO, at=now)
+        out.print(f"Events: {context.obj.database_url}; records: {directory_path}")
+        if phone_system is Phone.BARESIP:
+            start_shift(desk, now, presence=False)
+            try:
+                serve_sip_demo(wiring, TENANT, AGENT, CALLERS, (ADA_MOBILE.e164,), port)
+            except PeerFailure as failure:
+                fail(EXIT_BAD_INPUT, f"the SIP phones did not start: {failure}")
+            return
+        if not once:
+            start_shift(desk, now, presence=False)
             callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
             phone = PhoneSimulator(now(), None, available(desk, TENANT), (callee,))
-            take_calls(wiring, phone)
-            logged_out = desk.log_out(LogOut(TENANT, AGENT, at=phone.now()))
-            step("logged out", describe(logged_out))
-            log = desk.agent_call_log(TENANT, AGENT, limit=3)
-            out.print(call_log_table(reversed(log)))
-            out.print(f"Log head {desk.head()}: every step above is a recorded event.")
+            wiring.attach(TENANT, phone, phone)
+            callers = SimulatorSettings(AGENT, CALLER_EVERY, CALLERS)
+            drive = real_time(phone, available(desk, TENANT), callers)
+            serve_demo(wiring, phone, TENANT, AGENT, port, drive)
+            return
+        start_shift(desk, now)
+        callee = Callee(ADA_MOBILE.e164, answers_after=3, talks_for=600)
+        phone = PhoneSimulator(now(), None, available(desk, TENANT), (callee,))
+        take_calls(wiring, phone)
+        logged_out = desk.log_out(LogOut(TENANT, AGENT, at=phone.now()))
+        step("logged out", describe(logged_out))
+        log = desk.agent_call_log(TENANT, AGENT, limit=3)
+        out.print(call_log_table(reversed(log)))
+        out.print(f"Log head {desk.head()}: every step above is a recorded event.")
 
 
 def step(caption: str, detail: object) -> None:
     out.print(f"[bold]{caption:>16}[/]  {detail}")
 
 
-def start_shift(desk: Desk, clock: Callable[[], datetime], presence: bool = True) -> None:
-    """The demo's tenant and agent, created when missing; with presence, a login too."""
+def tenant_and_agent(desk: Desk, clock: Callable[[], datetime]) -> None:
+    """The demo's tenant and agent, created when missing."""
     try:
         desk.tenant(TENANT)
     except NotFound:
@@ -137,6 +171,11 @@ def start_shift(desk: Desk, clock: Callable[[], datetime], presence: bool = True
         desk.agent(TENANT, AGENT)
     except NotFound:
         desk.register_agent(RegisterAgent(TENANT, AGENT, name="Ada Lovelace", at=clock()))
+
+
+def start_shift(desk: Desk, clock: Callable[[], datetime], presence: bool = True) -> None:
+    """The demo's tenant and agent, created when missing; with presence, a login too."""
+    tenant_and_agent(desk, clock)
     if not presence:
         return
     step("logged in", describe(desk.log_in(LogIn(TENANT, AGENT, at=clock()))))
@@ -221,7 +260,10 @@ def take_calls(wiring: Wiring, phone: PhoneSimulator) -> None:
     advance(5)
     (outbound,) = desk.agent(TENANT, AGENT).calls
     dialled = desk.call(TENANT, outbound.call)
-    step("dialled", f"{ADA_MOBILE.e164} from {ADA.name}'s record: {dialled.state.value}")
+    step(
+        "dialled",
+        f"{ADA_MOBILE.e164} from {ADA_RECORD.title}'s record: {dialled.state.value}",
+    )
     do(dialled, CommandKind.HANG_UP)
     advance(1)
     wrap_up(desk.call(TENANT, outbound.call), "Follow-up done")

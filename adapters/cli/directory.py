@@ -1,7 +1,8 @@
-"""`calldesk directory`: fill calldesk's own record directory and ask it who is calling."""
+"""`calldesk directory`: fill the tenant's records, keep calldesk's own directory in
+step with them, and ask it who is calling."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -14,22 +15,24 @@ from rich.table import Table
 from calldesk.adapters.cli.console import (
     EXIT_BAD_INPUT,
     EXIT_NOT_FOUND,
+    desk_session,
     err,
     fail,
+    now,
     out,
     run,
     show,
 )
 from calldesk.adapters.directory.csv_import import import_csv
-from calldesk.adapters.directory.seeding import seed_directory
+from calldesk.adapters.directory.record_import import ImportTotals
+from calldesk.adapters.directory.seeding import seed_records
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.apps.desk import Desk
 from calldesk.apps.phone_numbers import checked_region
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordRef
-from calldesk.ports.directory_records import RecordCounts
+from calldesk.domain.records import RecordKind, RecordRef
 
 DIRECTORY_PATH_VARIABLE = "CALLDESK_DIRECTORY_PATH"
 DEFAULT_DIRECTORY_PATH = Path("calldesk-directory.db")
@@ -99,33 +102,79 @@ def checked_destination(tenant: str, region: str) -> str:
         return checked_region(region)
 
 
-def seed_with_progress(
-    directory: SQLiteRecordDirectory, tenant: str, *, contacts: int, region: str, seed: int
-) -> RecordCounts:
-    """Seeds with a progress bar on stderr, so stdout keeps only the result."""
+@contextmanager
+def projected_desk(context: typer.Context, path: Path) -> Iterator[Desk]:
+    """The desk on the configured store, with the directory in `path` following its
+    records (ADR/0023)."""
+    with directory_session(path) as directory, desk_session(context, directory) as desk:
+        yield desk
+
+
+@contextmanager
+def progress_of(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, so stdout keeps only the result; yields what
+    advances it."""
     columns = (
         *Progress.get_default_columns()[:2],
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err) as progress:
-        task = progress.add_task("Writing contacts", total=contacts)
-        return seed_directory(
-            directory,
+        task = progress.add_task(what, total=total)
+        yield lambda done: progress.advance(task, done)
+
+
+def seed_with_progress(
+    desk: Desk, tenant: str, *, contacts: int, region: str, seed: int
+) -> ImportTotals:
+    """Seeds with a progress bar of the contacts recorded."""
+    with progress_of("Recording contacts", contacts) as advance:
+        return seed_records(
+            desk,
             tenant,
             contacts=contacts,
+            at=now,
             region=region,
             seed=seed,
-            on_written=lambda written: progress.advance(task, written.contacts),
+            on_imported=lambda kind, rows: (
+                advance(rows) if kind is RecordKind.CONTACT else None
+            ),
         )
 
 
-def show_written(context: typer.Context, written: RecordCounts, where: str) -> None:
-    summary = (
-        f"{where}: {written.contacts} contacts, {written.accounts} accounts, "
-        f"{written.leads} leads, {written.cases} cases."
-    )
-    show(context, written, lambda: out.print(summary, soft_wrap=True))
+#: The refused rows a person is shown; --json lists every one.
+REFUSALS_SHOWN = 50
+
+
+def show_imported(context: typer.Context, totals: ImportTotals, where: str) -> None:
+    """What was recorded, then every row refused (line, field, reason); exit code 2
+    when any was, so a script knows the file needs fixing."""
+    created = totals.created
+
+    def human() -> None:
+        out.print(
+            f"{where}: {created.contacts} contacts, {created.accounts} accounts, "
+            f"{created.leads} leads, {created.cases} cases; "
+            f"{totals.already_there} already there; "
+            f"{len({r.row for r in totals.refused})} row(s) refused.",
+            soft_wrap=True,
+        )
+        if totals.refused:
+            table = Table("row", "field", "reason", title="Refused")
+            for refusal in totals.refused[:REFUSALS_SHOWN]:
+                table.add_row(str(refusal.row), refusal.field, refusal.reason)
+            out.print(table)
+            if len(totals.refused) > REFUSALS_SHOWN:
+                more = len(totals.refused) - REFUSALS_SHOWN
+                out.print(f"... and {more} more; --json lists them all.")
+
+    show(context, totals, human)
+    if totals.refused:
+        fail(
+            EXIT_BAD_INPUT,
+            f"{len({r.row for r in totals.refused})} row(s) refused, the others "
+            "recorded; fix those rows and import the file again",
+        )
 
 
 @directory_app.command("seed")
@@ -137,13 +186,14 @@ def directory_seed(
     seed: Annotated[int, typer.Option(help="The same seed makes the same records.")] = 1,
     directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
 ) -> None:
-    """Fill the directory with realistic contacts, accounts, leads and cases."""
+    """Record realistic contacts, accounts, leads and cases in the tenant; the
+    directory follows them."""
     region = checked_destination(tenant, region)
-    with directory_session(directory_path) as directory:
-        written = seed_with_progress(
-            directory, tenant, contacts=contacts, region=region, seed=seed
+    with projected_desk(context, directory_path) as desk:
+        totals = seed_with_progress(
+            desk, tenant, contacts=contacts, region=region, seed=seed
         )
-    show_written(context, written, f"Seeded {tenant} in {directory_path}")
+    show_imported(context, totals, f"Seeded {tenant} in {directory_path}")
 
 
 @directory_app.command("import")
@@ -158,14 +208,51 @@ def directory_import(
         ),
     ],
     tenant: DirectoryTenant,
-    region: Region = "US",
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the file's national numbers are dialled from (an ISO 3166 code "
+            "like GB); the tenant's region when not given."
+        ),
+    ] = None,
     directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
 ) -> None:
-    """Load a CRM export: every row, or nothing if any row is bad."""
-    region = checked_destination(tenant, region)
-    with directory_session(directory_path) as directory:
-        written = import_csv(directory, file, tenant, region)
-    show_written(context, written, f"Imported into {tenant} in {directory_path}")
+    """Record a CRM export's rows in the tenant, each checked as a create is; the rows
+    refused are listed with their line, field and reason."""
+    if region is not None:
+        region = checked_destination(tenant, region)
+    with (
+        projected_desk(context, directory_path) as desk,
+        progress_of("Recording rows", None) as advance,
+    ):
+        totals = import_csv(
+            desk,
+            file,
+            tenant,
+            at=now,
+            region=region,
+            on_imported=lambda _, rows: advance(rows),
+        )
+    show_imported(context, totals, f"Imported into {tenant} in {directory_path}")
+
+
+@directory_app.command("rebuild")
+def directory_rebuild(
+    context: typer.Context,
+    tenant: DirectoryTenant,
+    directory_path: DirectoryPath = DEFAULT_DIRECTORY_PATH,
+) -> None:
+    """Make the tenant's part of the directory again from the records in the log."""
+    with (
+        projected_desk(context, directory_path) as desk,
+        progress_of("Projecting records", None) as advance,
+    ):
+        projected = desk.rebuild_directory(tenant, advance)
+    show(
+        context,
+        {"tenant": tenant, "projected": projected},
+        lambda: out.print(f"Rebuilt {tenant} in {directory_path}: {projected} entries."),
+    )
 
 
 @directory_app.command("lookup")
@@ -178,17 +265,14 @@ def directory_lookup(
     """Show the records a number reaches, best first, as a screen pop would: a number
     in national form is read in the tenant's region (`calldesk tenant region`)."""
 
-    def look_up(desk: Desk) -> Lookup:
-        caller = desk.caller_number(tenant, number)
-        if not directory_path.exists():
-            fail(
-                EXIT_NOT_FOUND,
-                f"no directory at {directory_path}; fill it with seed or import first",
-            )
-        with directory_session(directory_path) as directory:
-            return Lookup(caller, directory.find_by_number(tenant, caller))
-
-    found = run(context, look_up)
+    caller = run(context, lambda desk: desk.caller_number(tenant, number))
+    if not directory_path.exists():
+        fail(
+            EXIT_NOT_FOUND,
+            f"no directory at {directory_path}; fill it with seed or import first",
+        )
+    with projected_desk(context, directory_path) as desk:
+        found = Lookup(caller, desk.directory.find_by_number(tenant, caller))
     show(context, found, lambda: out.print(lookup_table(found)))
 
 

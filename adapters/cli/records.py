@@ -35,7 +35,12 @@ from calldesk.apps.records import (
 )
 from calldesk.domain.crm_records import Author
 from calldesk.domain.errors import InvalidValue
-from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
+from calldesk.domain.record_fields import (
+    FieldDefinition,
+    FieldType,
+    FieldValue,
+    value_from_text,
+)
 from calldesk.domain.records import RecordKind
 
 record_app = typer.Typer(help="Show, create, edit, delete and restore CRM records.")
@@ -58,8 +63,6 @@ Base = Annotated[
     ),
 ]
 
-_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
-
 
 def read_values(pairs: Sequence[str], schema: SchemaView) -> dict[str, FieldValue]:
     """FIELD=VALUE pairs, each value read as its field's type; unknown fields pass
@@ -75,18 +78,10 @@ def read_values(pairs: Sequence[str], schema: SchemaView) -> dict[str, FieldValu
 
 
 def _read(name: str, text: str, kind: FieldType | None) -> FieldValue:
-    if text == "":
-        return None
-    if kind is FieldType.NUMBER:
-        try:
-            return int(text) if text.lstrip("-").isdigit() else float(text)
-        except ValueError:
-            fail(EXIT_BAD_INPUT, f"field {name}: is a number, not {text!r}")
-    if kind is FieldType.BOOLEAN:
-        if text.lower() in _TRUE + _FALSE:
-            return text.lower() in _TRUE
-        fail(EXIT_BAD_INPUT, f"field {name}: is true or false, not {text!r}")
-    return text
+    try:
+        return value_from_text(kind, text)
+    except InvalidValue as error:
+        fail(EXIT_BAD_INPUT, f"field {name}: {error}")
 
 
 def show_record(context: typer.Context, view: RecordView) -> None:

@@ -1,166 +1,163 @@
-"""Loading a CRM export, a CSV file, into the directory: every row of it, or nothing.
+"""Loading a CRM export, a CSV file, into the tenant's records (docs/directory.md).
 
-The file is UTF-8 (a byte-order mark is fine) with a header row. Columns, in any order
-and of any case:
+The file is UTF-8 (a byte-order mark is fine) with a header row naming its columns in
+any order and of any case: ``kind`` and ``id`` (the record's id in the CRM), then any
+field of the kind's schema by its name (``last_name``, ``phone``, a tenant's own
+``loyalty_tier``). ``name`` is what older exports say: for a contact or a lead its
+first and last names together (the last word is the last name), for a case its subject.
+A column no field of the row's kind has is ignored, and so are the fields the server
+sets (``full_name``, ``created_at``), so a wider export loads as it is.
 
-- ``kind`` (required): ``contact``, ``account``, ``lead`` or ``case``.
-- ``id`` (required): the record's id in the CRM, unique per kind within the file.
-- ``name`` (required): the person's or the company's name; for a case, its subject.
-- ``phone``, ``mobile``: numbers in any form people write ("(650) 555-1234 ext. 12",
-  "+44 20 7946 0958"), read as dialled from the import's region unless they carry a
-  country code. Accounts have no mobile; cases have no numbers.
-- ``account``: for a contact, the id of its account.
-- ``email``: for a contact or a lead.
-- ``contact`` (required for a case): the id of the case's contact.
-- ``status``: for a case, ``open`` or ``closed``; open when empty.
-
-Other columns are ignored, so a wider export loads as it is; a value in a column that
-does not apply to the row's kind is ignored too. Ids an earlier import wrote are
-replaced. A row with a bad number or a missing required value refuses the whole file,
-and the refusal names every such row by its line, so one pass fixes them all.
+Each row is checked as a create is (calldesk.apps.records); a bad one is left out and
+named in the summary by its line, field and reason, and the others are recorded. A
+record already there is left as it is, so the same file imported again adds nothing.
 """
 
 import csv
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 
-from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
-from calldesk.apps.phone_numbers import checked_region, parse_phone_number
-from calldesk.domain.errors import InvalidValue
-from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.domain.records import RecordKind, RecordRef
-from calldesk.ports.directory_records import (
-    Account,
-    Case,
-    CaseStatus,
-    Contact,
-    Lead,
-    RecordBatch,
-    RecordCounts,
+import attrs
+
+from calldesk.adapters.directory.record_import import (
+    REFERENCES_FIRST,
+    ImportTotals,
+    import_rows,
 )
+from calldesk.apps.desk import Desk
+from calldesk.apps.records import ImportRow, RowRefused
+from calldesk.domain.crm_records import Author
+from calldesk.domain.errors import InvalidValue
+from calldesk.domain.record_fields import FieldType, FieldValue, value_from_text
+from calldesk.domain.records import RecordKind
 
-REQUIRED_COLUMNS = ("kind", "id", "name")
-
-Record = Account | Contact | Lead | Case
+REQUIRED_COLUMNS = ("kind", "id")
+#: The fields a client may set in each kind, with their types.
+Fields = Mapping[str, FieldType]
+#: The statuses older exports give a case, as the standard case picklist says them.
+_CASE_STATUSES = {"open": "New", "closed": "Closed"}
 
 
 def import_csv(
-    directory: SQLiteRecordDirectory, path: Path, tenant: str, region: str
-) -> RecordCounts:
-    """Reads every row first and writes only when all are good, in one transaction."""
-    batch = read_records(path, checked_region(region))
-    directory.add(tenant, batch)
-    return batch.counts
+    desk: Desk,
+    path: Path,
+    tenant: str,
+    *,
+    at: Callable[[], datetime],
+    region: str | None = None,
+    on_imported: Callable[[RecordKind, int], None] = lambda _, __: None,
+) -> ImportTotals:
+    """Reads the whole file first, so a file that is no CSV records nothing; then
+    records its good rows, references first, and names every row refused."""
+    fields = {
+        kind: {
+            field.name: field.type
+            for field in desk.record_schema(tenant, kind).fields
+            if not field.read_only
+        }
+        for kind in RecordKind
+    }
+    rows, refused = read_rows(path, fields)
+    imported = import_rows(
+        desk,
+        tenant,
+        [rows],
+        operation_id=f"csv-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}",
+        by=Author("import", path.name[:64] or "csv"),
+        at=at,
+        region=region,
+        on_imported=on_imported,
+    )
+    every_refusal = sorted((*refused, *imported.refused), key=lambda r: r.row)
+    return attrs.evolve(imported, refused=tuple(every_refusal))
 
 
-def read_records(path: Path, region: str) -> RecordBatch:
-    """The file's records, or InvalidValue naming each bad line."""
-    records: list[Record] = []
-    first_seen: dict[tuple[type, str], int] = {}
-    problems: list[str] = []
+def read_rows(
+    path: Path, fields: Mapping[RecordKind, Fields]
+) -> tuple[dict[RecordKind, list[ImportRow]], tuple[RowRefused, ...]]:
+    """The file's rows by kind, numbered by line, and those refused before any rule of
+    their kind applies (no kind, no id, an id twice); InvalidValue if it is no CSV."""
+    rows: dict[RecordKind, list[ImportRow]] = {kind: [] for kind in REFERENCES_FIRST}
+    refused: list[RowRefused] = []
+    first_seen: dict[tuple[RecordKind, str], int] = {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:
-            rows = csv.DictReader(file)
+            lines = csv.DictReader(file)
             # "Phone" or " kind" in a hand-made header names the column all the same.
-            rows.fieldnames = [name.strip().lower() for name in rows.fieldnames or ()]
-            missing = [
-                column for column in REQUIRED_COLUMNS if column not in rows.fieldnames
-            ]
+            lines.fieldnames = [name.strip().lower() for name in lines.fieldnames or ()]
+            missing = [c for c in REQUIRED_COLUMNS if c not in lines.fieldnames]
             if missing:
                 raise InvalidValue(
                     f"{path}: line 1 must be a header naming the columns "
                     f"{', '.join(REQUIRED_COLUMNS)}; missing: {', '.join(missing)}"
                 )
-            for row in rows:
+            for line in lines:
+                cells = _cells(line)
+                number = lines.line_num
                 try:
-                    record = _record(_cells(row), region)
-                except InvalidValue as error:
-                    problems.append(f"line {rows.line_num}: {error}")
+                    kind = RecordKind(cells.get("kind", "").lower())
+                except ValueError:
+                    kinds = ", ".join(kind.value for kind in RecordKind)
+                    reason = f"{cells.get('kind', '')!r} is not one of {kinds}"
+                    refused.append(RowRefused(number, "kind", reason))
                     continue
-                key = (type(record), record.record_id)
-                if key in first_seen:
-                    problems.append(
-                        f"line {rows.line_num}: {type(record).__name__.lower()} "
-                        f"{record.record_id} is already on line {first_seen[key]}"
-                    )
-                first_seen.setdefault(key, rows.line_num)
-                records.append(record)
+                record_id = cells.get("id", "")
+                if not record_id:
+                    refused.append(RowRefused(number, "id", "give the record's id"))
+                    continue
+                earlier = first_seen.setdefault((kind, record_id), number)
+                if earlier != number:
+                    reason = f"{kind.value} {record_id} is already on line {earlier}"
+                    refused.append(RowRefused(number, "id", reason))
+                    continue
+                try:
+                    values = _values(kind, cells, fields[kind])
+                except _FieldUnread as unread:
+                    refused.append(RowRefused(number, unread.field, unread.reason))
+                    continue
+                rows[kind].append(ImportRow(number, values, record_id))
     except (UnicodeDecodeError, csv.Error) as error:
         raise InvalidValue(f"{path} is not a UTF-8 CSV file: {error}") from None
-    if problems:
-        raise InvalidValue(
-            f"{path}: {len(problems)} bad row(s), nothing imported\n" + "\n".join(problems)
-        )
-    return RecordBatch(
-        accounts=tuple(r for r in records if isinstance(r, Account)),
-        contacts=tuple(r for r in records if isinstance(r, Contact)),
-        leads=tuple(r for r in records if isinstance(r, Lead)),
-        cases=tuple(r for r in records if isinstance(r, Case)),
-    )
+    return rows, tuple(refused)
 
 
-def _cells(row: Mapping[str | None, str | list[str] | None]) -> dict[str, str]:
-    """The row's named cells, stripped; a short row's missing cells are empty."""
+def _cells(line: Mapping[str | None, str | list[str] | None]) -> dict[str, str]:
+    """The line's named cells, stripped; a short line's missing cells are empty."""
     return {
         column: value.strip()
-        for column, value in row.items()
+        for column, value in line.items()
         if column is not None and isinstance(value, str)
     }
 
 
-def _record(cells: Mapping[str, str], region: str) -> Record:
-    try:
-        kind = RecordKind(cells.get("kind", "").lower())
-    except ValueError:
-        kinds = ", ".join(kind.value for kind in RecordKind)
-        raise InvalidValue(
-            f"kind {cells.get('kind', '')!r} must be one of {kinds}"
-        ) from None
-    # The same rules as every record the core shows: an id and a title a person reads.
-    ref = RecordRef(kind, cells.get("id", ""), cells.get("name", ""))
-    match kind:
-        case RecordKind.ACCOUNT:
-            return Account(ref.record_id, ref.title, _number(cells, "phone", region))
-        case RecordKind.CONTACT:
-            return Contact(
-                ref.record_id,
-                ref.title,
-                account_id=cells.get("account") or None,
-                phone=_number(cells, "phone", region),
-                mobile=_number(cells, "mobile", region),
-                email=cells.get("email") or None,
-            )
-        case RecordKind.LEAD:
-            return Lead(
-                ref.record_id,
-                ref.title,
-                phone=_number(cells, "phone", region),
-                mobile=_number(cells, "mobile", region),
-                email=cells.get("email") or None,
-            )
-        case RecordKind.CASE:
-            return Case(ref.record_id, ref.title, _case_contact(cells), _status(cells))
+class _FieldUnread(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
 
 
-def _number(cells: Mapping[str, str], column: str, region: str) -> PhoneNumber | None:
-    raw = cells.get(column, "")
-    if not raw:
-        return None
-    try:
-        return parse_phone_number(raw, region)
-    except InvalidValue as error:
-        raise InvalidValue(f"{column}: {error}") from None
-
-
-def _case_contact(cells: Mapping[str, str]) -> str:
-    contact = cells.get("contact", "")
-    if not contact:
-        raise InvalidValue("a case needs the id of its contact in the contact column")
-    return contact
-
-
-def _status(cells: Mapping[str, str]) -> CaseStatus:
-    try:
-        return CaseStatus(cells.get("status", "").lower() or CaseStatus.OPEN.value)
-    except ValueError:
-        raise InvalidValue(f"status {cells['status']!r} must be open or closed") from None
+def _values(
+    kind: RecordKind, cells: Mapping[str, str], fields: Fields
+) -> dict[str, FieldValue]:
+    """The row's non-empty cells that name a field of its kind, each read as the
+    field's type; the schema then checks them as it checks every create."""
+    values: dict[str, FieldValue] = {}
+    for column, text in cells.items():
+        if column in fields and text:
+            try:
+                values[column] = value_from_text(fields[column], text)
+            except InvalidValue as error:
+                raise _FieldUnread(column, str(error)) from None
+    name = cells.get("name", "")
+    if name and kind in (RecordKind.CONTACT, RecordKind.LEAD):
+        first, _, last = name.rpartition(" ")
+        values.setdefault("last_name", last)
+        if first:
+            values.setdefault("first_name", first)
+    elif name and kind is RecordKind.CASE:
+        values.setdefault("subject", name)
+    status = values.get("status")
+    if kind is RecordKind.CASE and isinstance(status, str):
+        values["status"] = _CASE_STATUSES.get(status.lower(), status)
+    return values

@@ -9,29 +9,29 @@ and a bug report can name the exact data.
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import phonenumbers
 from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
+from calldesk.adapters.directory.record_import import ImportTotals, RowsByKind, import_rows
+from calldesk.apps.desk import Desk
 from calldesk.apps.phone_numbers import checked_region
+from calldesk.apps.records import ImportRow
+from calldesk.domain.crm_records import Author
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.phone_numbers import PhoneNumber
-from calldesk.ports.directory_records import (
-    Account,
-    Case,
-    CaseStatus,
-    Contact,
-    Lead,
-    RecordBatch,
-    RecordCounts,
-)
+from calldesk.domain.record_fields import FieldValue
+from calldesk.domain.record_schemas import INDUSTRIES
+from calldesk.domain.records import RecordKind
 
-#: Contacts written per transaction: large enough to be fast, small enough to show progress.
+#: Contacts made per batch (with their accounts, leads and cases).
 CONTACTS_PER_BATCH = 5_000
+#: Who a seeded record says made it.
+SEEDER = Author("import", "seed")
 
 _CONTACTS_PER_ACCOUNT = 5
 _SHARE_SWITCHBOARD = 0.25
@@ -43,6 +43,8 @@ _OPEN_CASE = 0.35
 _CASES_PER_CONTACT = (0, 0, 0, 0, 0, 0, 0, 1, 1, 2)
 _NAME_POOL = 2_000
 _COMPANY_POOL = 1_000
+_OPEN_STATUSES = ("New", "Working", "Escalated")
+_PRIORITIES = ("Low", "Medium", "High")
 
 _CASE_SUBJECTS = (
     "Invoice shows the wrong amount",
@@ -60,29 +62,40 @@ _CASE_SUBJECTS = (
 )
 
 
-def seed_directory(
-    directory: SQLiteRecordDirectory,
+def seed_records(
+    desk: Desk,
     tenant: str,
     *,
     contacts: int,
+    at: Callable[[], datetime],
     region: str = "US",
     seed: int = 1,
-    on_written: Callable[[RecordCounts], None] = lambda _: None,
-) -> RecordCounts:
-    """Writes `contacts` contacts with their accounts, leads and cases, batch by batch.
+    on_imported: Callable[[RecordKind, int], None] = lambda _, __: None,
+) -> ImportTotals:
+    """Records `contacts` contacts with their accounts, leads and cases, batch by batch,
+    through the same rules as any import; the same seed again records nothing new.
 
-    `on_written` hears of each batch once it is stored, so a caller can show progress.
+    `on_imported` hears of each part once recorded, so a caller can show progress.
     """
+    return import_rows(
+        desk,
+        tenant,
+        seeded_rows(contacts, region, seed),
+        operation_id=f"seed-{seed}",
+        by=SEEDER,
+        at=at,
+        on_imported=on_imported,
+    )
+
+
+def seeded_rows(contacts: int, region: str = "US", seed: int = 1) -> Iterator[RowsByKind]:
+    """The rows of `contacts` contacts and their accounts, leads and cases, a batch at
+    a time, as an import reads a file's."""
     if contacts < 1:
         raise InvalidValue(f"seed at least one contact, not {contacts}")
     generator = _DirectoryGenerator(checked_region(region), seed)
-    written = RecordCounts()
     for start in range(0, contacts, CONTACTS_PER_BATCH):
-        batch = generator.batch(min(CONTACTS_PER_BATCH, contacts - start))
-        directory.add(tenant, batch)
-        written += batch.counts
-        on_written(batch.counts)
-    return written
+        yield generator.batch(min(CONTACTS_PER_BATCH, contacts - start))
 
 
 def _locale(region: str) -> str:
@@ -152,55 +165,82 @@ class _DirectoryGenerator:
         self._mail_domains = sorted({fake.free_email_domain() for _ in range(50)})
         self._desk_phones = _NumberSequence(region, PhoneNumberType.FIXED_LINE, self._rng)
         self._mobiles = _NumberSequence(region, PhoneNumberType.MOBILE, self._rng)
-        self._serials = dict.fromkeys(("ACC", "CON", "LEAD", "CASE"), 0)
+        self._serials = dict.fromkeys(RecordKind, 0)
 
-    def _record_id(self, prefix: str) -> str:
-        """Ids shaped like a CRM's: a prefix by kind and a serial number, CON-0000042."""
-        self._serials[prefix] += 1
-        return f"{prefix}-{self._serials[prefix]:07d}"
+    def _row(
+        self, kind: RecordKind, prefix: str, values: dict[str, FieldValue]
+    ) -> ImportRow:
+        """A row with an id shaped like a CRM's, a prefix by kind and a serial number
+        (CON-0000042), numbered in its kind as a file's lines are."""
+        self._serials[kind] += 1
+        serial = self._serials[kind]
+        present = {field: value for field, value in values.items() if value is not None}
+        return ImportRow(serial, present, f"{prefix}-{serial:07d}")
 
-    def _person(self) -> tuple[str, str]:
-        """A name, and the local part of an e-mail address made from it."""
+    def _person(self) -> dict[str, FieldValue]:
+        """A name, and an e-mail address's local part made from it (without domain)."""
         first = self._rng.choice(self._first_names)
         last = self._rng.choice(self._last_names)
-        return f"{first} {last}", f"{_mailbox(first)}.{_mailbox(last)}"
+        return {
+            "first_name": first,
+            "last_name": last,
+            "email": f"{_mailbox(first)}.{_mailbox(last)}",
+        }
 
-    def _account(self) -> tuple[Account, str]:
+    def _account(self) -> tuple[ImportRow, str]:
         company = self._rng.choice(self._companies)
         domain = f"{_mailbox(company.split()[0])}.example"
-        account = Account(self._record_id("ACC"), company, self._desk_phones.draw())
-        return account, domain
+        values: dict[str, FieldValue] = {
+            "name": company,
+            "phone": str(self._desk_phones.draw()),
+            "industry": self._rng.choice(INDUSTRIES),
+            "website": f"https://www.{domain}",
+        }
+        return self._row(RecordKind.ACCOUNT, "ACC", values), domain
 
-    def batch(self, contact_count: int) -> RecordBatch:
+    def batch(self, contact_count: int) -> RowsByKind:
         rng = self._rng
-        accounts: list[Account] = []
-        contacts: list[Contact] = []
-        cases: list[Case] = []
-        current: tuple[Account, str] | None = None
+        accounts: list[ImportRow] = []
+        contacts: list[ImportRow] = []
+        cases: list[ImportRow] = []
+        current: tuple[ImportRow, str] | None = None
         for _ in range(contact_count):
-            name, mailbox = self._person()
+            person = self._person()
             if rng.random() < _WITHOUT_ACCOUNT:
-                contact = self._consumer(name, mailbox)
+                contact = self._consumer(person)
             else:
                 if current is None or rng.random() < 1 / _CONTACTS_PER_ACCOUNT:
                     current = self._account()
                     accounts.append(current[0])
-                contact = self._employee(*current, name, mailbox)
+                contact = self._employee(*current, person)
             contacts.append(contact)
             for _ in range(rng.choice(_CASES_PER_CONTACT)):
-                status = CaseStatus.OPEN if rng.random() < _OPEN_CASE else CaseStatus.CLOSED
-                subject = rng.choice(_CASE_SUBJECTS)
-                case_id = self._record_id("CASE")
-                cases.append(Case(case_id, subject, contact.record_id, status))
+                is_open = rng.random() < _OPEN_CASE
+                case: dict[str, FieldValue] = {
+                    "subject": rng.choice(_CASE_SUBJECTS),
+                    "status": rng.choice(_OPEN_STATUSES) if is_open else "Closed",
+                    "priority": rng.choice(_PRIORITIES),
+                    "contact": contact.record_id,
+                    "account": contact.values.get("account"),
+                }
+                cases.append(self._row(RecordKind.CASE, "CASE", case))
         leads = [self._lead() for _ in range(round(contact_count * _LEADS_PER_CONTACT))]
-        return RecordBatch(tuple(accounts), tuple(contacts), tuple(leads), tuple(cases))
+        return {
+            RecordKind.ACCOUNT: accounts,
+            RecordKind.CONTACT: contacts,
+            RecordKind.LEAD: leads,
+            RecordKind.CASE: cases,
+        }
 
-    def _employee(self, account: Account, domain: str, name: str, mailbox: str) -> Contact:
+    def _employee(
+        self, account: ImportRow, domain: str, person: dict[str, FieldValue]
+    ) -> ImportRow:
         """Someone at a company: the switchboard and an extension, or a desk phone."""
         rng = self._rng
-        if rng.random() < _SHARE_SWITCHBOARD and account.phone is not None:
+        switchboard = account.values.get("phone")
+        if rng.random() < _SHARE_SWITCHBOARD and switchboard is not None:
             extension = str(rng.randrange(100, 1000))
-            phone: PhoneNumber | None = PhoneNumber(account.phone.e164, extension)
+            phone: PhoneNumber | None = PhoneNumber(str(switchboard), extension)
         elif rng.random() < _OWN_DESK_PHONE:
             phone = self._desk_phones.draw()
         else:
@@ -208,31 +248,32 @@ class _DirectoryGenerator:
         mobile = (
             self._mobiles.draw() if phone is None or rng.random() < _HAS_MOBILE else None
         )
-        return Contact(
-            self._record_id("CON"),
-            name,
-            account_id=account.record_id,
-            phone=phone,
-            mobile=mobile,
-            email=f"{mailbox}@{domain}",
-        )
+        values: dict[str, FieldValue] = {
+            **person,
+            "account": account.record_id,
+            "phone": str(phone) if phone else None,
+            "mobile": str(mobile) if mobile else None,
+            "email": f"{person['email']}@{domain}",
+        }
+        return self._row(RecordKind.CONTACT, "CON", values)
 
-    def _consumer(self, name: str, mailbox: str) -> Contact:
+    def _consumer(self, person: dict[str, FieldValue]) -> ImportRow:
         """A customer on their own: a mobile, and a free e-mail address."""
-        return Contact(
-            self._record_id("CON"),
-            name,
-            mobile=self._mobiles.draw(),
-            email=f"{mailbox}@{self._rng.choice(self._mail_domains)}",
-        )
+        values: dict[str, FieldValue] = {
+            **person,
+            "mobile": str(self._mobiles.draw()),
+            "email": f"{person['email']}@{self._rng.choice(self._mail_domains)}",
+        }
+        return self._row(RecordKind.CONTACT, "CON", values)
 
-    def _lead(self) -> Lead:
-        name, mailbox = self._person()
+    def _lead(self) -> ImportRow:
+        person = self._person()
         on_mobile = self._rng.random() < _HAS_MOBILE
-        return Lead(
-            self._record_id("LEAD"),
-            name,
-            phone=None if on_mobile else self._desk_phones.draw(),
-            mobile=self._mobiles.draw() if on_mobile else None,
-            email=f"{mailbox}@{self._rng.choice(self._mail_domains)}",
-        )
+        values: dict[str, FieldValue] = {
+            **person,
+            "phone": None if on_mobile else str(self._desk_phones.draw()),
+            "mobile": str(self._mobiles.draw()) if on_mobile else None,
+            "email": f"{person['email']}@{self._rng.choice(self._mail_domains)}",
+            "status": "Open",
+        }
+        return self._row(RecordKind.LEAD, "LEAD", values)

@@ -223,6 +223,16 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             ]
 
+    def select_feed_keys(
+        self, tenant: str, item: str, keys: Sequence[str]
+    ) -> dict[str, bool]:
+        statement = SQL(
+            "SELECT key, deleted FROM {} WHERE tenant=%s AND item=%s AND key = ANY(%s)"
+        ).format(self.feed)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (tenant, item, list(keys)), prepare=True)
+            return {row["key"]: row["deleted"] for row in curs.fetchall()}
+
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         statement = SQL(
             "SELECT e.originator_version AS version, r.recorded_at FROM {} e "

@@ -29,6 +29,8 @@ AUDIENCES = "calldesk_audiences"
 VIEWERS = "calldesk_record_viewers"
 RECORDED = "calldesk_recorded"
 FEED = "calldesk_record_feed"
+#: Keys asked of the feed in one statement, well within SQLite's limit of variables.
+KEYS_PER_SELECT = 500
 
 
 class SQLiteDeskRecorder(SQLiteApplicationRecorder):
@@ -188,6 +190,21 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
+
+    def select_feed_keys(
+        self, tenant: str, item: str, keys: Sequence[str]
+    ) -> dict[str, bool]:
+        found: dict[str, bool] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(keys), KEYS_PER_SELECT):
+                chunk = keys[start : start + KEYS_PER_SELECT]
+                c.execute(
+                    f"SELECT key, deleted FROM {FEED} WHERE tenant=? AND item=? "
+                    f"AND key IN ({', '.join('?' * len(chunk))})",
+                    (tenant, item, *chunk),
+                )
+                found.update((row["key"], bool(row["deleted"])) for row in c.fetchall())
+        return found
 
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         statement = (

@@ -5,14 +5,11 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
-import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support.telephony import StaticDirectory
 
-from calldesk.adapters.directory.csv_import import import_csv
-from calldesk.adapters.directory.seeding import seed_directory
 from calldesk.adapters.directory.sqlite_records import SQLiteRecordDirectory
 from calldesk.apps.phone_numbers import parse_phone_number
 from calldesk.domain.errors import InvalidValue
@@ -341,103 +338,3 @@ def test_a_number_finds_exactly_the_tenants_contacts_that_have_it(
             if tenant == "acme" and number in (phone, mobile)
         )
         assert directory.find_by_number("acme", number) == expected
-
-
-def write_csv(tmp_path: Path, *lines: str) -> Path:
-    path = tmp_path / "export.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_a_crm_export_is_imported_with_its_numbers_normalized(tmp_path: Path) -> None:
-    export = write_csv(
-        tmp_path,
-        "\ufeffKind,ID,Name,Phone,Mobile,Account,Email,Contact,Status,Owner",
-        'account,ACC-7,"Initech, Inc.",(512) 555-0110,,,,,,Bill',
-        "contact,CON-7,Peter Gibbons,512.555.0111 x4,+1 512 555 0199,ACC-7,pg@it.test,,,",
-        "lead,LEAD-7,Joanna,,011 44 20 7946 0958,,,,,",
-        "case,CASE-7,TPS report cover sheet,,,,,CON-7,open,",
-        "case,CASE-8,Stapler missing,,,,,CON-7,closed,",
-    )
-    with SQLiteRecordDirectory(tmp_path / "directory.db") as directory:
-        counts = import_csv(directory, export, "initech", "US")
-        assert (counts.accounts, counts.contacts, counts.leads, counts.cases) == (
-            1,
-            1,
-            1,
-            2,
-        )
-        peter = ref(RecordKind.CONTACT, "CON-7", "Peter Gibbons")
-        initech = ref(RecordKind.ACCOUNT, "ACC-7", "Initech, Inc.")
-        tps = ref(RecordKind.CASE, "CASE-7", "TPS report cover sheet")
-        assert directory.find_by_number("initech", PhoneNumber("+15125550111")) == (
-            peter,
-            initech,
-            tps,
-        )
-        assert directory.find_by_number("initech", PhoneNumber("+15125550199"))[0] == peter
-        assert directory.find_by_number("initech", PhoneNumber("+15125550110")) == (
-            initech,
-        )
-        assert directory.find_by_number("initech", PhoneNumber("+442079460958")) == (
-            ref(RecordKind.LEAD, "LEAD-7", "Joanna"),
-        )
-
-
-def test_a_bad_row_refuses_the_whole_file_naming_every_bad_line(tmp_path: Path) -> None:
-    export = write_csv(
-        tmp_path,
-        "kind,id,name,phone,contact",
-        "contact,CON-1,Ada Lovelace,(650) 555-1234,",
-        "contact,CON-2,Charles Babbage,555-12,",
-        "contact,CON-3,,(650) 555-1299,",
-        "case,CASE-1,Engine jams,,",
-        "robot,R-1,Marvin,,",
-        "contact,CON-1,Ada again,,",
-    )
-    with SQLiteRecordDirectory(tmp_path / "directory.db") as directory:
-        with pytest.raises(InvalidValue) as refusal:
-            import_csv(directory, export, "acme", "US")
-        assert directory.find_by_number("acme", ADA_DESK) == ()
-    lines = str(refusal.value).splitlines()
-    assert "5 bad row(s), nothing imported" in lines[0]
-    assert lines[1].startswith("line 3: phone: '555-12'")
-    assert lines[2] == "line 4: a record title must not be empty"
-    assert lines[3] == "line 5: a case needs the id of its contact in the contact column"
-    assert lines[4].startswith("line 6: kind 'robot' must be one of contact, account")
-    assert lines[5] == "line 7: contact CON-1 is already on line 2"
-
-
-def test_an_export_without_the_required_columns_is_refused(tmp_path: Path) -> None:
-    export = write_csv(tmp_path, "type,id,full name", "contact,CON-1,Ada")
-    with (
-        SQLiteRecordDirectory(tmp_path / "directory.db") as directory,
-        pytest.raises(InvalidValue, match=r"line 1 .* missing: kind, name"),
-    ):
-        import_csv(directory, export, "acme", "US")
-
-
-def stored_contacts(path: Path) -> list[dict[str, str | None]]:
-    """The contacts table as another program would read the file."""
-    with closing(sqlite3.connect(path)) as connection:
-        connection.row_factory = sqlite3.Row
-        return [
-            dict(row) for row in connection.execute("SELECT * FROM contacts ORDER BY id")
-        ]
-
-
-def test_a_seed_makes_the_same_realistic_directory_every_time(tmp_path: Path) -> None:
-    def seeded(name: str, seed: int) -> list[dict[str, str | None]]:
-        with SQLiteRecordDirectory(tmp_path / name) as directory:
-            counts = seed_directory(directory, "acme", contacts=300, region="GB", seed=seed)
-        assert counts.contacts == 300
-        assert 0 < counts.leads < counts.accounts < counts.contacts
-        return stored_contacts(tmp_path / name)
-
-    first, again, other = seeded("a.db", 7), seeded("b.db", 7), seeded("c.db", 8)
-    assert first == again
-    assert first != other
-    numbers = [n for row in first for n in (row["phone"], row["mobile"]) if n]
-    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
-    assert all(n.startswith("+44") for n in numbers)
-    assert len(set(numbers)) < len(numbers), "some people share their company's switchboard"

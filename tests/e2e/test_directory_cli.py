@@ -75,22 +75,64 @@ def test_a_seeded_number_written_nationally_finds_its_contact(
     assert (code, json.loads(shown)["records"]) == (0, [])
 
 
-def test_an_export_is_imported_and_a_bad_one_changes_nothing(calldesk, tmp_path) -> None:
+def test_an_export_records_its_good_rows_and_lists_each_bad_one(calldesk, tmp_path) -> None:
     calldesk("tenant", "create", "acme", "--name", "Acme")
-    good = tmp_path / "good.csv"
-    good.write_text("kind,id,name,phone\ncontact,CON-1,Ada Lovelace,020 7946 0958\n")
-    bad = tmp_path / "bad.csv"
-    bad.write_text("kind,id,name,phone\ncontact,CON-2,Grace Hopper,0207\n")
-    code, shown, _ = calldesk(
-        "directory", "import", str(good), "-t", "acme", "--region", "GB"
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "kind,id,name,phone\n"
+        "contact,CON-1,Ada Lovelace,020 7946 0958\n"
+        "contact,CON-2,Grace Hopper,0207\n"
     )
-    assert (code, "1 contacts" in shown) == (0, True)
-    code, _, error = calldesk(
-        "directory", "import", str(bad), "-t", "acme", "--region", "GB"
+    code, shown, error = calldesk(
+        "directory", "import", str(export), "-t", "acme", "--region", "GB"
     )
-    assert (code, "line 2: phone: '0207'" in error) == (EXIT_BAD_INPUT, True), error
+    assert code == EXIT_BAD_INPUT, error
+    assert "1 contacts" in shown
+    assert re.search(r"│ 3 +│ phone +│ .*0207", shown), shown
+    assert "1 row(s) refused, the others recorded" in error
     code, shown, _ = calldesk("directory", "lookup", "+44 20 7946 0958", "-t", "acme")
     assert (code, "Ada Lovelace" in shown, "Grace" in shown) == (0, True, False)
+
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(export.read_text().replace(",0207", ",020 7946 0959"))
+    code, shown, _ = calldesk(
+        "--json", "directory", "import", str(fixed), "-t", "acme", "--region", "GB"
+    )
+    summary = json.loads(shown)
+    assert (code, summary["created"]["contacts"], summary["already_there"]) == (0, 1, 1)
+    assert summary["refused"] == []
+
+
+def test_an_edited_record_pops_by_its_new_number(calldesk, tmp_path) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    export = tmp_path / "export.csv"
+    export.write_text("kind,id,name,phone\ncontact,CON-1,Ada Lovelace,+1 650 555 0101\n")
+    assert calldesk("directory", "import", str(export), "-t", "acme")[0] == 0
+    code, _, error = calldesk(
+        "record", "edit", "contact", "CON-1", "--set", "phone=+1 650 555 0177", "-t", "acme"
+    )
+    assert code == 0, error
+
+    _, old, _ = calldesk("--json", "directory", "lookup", "+16505550101", "-t", "acme")
+    _, new, _ = calldesk("--json", "directory", "lookup", "+16505550177", "-t", "acme")
+
+    assert json.loads(old)["records"] == []
+    assert [r["record_id"] for r in json.loads(new)["records"]] == ["CON-1"]
+
+
+def test_a_rebuilt_directory_answers_from_the_log_alone(
+    calldesk, directory_path, tmp_path
+) -> None:
+    calldesk("tenant", "create", "acme", "--name", "Acme")
+    assert calldesk("directory", "seed", "--contacts", "50", "-t", "acme")[0] == 0
+    name, phone = a_contact_with_a_desk_phone(directory_path)
+    directory_path.unlink()
+
+    code, shown, _ = calldesk("--json", "directory", "rebuild", "-t", "acme")
+
+    assert (code, json.loads(shown)["projected"] > 50) == (0, True)
+    _, found, _ = calldesk("--json", "directory", "lookup", phone, "-t", "acme")
+    assert name in [r["title"] for r in json.loads(found)["records"]]
 
 
 def test_the_guides_example_export_gives_the_answer_the_guide_describes(
