@@ -20,8 +20,10 @@ from calldesk.domain.record_feed import Feed
 from calldesk.domain.workspace import Workspace
 from calldesk.ports.log import Audience
 
-#: The agents whose workspace shows a record: (tenant, kind, record id) -> handles.
-Viewers = Callable[[str, str, str], frozenset[str]]
+#: A record, as the viewers index names it: (tenant, kind, record id).
+ViewedRecord = tuple[str, str, str]
+#: The agents whose workspace shows a record.
+Viewers = Callable[[ViewedRecord], frozenset[str]]
 
 #: What the index keeps of a workspace: which records its agent has open.
 Shown = dict[tuple[str, str], frozenset[tuple[str, str]]]
@@ -55,14 +57,20 @@ def _workspace(workspace: Workspace, _: Viewers) -> Audience:
 
 def _record(record: CrmRecord, viewers: Viewers) -> Audience:
     """An edit concerns whoever has the record open, so every open page shows it."""
-    return Audience(
-        record.tenant, viewers(record.tenant, record.kind.value, record.record_id)
-    )
+    return Audience(record.tenant, viewers(_viewed_record(record)))
+
+
+def _viewed_record(record: CrmRecord) -> ViewedRecord:
+    return (record.tenant, record.kind.value, record.record_id)
 
 
 def _feed(feed: Feed, viewers: Viewers) -> Audience:
     """A record's feed concerns whoever has the record open, in any console."""
-    return Audience(feed.tenant, viewers(feed.tenant, feed.kind.value, feed.record_id))
+    return Audience(feed.tenant, viewers(_viewed_feed(feed)))
+
+
+def _viewed_feed(feed: Feed) -> ViewedRecord:
+    return (feed.tenant, feed.kind.value, feed.record_id)
 
 
 #: The rule of each kind; kinds not listed (tenants, tokens, links, queues) concern no
@@ -77,6 +85,20 @@ AUDIENCES: dict[type[Aggregate], Callable[[Any, Viewers], Audience | None]] = {
     Feed: _feed,
     CrmRecord: _record,
 }
+
+
+#: The record whose viewers a kind's audience is, for the kinds that have one.
+VIEWED: dict[type, Callable[[Any], ViewedRecord]] = {
+    CrmRecord: _viewed_record,
+    Feed: _viewed_feed,
+}
+
+
+def viewed_by_audience(aggregate: object) -> ViewedRecord | None:
+    """The record whose viewers the aggregate's events concern, asked of the index
+    before the audiences are decided (once for the whole save)."""
+    viewed = VIEWED.get(type(aggregate))
+    return None if viewed is None else viewed(aggregate)
 
 
 def audience_of(aggregate: Aggregate, viewers: Viewers) -> Audience | None:

@@ -18,7 +18,13 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Recording
 
-from calldesk.apps.audiences import Shown, audience_of, shown_by
+from calldesk.apps.audiences import (
+    Shown,
+    ViewedRecord,
+    audience_of,
+    shown_by,
+    viewed_by_audience,
+)
 from calldesk.apps.feed_entries import feed_entries
 from calldesk.apps.store import Store
 from calldesk.domain.errors import AlreadyExists, DomainError, NotFound
@@ -225,6 +231,26 @@ class UnitOfWork:
             self.store.evict(aggregate_id)
         loaded.clear()
 
+    def _indexed_viewers(
+        self, saving: ProcessingEvent[UUID]
+    ) -> dict[ViewedRecord, frozenset[str]]:
+        """Who the index says shows each record the save's audiences depend on: one
+        read per tenant and kind, however many records an import saves."""
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for aggregate in saving.aggregates.values():
+            viewed = (
+                viewed_by_audience(aggregate) if isinstance(aggregate, Aggregate) else None
+            )
+            if viewed is not None:
+                wanted.setdefault(viewed[:2], []).append(viewed[2])
+        return {
+            (tenant, kind, record_id): agents
+            for (tenant, kind), record_ids in wanted.items()
+            for record_id, agents in self.store.indexes.select_viewers(
+                tenant, kind, record_ids
+            ).items()
+        }
+
     def _record(self, saving: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Who each event concerns, decided now from the aggregates as saved."""
         shown: Shown = {}
@@ -232,15 +258,17 @@ class UnitOfWork:
             if isinstance(aggregate, Aggregate):
                 shown.update(shown_by(aggregate))
 
-        def viewers(tenant: str, kind: str, record_id: str) -> frozenset[str]:
-            indexed = self.store.indexes.select_viewers(tenant, kind, record_id)
+        indexed = self._indexed_viewers(saving)
+
+        def viewers(record: ViewedRecord) -> frozenset[str]:
+            tenant, kind, record_id = record
             mine = {agent for (owner, agent) in shown if owner == tenant}
             showing = {
                 agent
                 for (owner, agent), records in shown.items()
                 if owner == tenant and (kind, record_id) in records
             }
-            return frozenset((indexed - mine) | showing)
+            return frozenset((indexed.get(record, frozenset()) - mine) | showing)
 
         audiences = {
             aggregate_id: audience_of(aggregate, viewers)

@@ -107,8 +107,11 @@ class IndexedRecorder(Protocol):
     def select_audiences(self, first: int, last: int) -> dict[int, Audience]:
         """The audience of each event from position `first` to `last`."""
 
-    def select_viewers(self, tenant: str, kind: str, record_id: str) -> frozenset[str]:
-        """The agents whose workspace shows this record, as last saved."""
+    def select_viewers(
+        self, tenant: str, kind: str, record_ids: Sequence[str]
+    ) -> dict[str, frozenset[str]]:
+        """The agents whose workspace shows each of these records of one kind, as last
+        saved; a record nobody shows is left out. Asked once for all a save holds."""
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
         """The aggregate's version as of this position; None when it did not exist."""

@@ -180,13 +180,19 @@ class PostgresDeskRecorder(PostgresApplicationRecorder):
             rows = [(r["position"], r["tenant"], r["agent"]) for r in curs.fetchall()]
         return Audience.by_position(rows)
 
-    def select_viewers(self, tenant: str, kind: str, record_id: str) -> frozenset[str]:
+    def select_viewers(
+        self, tenant: str, kind: str, record_ids: Sequence[str]
+    ) -> dict[str, frozenset[str]]:
         statement = SQL(
-            "SELECT agent FROM {} WHERE tenant=%s AND kind=%s AND record_id=%s"
+            "SELECT record_id, agent FROM {} "
+            "WHERE tenant=%s AND kind=%s AND record_id = ANY(%s)"
         ).format(self.viewers)
+        found: dict[str, set[str]] = {}
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (tenant, kind, record_id), prepare=True)
-            return frozenset(row["agent"] for row in curs.fetchall())
+            curs.execute(statement, (tenant, kind, list(record_ids)), prepare=True)
+            for row in curs.fetchall():
+                found.setdefault(row["record_id"], set()).add(row["agent"])
+        return {record_id: frozenset(agents) for record_id, agents in found.items()}
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
         statement = SQL(

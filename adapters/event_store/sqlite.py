@@ -151,11 +151,21 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
             rows = [(r["position"], r["tenant"], r["agent"]) for r in c.fetchall()]
         return Audience.by_position(rows)
 
-    def select_viewers(self, tenant: str, kind: str, record_id: str) -> frozenset[str]:
-        statement = f"SELECT agent FROM {VIEWERS} WHERE tenant=? AND kind=? AND record_id=?"
+    def select_viewers(
+        self, tenant: str, kind: str, record_ids: Sequence[str]
+    ) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, (tenant, kind, record_id))
-            return frozenset(row["agent"] for row in c.fetchall())
+            for start in range(0, len(record_ids), KEYS_PER_SELECT):
+                chunk = record_ids[start : start + KEYS_PER_SELECT]
+                c.execute(
+                    f"SELECT record_id, agent FROM {VIEWERS} WHERE tenant=? AND kind=? "
+                    f"AND record_id IN ({', '.join('?' * len(chunk))})",
+                    (tenant, kind, *chunk),
+                )
+                for row in c.fetchall():
+                    found.setdefault(row["record_id"], set()).add(row["agent"])
+        return {record_id: frozenset(agents) for record_id, agents in found.items()}
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
         statement = (
