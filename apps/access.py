@@ -7,7 +7,6 @@ with the command; only its digest goes further (ADR/0009, ADR/0023).
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import IntegrityError
@@ -81,7 +80,7 @@ class TokenView:
     revoked_at: datetime | None
     version: int
     device: str | None
-    token_id: UUID
+    token_id: str
 
     @classmethod
     def of(cls, token: AccessToken) -> "TokenView":
@@ -96,7 +95,7 @@ class TokenView:
             revoked_at=token.revoked_at,
             version=token.version,
             device=token.device,
-            token_id=token.id,
+            token_id=str(token.id),
         )
 
 

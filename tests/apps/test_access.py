@@ -73,7 +73,7 @@ def test_an_issued_token_authenticates_its_agent(
         revoked_at=None,
         version=1,
         device=None,
-        token_id=AccessToken.create_id(token_digest(SECRET)),
+        token_id=str(AccessToken.create_id(token_digest(SECRET))),
     )
     expected = Principal("acme", "a-17", Role.AGENT, (), False)
     assert desk.authenticate(SECRET, clock.advance()) == expected
