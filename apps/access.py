@@ -1,13 +1,15 @@
-"""Use cases of access: issue and revoke an agent's bearer tokens, and authenticate one.
+"""Use cases of access: issue, list and revoke the bearer tokens of an agent and of its
+devices, and authenticate one.
 
 The secret arrives beside the command, never in it, so it cannot be logged or stored
-with the command; only its digest goes further (ADR/0009).
+with the command; only its digest goes further (ADR/0009, ADR/0023).
 """
 
 from datetime import datetime
 from typing import Any
 
 import attrs
+from eventsourcing.persistence import IntegrityError
 
 from calldesk.apps.aggregates import agent_named
 from calldesk.apps.commands import AgentCommand, TenantCommand, instant
@@ -16,13 +18,17 @@ from calldesk.domain.access import (
     SECRET_MAX_LENGTH,
     SECRET_MIN_LENGTH,
     AccessToken,
+    AgentTokens,
+    Area,
     Role,
     Unauthorized,
+    checked_device,
     checked_secret,
+    reaches,
     token_digest,
     watches,
 )
-from calldesk.domain.errors import InvalidValue, NotFound
+from calldesk.domain.errors import AlreadyExists, InvalidValue, NotFound
 from calldesk.domain.identity import checked_slug
 
 #: The one answer to every token that does not let its holder in: which of the three
@@ -35,9 +41,15 @@ def _handles(_: Any, __: Any, value: tuple[str, ...]) -> None:
         checked_slug(handle, "a supervised agent")
 
 
+def _device(_: Any, __: Any, value: str | None) -> None:
+    if value is not None:
+        checked_device(value)
+
+
 @attrs.frozen
 class IssueToken(AgentCommand):
-    """A token for this agent; the secret is passed to issue_token beside it."""
+    """A token for this agent, or for one of its devices; the secret is passed to
+    issue_token beside it."""
 
     role: Role = attrs.field(
         default=Role.AGENT, validator=attrs.validators.instance_of(Role)
@@ -45,6 +57,7 @@ class IssueToken(AgentCommand):
     supervises: tuple[str, ...] = attrs.field(default=(), validator=_handles)
     all_agents: bool = False
     expires_at: datetime = attrs.field(validator=instant, kw_only=True)
+    device: str | None = attrs.field(default=None, validator=_device, kw_only=True)
 
 
 @attrs.frozen
@@ -54,7 +67,8 @@ class RevokeToken(TenantCommand):
 
 @attrs.frozen
 class TokenView:
-    """A token as the CLI shows it: everything but its secret and digest."""
+    """A token as the CLI shows it: everything but its secret and digest. Its id, a
+    uuid5 of the digest, reveals neither."""
 
     tenant: str
     agent: str
@@ -65,6 +79,8 @@ class TokenView:
     expires_at: datetime
     revoked_at: datetime | None
     version: int
+    device: str | None
+    token_id: str
 
     @classmethod
     def of(cls, token: AccessToken) -> "TokenView":
@@ -78,30 +94,40 @@ class TokenView:
             expires_at=token.expires_at,
             revoked_at=token.revoked_at,
             version=token.version,
+            device=token.device,
+            token_id=str(token.id),
         )
 
 
 @attrs.frozen
 class Principal:
-    """Who a request comes from: one agent of one tenant, and whom it may watch."""
+    """Who a request comes from: one agent of one tenant, or one device of the agent,
+    and whom it may watch."""
 
     tenant: str
     agent: str
     role: Role
     supervises: tuple[str, ...]
     all_agents: bool
+    device: str | None = None
 
     def may_watch(self, agent: str) -> bool:
         """Within the principal's tenant only: handles of other tenants mean nothing."""
         return watches(self.agent, self.role, self.supervises, self.all_agents, agent)
 
+    def may_reach(self, area: Area) -> bool:
+        """A device's token reaches its agent's records only (ADR/0023)."""
+        return reaches(self.device, area)
+
 
 class Access(Service):
-    """Bearer tokens: issued per agent, revoked, and checked on every request."""
+    """Bearer tokens: issued per agent or per device, listed, revoked, and checked on
+    every request."""
 
     @writes
     def issue_token(self, command: IssueToken, secret: str) -> TokenView:
-        """A token for an agent of the tenant, and for agents it supervises by name."""
+        """A token for an agent of the tenant, or for one of its devices, and for agents
+        it supervises by name; listed with the agent's other tokens."""
         token = AccessToken.issue(
             token_digest(checked_secret(secret)),
             command.tenant,
@@ -111,11 +137,35 @@ class Access(Service):
             command.all_agents,
             command.at,
             command.expires_at,
+            command.device,
         )
         for handle in (command.agent, *command.supervises):
             agent_named(self.work, command.tenant, handle)
-        return TokenView.of(
-            self.work.create(token, "this secret is already a token; make a new secret")
+        exists = "this secret is already a token; make a new secret"
+        if self.work.exists(token.id):
+            raise AlreadyExists(exists)
+        listed_id = AgentTokens.create_id(command.tenant, command.agent)
+        listed = self.work.find(AgentTokens, listed_id) or AgentTokens(
+            tenant=command.tenant, agent=command.agent
+        )
+        listed.add(token)
+        try:
+            self.work.save(token, listed)  # one transaction: never a token unlisted
+        except IntegrityError:
+            raise AlreadyExists(exists) from None
+        return TokenView.of(token)
+
+    def tokens(self, tenant: str, agent: str) -> tuple[TokenView, ...]:
+        """The agent's tokens and its devices', revoked and expired too, oldest first;
+        those issued before tokens were listed (ADR/0023) are not among them."""
+        agent_named(self.work, tenant, agent)
+        listed = self.work.find(AgentTokens, AgentTokens.create_id(tenant, agent))
+        if listed is None:
+            return ()
+        missing = f"a token of {listed} is missing"
+        return tuple(
+            TokenView.of(self.work.load(AccessToken, token_id, missing))
+            for token_id in listed.token_ids
         )
 
     @writes
@@ -149,6 +199,7 @@ class Access(Service):
             role=token.role,
             supervises=tuple(token.supervises),
             all_agents=token.all_agents,
+            device=token.device,
         )
 
     def _token(self, tenant: str, secret: str) -> AccessToken:

@@ -193,6 +193,7 @@ class Desk:
     # Access.
     issue_token = _access(Access.issue_token)
     revoke_token = _access(Access.revoke_token)
+    tokens = _access(Access.tokens)
     authenticate = _access(Access.authenticate)
 
     # Calls.

@@ -2,7 +2,9 @@
 
 A token is an opaque random secret held by one agent of one tenant. Only its SHA-256
 digest ever reaches the store, and the token's id is derived from the digest, so the
-secret itself finds its token and nothing else can (ADR/0009).
+secret itself finds its token and nothing else can (ADR/0009). A token may be a device's
+of its agent (a laptop's or tablet's replica): it syncs the agent's records, and reaches
+nothing else (ADR/0023).
 """
 
 import enum
@@ -10,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -38,6 +41,27 @@ class Role(enum.Enum):
 
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+
+
+class Area(enum.Enum):
+    """What a request reaches, as far as tokens care (ADR/0023)."""
+
+    #: CRM records: their schemas, reads, writes, history, change feed and batches.
+    RECORDS = "records"
+    #: Everything else of the agent's: presence, calls, dialing, the call log, the
+    #: directory, the workspace, the feed and the agent's event stream.
+    DESK = "desk"
+
+
+def reaches(device: str | None, area: Area) -> bool:
+    """A device token syncs its agent's records and nothing else: a stolen tablet's
+    replica must not answer, dial or follow the agent's calls."""
+    return device is None or area is Area.RECORDS
+
+
+def checked_device(name: str) -> str:
+    """A device's name, unique among its agent's devices, like "laptop-3"."""
+    return checked_slug(name, "a device name")
 
 
 def checked_secret(secret: str) -> str:
@@ -71,11 +95,20 @@ def watches(
 
 
 def checked_supervision(
-    agent: str, role: Role, supervises: Collection[str], all_agents: bool
+    agent: str,
+    role: Role,
+    supervises: Collection[str],
+    all_agents: bool,
+    device: str | None = None,
 ) -> tuple[str, ...]:
-    """The agents a token supervises: none for an agent; for a supervisor, a list of
-    handles or every agent of the tenant, never both and never neither."""
+    """The agents a token supervises: none for an agent or a device; for a supervisor,
+    a list of handles or every agent of the tenant, never both and never neither."""
     handles = tuple(checked_slug(handle, "a supervised agent") for handle in supervises)
+    if device is not None and role is Role.SUPERVISOR:
+        raise InvalidValue(
+            f"device {device} of {agent} syncs records and watches no one; "
+            "issue its token without --supervisor"
+        )
     if role is Role.AGENT:
         if handles or all_agents:
             raise InvalidValue(
@@ -121,12 +154,32 @@ def checked_lifetime(issued_at: datetime, expires_at: datetime) -> datetime:
 
 
 class AccessToken(Aggregate):
-    """One bearer token of one agent: its role, whom it watches, and its lifetime."""
+    """One bearer token of one agent, or of one device of the agent: its role, whom it
+    watches, and its lifetime."""
 
     TOPIC = "calldesk.access.AccessToken"
 
     class Event(Aggregate.Event):
         TOPIC = "calldesk.access.Event"
+
+    class Issued(Event, Aggregate.Created):
+        """Version 2 names the device a token is for; tokens issued before were all
+        agents' own."""
+
+        TOPIC = "calldesk.access.Issued"
+        class_version = 2
+        digest: str
+        tenant: str
+        agent: str
+        role: Role
+        supervises: tuple[str, ...]
+        all_agents: bool
+        expires_at: datetime
+        device: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["device"] = None
 
     @staticmethod
     def create_id(digest: str) -> UUID:
@@ -143,26 +196,31 @@ class AccessToken(Aggregate):
         all_agents: bool,
         at: datetime,
         expires_at: datetime,
+        device: str | None = None,
     ) -> "AccessToken":
-        """A new token for the secret with this digest, once its grant passes the rules."""
+        """A new token for the secret with this digest, once its grant passes the rules;
+        with a device, the token is that device's, acting for its agent."""
         if not _DIGEST.fullmatch(digest):
             # Guards the one mistake that would store a secret: passing it for its digest.
             raise InvalidValue(
                 "a token is issued with token_digest(secret), never the secret"
             )
         agent = checked_slug(agent, "an agent handle")
+        if device is not None:
+            device = checked_device(device)
         return cls(
             digest=digest,
             tenant=checked_slug(tenant, "a tenant"),
             agent=agent,
             role=role,
-            supervises=checked_supervision(agent, role, supervises, all_agents),
+            supervises=checked_supervision(agent, role, supervises, all_agents, device),
             all_agents=all_agents,
             expires_at=checked_lifetime(at, expires_at),
+            device=device,
             timestamp=at,
         )
 
-    @event("Issued", topic="calldesk.access.Issued")
+    @event(Issued)
     def __init__(
         self,
         digest: str,
@@ -172,6 +230,7 @@ class AccessToken(Aggregate):
         supervises: tuple[str, ...],
         all_agents: bool,
         expires_at: datetime,
+        device: str | None,
         timestamp: datetime,
     ) -> None:
         self.digest = digest
@@ -180,11 +239,17 @@ class AccessToken(Aggregate):
         self.role = role
         self.supervises = tuple(supervises)
         self.all_agents = all_agents
+        self.device = device
         self.issued_at = timestamp
         self.expires_at = expires_at
         self.revoked_at: datetime | None = None
 
     def __str__(self) -> str:
+        if self.device is not None:
+            return (
+                f"the token of device {self.device} of agent {self.agent} "
+                f"in tenant {self.tenant}"
+            )
         return f"the token of agent {self.agent} in tenant {self.tenant}"
 
     def check(self, at: datetime) -> None:
@@ -210,3 +275,33 @@ class AccessToken(Aggregate):
     @event("Revoked", topic="calldesk.access.Revoked")
     def _revoked(self, timestamp: datetime) -> None:
         self.revoked_at = timestamp
+
+
+class AgentTokens(Aggregate):
+    """The ids of the tokens issued to one agent and its devices: what lists them, as
+    a token is otherwise found only by its secret (ADR/0023)."""
+
+    TOPIC = "calldesk.access.AgentTokens"
+
+    class Event(Aggregate.Event):
+        TOPIC = "calldesk.access.AgentTokensEvent"
+
+    @staticmethod
+    def create_id(tenant: str, agent: str) -> UUID:
+        return stable_id("agent-tokens", tenant, agent)
+
+    @event("Started", topic="calldesk.access.AgentTokensStarted")
+    def __init__(self, tenant: str, agent: str) -> None:
+        self.tenant = tenant
+        self.agent = agent
+        self.token_ids: list[UUID] = []
+
+    def __str__(self) -> str:
+        return f"the tokens of agent {self.agent} in tenant {self.tenant}"
+
+    def add(self, token: AccessToken) -> None:
+        self._token_added(token_id=token.id)
+
+    @event("TokenAdded", topic="calldesk.access.TokenAdded")
+    def _token_added(self, token_id: UUID) -> None:
+        self.token_ids.append(token_id)

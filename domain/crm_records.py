@@ -35,16 +35,32 @@ def _author_kind(_: object, __: object, kind: str) -> None:
         raise InvalidValue(f"an author is one of {', '.join(AUTHOR_KINDS)}, not {kind!r}")
 
 
-def _author_name(_: object, __: object, name: str) -> None:
-    checked_slug(name, "an author")
+def _author_name(author: "Author", _: object, name: str) -> None:
+    if author.kind != "device":
+        checked_slug(name, "an author")
+        return
+    agent, slash, device = name.partition("/")
+    if not slash:
+        raise InvalidValue(
+            f"a device author is named by its agent and itself, like a-17/laptop-3, "
+            f"not {name!r}"
+        )
+    checked_slug(agent, "a device's agent")
+    checked_slug(device, "a device name")
 
 
 @attrs.frozen(slots=False)
 class Author:
-    """Who made a change, by kind (AUTHOR_KINDS) and name."""
+    """Who made a change, by kind (AUTHOR_KINDS) and name; a device is named
+    agent/device (a-17/laptop-3), so its history says whose device it was (ADR/0023)."""
 
     kind: str = attrs.field(validator=_author_kind)
     name: str = attrs.field(validator=_author_name)
+
+    @classmethod
+    def of_device(cls, agent: str, device: str) -> "Author":
+        """A device acting for its agent, as its device token authenticates it."""
+        return cls("device", f"{agent}/{device}")
 
 
 @attrs.frozen(slots=False)

@@ -1,4 +1,5 @@
-"""`calldesk token`: issue and revoke the bearer tokens browsers connect with.
+"""`calldesk token`: issue, list and revoke the bearer tokens browsers and an agent's
+devices connect with.
 
 The secret is drawn here, at the edge, and printed once; the store keeps only its
 digest, so nothing can show the secret again, and revoking a token takes its secret.
@@ -16,7 +17,9 @@ from calldesk.apps.access import IssueToken, RevokeToken, TokenView
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import MAX_TOKEN_DAYS, Role
 
-token_app = typer.Typer(help="Issue and revoke the bearer tokens browsers connect with.")
+token_app = typer.Typer(
+    help="Issue, list and revoke the bearer tokens browsers and devices connect with."
+)
 
 #: 32 random bytes: 43 URL-safe characters, 256 bits no one guesses (ADR/0009).
 SECRET_BYTES = 32
@@ -36,8 +39,10 @@ def describe(view: TokenView) -> str:
         watches = ", watching every agent of the tenant"
     elif view.supervises:
         watches = f", watching {', '.join(view.supervises)}"
+    holder = view.agent if view.device is None else f"device {view.device} of {view.agent}"
+    role = "device, records only" if view.device is not None else view.role.value
     described = (
-        f"token of {view.agent} in {view.tenant} ({view.role.value}{watches}), "
+        f"token of {holder} in {view.tenant} ({role}{watches}), "
         f"expires {moment(view.expires_at)}"
     )
     if view.revoked_at is not None:
@@ -69,8 +74,16 @@ def token_create(
         int,
         typer.Option(min=1, max=MAX_TOKEN_DAYS, help="Days until the token expires."),
     ] = 30,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="A device of the agent the token is for, like laptop-3: it syncs the "
+            "agent's records, authored as the device, and reaches nothing else."
+        ),
+    ] = None,
 ) -> None:
-    """Issue a token for an agent and print its secret, once."""
+    """Issue a token for an agent, or for one of its devices, and print its secret,
+    once."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
     at = now()
 
@@ -82,6 +95,7 @@ def token_create(
             supervises=tuple(supervises or ()),
             all_agents=all_agents,
             expires_at=at + timedelta(days=days),
+            device=device,
             at=at,
         )
         return desk.issue_token(command, secret)
@@ -94,6 +108,20 @@ def token_create(
         out.print(issued.secret, soft_wrap=True)
 
     show(context, issued, human)
+
+
+@token_app.command("list")
+def token_list(context: typer.Context, handle: Handle, tenant: TenantOption) -> None:
+    """The agent's tokens and its devices', revoked and expired too, oldest first."""
+    views = run(context, lambda desk: desk.tokens(tenant, handle))
+
+    def human() -> None:
+        if not views:
+            out.print(f"no tokens of {handle} in {tenant}")
+        for view in views:
+            out.print(f"{view.token_id}  {describe(view)}")
+
+    show(context, views, human)
 
 
 @token_app.command("revoke")

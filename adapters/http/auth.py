@@ -1,8 +1,8 @@
 """Who is asking: the bearer token's principal, and what it may touch.
 
 Checked before any handler runs and before its body is decoded, the same way on every
-route: `who` (the token's principal), and for commands `acting` (the token's own agent,
-in the path).
+route: `who` (the token's principal), what the route reaches (a device's token reaches
+records only, ADR/0023), and for commands `acting` (the token's own agent, in the path).
 """
 
 import asyncio
@@ -18,21 +18,27 @@ from calldesk.adapters.http.problems import Forbidden
 from calldesk.adapters.http.strict_bodies import checked_body
 from calldesk.apps.access import Principal
 from calldesk.apps.desk import Desk
-from calldesk.domain.access import Unauthorized
+from calldesk.domain.access import Area, Unauthorized
 from calldesk.ports.clock import Clock
 
 #: The parameters by which a handler names who is asking: its route takes a token.
 ASKING = frozenset({"who", "acting", "about"})
 
+#: The key of a router's or route's `opt` that says what it reaches; a route that does
+#: not say reaches the agent's desk, so a new route is closed to devices until it says.
+AREA = "area"
+
 
 async def checked_first(request: Request[Any, Any, Any]) -> None:
     """Before anything else of a route that takes a token, in this order: the token,
-    the agent of the path (its own to act on, one it may watch to read), the body."""
+    what the route reaches, the agent of the path (its own to act on, one it may watch
+    to read), the body."""
     handler = request.route_handler
     if not ASKING & handler.parsed_fn_signature.parameters.keys():
         return  # pages, the schema, health, webhooks (signed), metrics
     who = await asyncio.to_thread(_authenticated, request)
     request.state.who = who
+    reaching(who, handler.opt.get(AREA, Area.DESK))
     agent = request.path_params.get("agent")
     if agent is not None:
         changing = request.method in STATE_CHANGING
@@ -55,6 +61,17 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
     and agent."""
     who: Principal = request.state.who
     return who
+
+
+def reaching(who: Principal, area: Area) -> None:
+    """A device's token syncs its agent's records; the phone, the calls and the rest
+    of the desk take the agent's own token (ADR/0023)."""
+    if not who.may_reach(area):
+        raise Forbidden(
+            f"this token is device {who.device}'s of agent {who.agent}, and a device "
+            "token syncs records only: schemas, records and their history, the change "
+            "feed and batches; this route takes the agent's own token"
+        )
 
 
 def acting_as(who: Principal, agent: str) -> str:

@@ -1,9 +1,10 @@
 """CRM records over HTTP: read, create, change, delete, restore, their history, the
 tenant's change feed and batches (ADR/0020, ADR/0021).
 
-Every route takes the token's tenant; a change is the token's agent's, named as its
-author. Refusals are problem documents: a record's broken rules list each field
-(`errors`), a conflict each clashing field with its base, current and proposed values.
+Every route takes the token's tenant; a change is the token's agent's, or its device's,
+named as its author; these are the only routes a device's token reaches (ADR/0023).
+Refusals are problem documents: a record's broken rules list each field (`errors`), a
+conflict each clashing field with its base, current and proposed values.
 """
 
 import enum
@@ -14,6 +15,7 @@ from annotated_types import Ge, Le, MaxLen
 from litestar import Request, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from calldesk.adapters.http.auth import AREA
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES, refusal_document
 from calldesk.adapters.http.routes import Who, desk_of, now_of
 from calldesk.apps.access import Principal
@@ -35,6 +37,7 @@ from calldesk.apps.records import (
     RestoreRecord,
     SchemaView,
 )
+from calldesk.domain.access import Area
 from calldesk.domain.crm_records import OPERATION_ID_MAX_LENGTH, Author
 from calldesk.domain.errors import InvalidValue
 from calldesk.domain.record_fields import FIELD_NAME_MAX_LENGTH, FieldValue
@@ -129,6 +132,8 @@ class BatchAnswer:
 
 
 def _author(who: Principal) -> Author:
+    if who.device is not None:
+        return Author.of_device(who.agent, who.device)
     return Author("agent", who.agent)
 
 
@@ -291,4 +296,5 @@ record_api = Router(
         record_changes,
         record_batch,
     ],
+    opt={AREA: Area.RECORDS},
 )

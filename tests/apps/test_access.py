@@ -1,5 +1,7 @@
 """Bearer tokens through the application, on SQLite and on a real PostgreSQL."""
 
+import dataclasses
+import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,7 +19,7 @@ from calldesk.apps.access import (
 )
 from calldesk.apps.desk import Desk
 from calldesk.apps.presence import RegisterAgent
-from calldesk.domain.access import Role, Unauthorized, token_digest
+from calldesk.domain.access import AccessToken, Area, Role, Unauthorized, token_digest
 from calldesk.domain.errors import AlreadyExists, DomainError, InvalidValue, NotFound
 
 SECRET = secrets.token_urlsafe(32)
@@ -34,6 +36,7 @@ def issue(
     supervises: tuple[str, ...] = (),
     all_agents: bool = False,
     lifetime: timedelta = 30 * DAY,
+    device: str | None = None,
 ) -> TokenView:
     command = IssueToken(
         tenant,
@@ -42,6 +45,7 @@ def issue(
         supervises=supervises,
         all_agents=all_agents,
         expires_at=at + lifetime,
+        device=device,
         at=at,
     )
     return desk.issue_token(command, secret)
@@ -68,6 +72,8 @@ def test_an_issued_token_authenticates_its_agent(
         expires_at=clock() + 30 * DAY,
         revoked_at=None,
         version=1,
+        device=None,
+        token_id=str(AccessToken.create_id(token_digest(SECRET))),
     )
     expected = Principal("acme", "a-17", Role.AGENT, (), False)
     assert desk.authenticate(SECRET, clock.advance()) == expected
@@ -192,6 +198,22 @@ BAD_COMMANDS: dict[str, tuple[type[DomainError], Callable[[Desk, datetime], obje
         InvalidValue,
         lambda d, at: issue(d, at, role=Role.SUPERVISOR, supervises=("A 2",)),
     ),
+    "bad device name": (InvalidValue, lambda d, at: issue(d, at, device="Laptop 3")),
+    "device name with a slash": (
+        InvalidValue,
+        lambda d, at: issue(d, at, device="a-17/laptop-3"),
+    ),
+    "empty device name": (InvalidValue, lambda d, at: issue(d, at, device="")),
+    "supervising device": (
+        InvalidValue,
+        lambda d, at: issue(
+            d, at, device="laptop-3", role=Role.SUPERVISOR, all_agents=True
+        ),
+    ),
+    "device of an unknown agent": (
+        NotFound,
+        lambda d, at: issue(d, at, agent="a-99", device="laptop-3"),
+    ),
     "revoke in another tenant": (
         NotFound,
         lambda d, at: d.revoke_token(RevokeToken("globex", at=at), "s" * 43),
@@ -230,3 +252,80 @@ def test_a_token_of_another_tenant_looks_exactly_like_an_unknown_one(
         desk.revoke_token(RevokeToken("globex", at=clock()), secrets.token_urlsafe(32))
     assert str(wrong_tenant.value) == str(unknown.value)
     assert desk.authenticate(SECRET, clock()).tenant == "acme"
+
+
+LAPTOP, TABLET = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+
+
+def test_a_device_token_authenticates_its_agent_as_that_device_and_reaches_records_only(
+    desk: Desk, database_url: str, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    view = issue(desk, clock(), secret=LAPTOP, device="laptop-3")
+    assert (view.agent, view.device, view.role) == ("a-17", "laptop-3", Role.AGENT)
+    laptop = Principal("acme", "a-17", Role.AGENT, (), False, device="laptop-3")
+    assert desk.authenticate(LAPTOP, clock.advance()) == laptop
+    with Desk.at(database_url) as restarted:
+        assert restarted.authenticate(LAPTOP, clock.advance()) == laptop
+    assert [laptop.may_reach(area) for area in Area] == [True, False]
+    agent = issue(desk, clock())
+    assert desk.authenticate(SECRET, clock()).may_reach(Area.DESK)
+    assert agent.device is None
+
+
+def test_revoking_a_devices_token_stops_that_device_only(desk: Desk, clock: Clock) -> None:
+    tenant_with_agent(desk, clock())
+    issue(desk, clock())
+    issue(desk, clock(), secret=LAPTOP, device="laptop-3")
+    issue(desk, clock(), secret=TABLET, device="tablet-1")
+    revoked = desk.revoke_token(RevokeToken("acme", at=clock.advance()), LAPTOP)
+    assert (revoked.device, revoked.revoked_at) == ("laptop-3", clock())
+    assert refused(desk, LAPTOP, clock.advance()) == NOT_AUTHENTICATED
+    assert desk.authenticate(TABLET, clock()).device == "tablet-1"
+    assert desk.authenticate(SECRET, clock()).device is None
+
+
+def test_an_agents_tokens_are_listed_with_their_devices_and_nobody_elses(
+    desk: Desk, database_url: str, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    desk.register_agent(RegisterAgent("acme", "a-2", name="Bo", at=clock()))
+    issue(desk, clock())
+    issue(desk, clock.advance(), secret=LAPTOP, device="laptop-3")
+    issue(desk, clock.advance(), secret=TABLET, agent="a-2", device="tablet-1")
+    desk.revoke_token(RevokeToken("acme", at=clock.advance()), LAPTOP)
+    with Desk.at(database_url) as command_line:
+        listed = command_line.tokens("acme", "a-17")
+    assert [(t.device, t.revoked_at) for t in listed] == [
+        (None, None),
+        ("laptop-3", clock()),
+    ]
+    assert [t.device for t in desk.tokens("acme", "a-2")] == ["tablet-1"]
+
+
+def test_an_agent_without_tokens_lists_none_and_an_unknown_agent_is_not_found(
+    desk: Desk, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    assert desk.tokens("acme", "a-17") == ()
+    with pytest.raises(NotFound, match="no agent a-99 in tenant acme"):
+        desk.tokens("acme", "a-99")
+
+
+def test_a_token_issued_before_devices_loads_as_the_agents_own(
+    desk: Desk, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    with Desk.in_memory() as earlier:
+        tenant_with_agent(earlier, clock())
+        issue(earlier, clock())
+        [stored] = earlier.store.recorder.select_events(
+            AccessToken.create_id(token_digest(SECRET))
+        )
+    state = json.loads(stored.state)
+    del state["device"]
+    state["class_version"] = 1  # as issued before version 2 named the device
+    desk.store.recorder.insert_events(
+        [dataclasses.replace(stored, state=json.dumps(state).encode())]
+    )
+    assert desk.authenticate(SECRET, clock.advance()).device is None

@@ -174,7 +174,10 @@ STRATEGIES |= {
     FieldDefinition: st.sampled_from(
         [field for fields in STANDARD_FIELDS.values() for field in fields]
     ),
-    Author: st.builds(Author, kind=st.sampled_from(AUTHOR_KINDS), name=codes),
+    Author: st.builds(
+        Author, kind=st.sampled_from([k for k in AUTHOR_KINDS if k != "device"]), name=codes
+    )
+    | st.builds(Author.of_device, agent=codes, device=codes),
     FieldChange: st.builds(FieldChange, field=codes, old=field_values, new=field_values),
 }
 

@@ -42,7 +42,7 @@ from calldesk.domain.record_schemas import FieldProblem, RecordRefused
 from calldesk.domain.records import RecordKind
 
 ADA = Author("agent", "a-17")
-TABLET = Author("device", "tablet-1")
+TABLET = Author.of_device("a-17", "tablet-1")
 CONTACT, ACCOUNT = RecordKind.CONTACT, RecordKind.ACCOUNT
 
 

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from calldesk.domain.access import (
     MAX_SUPERVISED,
     AccessToken,
+    Area,
     Role,
     Unauthorized,
     checked_secret,
+    reaches,
     token_digest,
 )
 from calldesk.domain.errors import DomainError, InvalidValue
@@ -181,3 +183,50 @@ def test_a_secret_that_could_be_guessed_or_not_sent_is_refused(
 ) -> None:
     with pytest.raises(InvalidValue, match=message):
         checked_secret(secret)
+
+
+def test_a_device_token_is_its_agents_and_names_the_device() -> None:
+    token = AccessToken.issue(
+        DIGEST, "acme", "a-17", Role.AGENT, (), False, START, START + timedelta(1), "pad-1"
+    )
+    assert (token.agent, token.device, token.role) == ("a-17", "pad-1", Role.AGENT)
+    assert str(token) == "the token of device pad-1 of agent a-17 in tenant acme"
+    assert issued().device is None
+
+
+@pytest.mark.parametrize(
+    "device", ["", "Laptop", "a-17/laptop", "laptop 3", "-x", "x" * 64]
+)
+def test_a_bad_device_name_is_refused(device: str) -> None:
+    with pytest.raises(InvalidValue, match="a device name"):
+        AccessToken.issue(
+            DIGEST,
+            "acme",
+            "a-17",
+            Role.AGENT,
+            (),
+            False,
+            START,
+            START + timedelta(1),
+            device,
+        )
+
+
+def test_a_device_does_not_supervise() -> None:
+    with pytest.raises(InvalidValue, match="device pad-1 of a-17 syncs records"):
+        AccessToken.issue(
+            DIGEST,
+            "acme",
+            "a-17",
+            Role.SUPERVISOR,
+            (),
+            True,
+            START,
+            START + timedelta(1),
+            "pad-1",
+        )
+
+
+def test_a_device_reaches_records_only_and_an_agent_everything() -> None:
+    assert [reaches("pad-1", area) for area in Area] == [True, False]
+    assert [reaches(None, area) for area in Area] == [True, True]

@@ -17,7 +17,7 @@ START = datetime(2026, 12, 3, 9, tzinfo=UTC)
 FIELDS = ("last_name", "first_name", "title", "email")
 VALUES = st.sampled_from(["A", "B", "C", None])
 PEOPLE = st.sampled_from(
-    [Author("agent", "a-17"), Author("device", "tablet-1"), Author("import", "csv")]
+    [Author("agent", "a-17"), Author.of_device("a-17", "tablet-1"), Author("import", "csv")]
 )
 
 
@@ -144,7 +144,8 @@ def test_a_change_to_other_fields_since_the_base_merges() -> None:
 def test_the_server_computes_a_persons_full_name_and_the_records_stamps() -> None:
     record = new_record({"first_name": "Ada", "last_name": "Lovelace"})
     later = START + timedelta(minutes=5)
-    record.change(1, record.values, {"first_name": None}, Author("device", "t-1"), later)
+    tablet = Author.of_device("a-17", "t-1")
+    record.change(1, record.values, {"first_name": None}, tablet, later)
     assert record.shown["full_name"] == "Lovelace"
     assert record.shown["created_at"] == "2026-12-03T09:00:00Z"
     assert record.shown["last_modified"] == "2026-12-03T09:05:00Z"
@@ -154,3 +155,13 @@ def test_the_server_computes_a_persons_full_name_and_the_records_stamps() -> Non
 def test_an_author_is_an_agent_a_device_or_an_import() -> None:
     with pytest.raises(InvalidValue, match="an author is one of agent, device, import"):
         Author("robot", "r2")
+
+
+def test_a_device_author_is_named_by_its_agent_and_itself() -> None:
+    assert Author.of_device("a-17", "laptop-3") == Author("device", "a-17/laptop-3")
+    with pytest.raises(InvalidValue, match="like a-17/laptop-3, not 'laptop-3'"):
+        Author("device", "laptop-3")
+    with pytest.raises(InvalidValue, match="a device name 'Laptop 3' may hold only"):
+        Author.of_device("a-17", "Laptop 3")
+    with pytest.raises(InvalidValue, match="an author 'a-17/laptop-3' may hold only"):
+        Author("agent", "a-17/laptop-3")

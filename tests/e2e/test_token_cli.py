@@ -85,6 +85,45 @@ def test_a_supervisor_token_as_json_names_whom_it_watches(calldesk, database_url
     assert (code, json.loads(shown)["revoked_at"] is not None) == (0, True)
 
 
+def test_a_device_token_is_issued_listed_and_revoked_alone(calldesk, database_url) -> None:
+    code, shown, _ = calldesk(*CREATE, "--device", "laptop-3", "--days", "7")
+    lines = shown.splitlines()
+    assert code == 0
+    assert lines[0].startswith(
+        "token of device laptop-3 of a-17 in acme (device, records only), expires"
+    )
+    laptop = lines[-1]
+    code, shown, _ = calldesk("--json", *CREATE, "--device", "tablet-1")
+    issued = json.loads(shown)
+    assert (code, issued["token"]["device"], issued["token"]["agent"]) == (
+        0,
+        "tablet-1",
+        "a-17",
+    )
+    with Desk.at(database_url) as desk:
+        who = desk.authenticate(laptop, datetime.now(UTC))
+        assert (who.agent, who.device) == ("a-17", "laptop-3")
+    assert calldesk("token", "revoke", "-t", "acme", f"--secret={laptop}")[0] == 0
+    with Desk.at(database_url) as desk:
+        with pytest.raises(Unauthorized):
+            desk.authenticate(laptop, datetime.now(UTC))
+        assert desk.authenticate(issued["secret"], datetime.now(UTC)).device == "tablet-1"
+    code, shown, _ = calldesk("--json", "token", "list", "a-17", "-t", "acme")
+    listed = json.loads(shown)
+    assert [(t["device"], t["revoked_at"] is None) for t in listed] == [
+        ("laptop-3", False),
+        ("tablet-1", True),
+    ]
+    code, shown, _ = calldesk("token", "list", "a-17", "-t", "acme")
+    assert code == 0
+    assert [line.split("  ", 1)[1].split(" in ")[0] for line in shown.splitlines()] == [
+        "token of device laptop-3 of a-17",
+        "token of device tablet-1 of a-17",
+    ]
+    assert "revoked" in shown.splitlines()[0]
+    assert laptop not in shown
+
+
 CREATE = ["token", "create", "a-17", "-t", "acme"]
 
 
@@ -106,6 +145,14 @@ CREATE = ["token", "create", "a-17", "-t", "acme"]
             EXIT_BAD_INPUT,
             "not both",
         ),
+        ([*CREATE, "--device", "Laptop 3"], EXIT_BAD_INPUT, "a device name 'Laptop 3'"),
+        ([*CREATE, "--device", "a-17/pad"], EXIT_BAD_INPUT, "a device name"),
+        (
+            [*CREATE, "--device", "pad", "--supervisor", "--all-agents"],
+            EXIT_BAD_INPUT,
+            "device pad of a-17 syncs records and watches no one",
+        ),
+        (["token", "list", "a-99", "-t", "acme"], EXIT_NOT_FOUND, "no agent a-99"),
         ([*CREATE, "--days", "366"], EXIT_BAD_INPUT, "--days"),
         ([*CREATE, "--days", "0"], EXIT_BAD_INPUT, "--days"),
         (["token", "revoke", "-t", "acme", "--secret=short"], EXIT_BAD_INPUT, "32 to 200"),
