@@ -2,7 +2,7 @@
 devices, and authenticate one.
 
 The secret arrives beside the command, never in it, so it cannot be logged or stored
-with the command; only its digest goes further (ADR/0009, ADR/0023).
+with the command; only its digest goes further (ADR/0009, ADR/0025).
 """
 
 from datetime import datetime
@@ -116,7 +116,7 @@ class Principal:
         return watches(self.agent, self.role, self.supervises, self.all_agents, agent)
 
     def may_reach(self, area: Area) -> bool:
-        """A device's token reaches its agent's records only (ADR/0023)."""
+        """A device's token reaches its agent's records only (ADR/0025)."""
         return reaches(self.device, area)
 
 
@@ -157,7 +157,7 @@ class Access(Service):
 
     def tokens(self, tenant: str, agent: str) -> tuple[TokenView, ...]:
         """The agent's tokens and its devices', revoked and expired too, oldest first;
-        those issued before tokens were listed (ADR/0023) are not among them."""
+        those issued before tokens were listed (ADR/0025) are not among them."""
         agent_named(self.work, tenant, agent)
         listed = self.work.find(AgentTokens, AgentTokens.create_id(tenant, agent))
         if listed is None:

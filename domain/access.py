@@ -4,7 +4,7 @@ A token is an opaque random secret held by one agent of one tenant. Only its SHA
 digest ever reaches the store, and the token's id is derived from the digest, so the
 secret itself finds its token and nothing else can (ADR/0009). A token may be a device's
 of its agent (a laptop's or tablet's replica): it syncs the agent's records, and reaches
-nothing else (ADR/0023).
+nothing else (ADR/0025).
 """
 
 import enum
@@ -44,7 +44,7 @@ class Role(enum.Enum):
 
 
 class Area(enum.Enum):
-    """What a request reaches, as far as tokens care (ADR/0023)."""
+    """What a request reaches, as far as tokens care (ADR/0025)."""
 
     #: CRM records: their schemas, reads, writes, history, change feed and batches.
     RECORDS = "records"
@@ -279,7 +279,7 @@ class AccessToken(Aggregate):
 
 class AgentTokens(Aggregate):
     """The ids of the tokens issued to one agent and its devices: what lists them, as
-    a token is otherwise found only by its secret (ADR/0023)."""
+    a token is otherwise found only by its secret (ADR/0025)."""
 
     TOPIC = "calldesk.access.AgentTokens"
 

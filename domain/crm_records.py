@@ -52,7 +52,7 @@ def _author_name(author: "Author", _: object, name: str) -> None:
 @attrs.frozen(slots=False)
 class Author:
     """Who made a change, by kind (AUTHOR_KINDS) and name; a device is named
-    agent/device (a-17/laptop-3), so its history says whose device it was (ADR/0023)."""
+    agent/device (a-17/laptop-3), so its history says whose device it was (ADR/0025)."""
 
     kind: str = attrs.field(validator=_author_kind)
     name: str = attrs.field(validator=_author_name)

@@ -119,7 +119,7 @@ def token_list(context: typer.Context, handle: Handle, tenant: TenantOption) -> 
         if not views:
             out.print(f"no tokens of {handle} in {tenant}")
         for view in views:
-            out.print(f"{view.token_id}  {describe(view)}")
+            out.print(f"{view.token_id}  {describe(view)}", soft_wrap=True)
 
     show(context, views, human)
 

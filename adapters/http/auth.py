@@ -2,7 +2,7 @@
 
 Checked before any handler runs and before its body is decoded, the same way on every
 route: `who` (the token's principal), what the route reaches (a device's token reaches
-records only, ADR/0023), and for commands `acting` (the token's own agent, in the path).
+records only, ADR/0025), and for commands `acting` (the token's own agent, in the path).
 """
 
 import asyncio
@@ -65,7 +65,7 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
 
 def reaching(who: Principal, area: Area) -> None:
     """A device's token syncs its agent's records; the phone, the calls and the rest
-    of the desk take the agent's own token (ADR/0023)."""
+    of the desk take the agent's own token (ADR/0025)."""
     if not who.may_reach(area):
         raise Forbidden(
             f"this token is device {who.device}'s of agent {who.agent}, and a device "

@@ -2,7 +2,7 @@
 tenant's change feed and batches (ADR/0020, ADR/0021).
 
 Every route takes the token's tenant; a change is the token's agent's, or its device's,
-named as its author; these are the only routes a device's token reaches (ADR/0023).
+named as its author; these are the only routes a device's token reaches (ADR/0025).
 Refusals are problem documents: a record's broken rules list each field (`errors`), a
 conflict each clashing field with its base, current and proposed values.
 """

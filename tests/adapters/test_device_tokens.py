@@ -1,6 +1,6 @@
 """A device's token over real HTTP, on SQLite and PostgreSQL: its record writes are
 authored as the device, and every route beyond the records refuses it, recording
-nothing (ADR/0023)."""
+nothing (ADR/0025)."""
 
 import re
 from collections.abc import Iterator
