@@ -10,10 +10,10 @@ from uuid import UUID
 
 import attrs
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Error, FrameLocator, Page, expect
 from support.connector import serving, token_for
 from support.desk_driver import tenant_with_agent
+from support.page_checks import checked_for_access_and_width
 from support.softphone_frame import sent_to_the_phone
 from support.telephony import (
     ADA,
@@ -334,26 +334,6 @@ def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> 
             frame.locator("body").press(key)
         phone.advance(1)
         frame.locator(then).wait_for()
-
-
-def checked_for_access_and_width(page: Page, width: int) -> None:
-    """No serious or critical axe-core violation on the console or the frame, and
-    nothing wider than the window."""
-    for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
-        results = Axe().run(target)
-        serious = [
-            (v["id"], v["impact"], v["help"])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], serious
-    scroll, client, widest = page.evaluate(
-        """[document.documentElement.scrollWidth, document.documentElement.clientWidth,
-        Array.from(document.querySelectorAll('body *'))
-          .filter(e => e.getBoundingClientRect().right > innerWidth)
-          .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]"""
-    )
-    assert scroll <= client, f"{scroll - client}px wider than {width}px: {widest}"
 
 
 @pytest.mark.parametrize("width", [1366, 360])

@@ -7,6 +7,7 @@
 // agent's stream (docs/console.md).
 
 import { Publisher } from "./publisher.js";
+import { RecordPage } from "./record.js";
 import { Workspace } from "./workspace.js";
 
 const params = new URLSearchParams(location.search);
@@ -54,10 +55,28 @@ async function request(method, path, body, options = {}) {
 }
 
 const publisher = new Publisher({ agent, request });
+const recordPage = new RecordPage({
+  agent,
+  request,
+  dial: (number) => dialButton(number),
+  open: (record) => workspace.openRecord(record),
+  markUnsaved: (tab, unsaved) => workspace.act(tab, unsaved ? "mark-unsaved" : "mark-saved"),
+});
 const workspace = new Workspace({
   agent,
   request,
-  showRecord: (record, container) => publisher.show(record, container),
+  // A record's view: its details, then its publisher and feed.
+  showRecord: (record, container, tab) => {
+    if (!record) {
+      recordPage.show(null, null, null);
+      publisher.show(null, null);
+      return;
+    }
+    const [details, activity] = [text("div", ""), text("div", "")];
+    container.replaceChildren(details, activity);
+    recordPage.show(record, details, tab);
+    publisher.show(record, activity);
+  },
   elements: {
     tabs: document.getElementById("tabs"),
     subtabs: document.getElementById("subtabs"),
@@ -132,28 +151,36 @@ function details(known) {
   return line;
 }
 
+// The new contact form of the call nobody matched: kept across the panel's redraws (one
+// per event of the agent's stream), so what the agent types and the focus stay.
+let newContact = null;
+
 function drawCaller(call) {
   const record = document.getElementById("record");
-  record.replaceChildren();
   const matches = call.screen_pop || [];
+  const unknown = !matches.length && !call.record;
+  if (!unknown || newContact?.call !== call.call) newContact = null;
+  const kept = newContact?.form ?? null;
+  for (const child of [...record.children]) if (child !== kept) child.remove();
+  const add = (...parts) => parts.forEach((part) => record.insertBefore(part, kept));
   if (matches.length) describe(call);
   const closed = call.state === "closed";
   const heading = text("p", `${closed ? "Last call" : "Call"} from `);
   heading.append(call.customer_number ? dialButton(call.customer_number) : "an unknown number", ` (${call.state})`);
-  record.append(heading);
+  add(heading);
   if (call.record) {
     const card = text("p", `${call.record.title} (${call.record.kind})`, "state");
     card.id = "popped-record";
-    record.append(card);
+    add(card);
     const known = description(call, call.record);
     if (known) {
       const about = details(known);
       about.id = "popped-details";
-      record.append(about);
+      add(about);
     }
   }
   if (matches.length > 1 && !closed) {
-    record.append(text("p", call.record ? "File the call under another:" : "Several records match; choose one:"));
+    add(text("p", call.record ? "File the call under another:" : "Several records match; choose one:"));
     const list = document.createElement("ul");
     list.className = "matches";
     for (const match of matches) {
@@ -168,17 +195,87 @@ function drawCaller(call) {
       if (known) item.append(" ", details(known));
       list.append(item);
     }
-    record.append(list);
-  } else if (!matches.length && !call.record) {
-    record.append(text("p", "Nobody known for this number."));
-    const form = document.createElement("form");
-    const label = text("label", "New contact's number ");
-    const number = document.createElement("input");
-    number.name = "phone";
-    number.value = call.customer_number || "";
-    label.append(number);
-    form.append(label);
-    record.append(form);
+    add(list);
+  } else if (unknown) {
+    add(text("p", "Nobody known for this number."));
+    if (!newContact) {
+      newContact = { call: call.call, form: newContactForm(call) };
+      record.append(newContact.form);
+    }
+  }
+}
+
+/** A contact for the caller nobody matched: the number filled in, a name typed. */
+function newContactForm(call) {
+  const form = text("form", "", "new-contact");
+  form.noValidate = true; // the server's refusal, at its field, is the one that counts
+  form.setAttribute("aria-labelledby", "new-contact-title");
+  const title = text("h3", "New contact");
+  title.id = "new-contact-title";
+  form.append(title);
+  const inputs = {};
+  const problems = {};
+  for (const [name, caption, type] of [["first_name", "First name", "text"],
+    ["last_name", "Last name (required)", "text"], ["phone", "Phone", "tel"]]) {
+    const label = text("label", `${caption} `);
+    const input = Object.assign(document.createElement("input"), { name, type, autocomplete: "off" });
+    input.id = `new-contact-${name}`;
+    problems[name] = text("span", "", "field-problem");
+    problems[name].id = `new-contact-${name}-problem`;
+    input.setAttribute("aria-describedby", problems[name].id);
+    label.append(input);
+    form.append(label, problems[name]);
+    inputs[name] = input;
+  }
+  inputs.last_name.setAttribute("aria-required", "true");
+  inputs.phone.value = call.customer_number || "";
+  const create = text("button", "Create contact", "primary");
+  create.type = "submit";
+  const problem = text("p", "", "problem");
+  problem.setAttribute("role", "alert");
+  form.append(create, problem);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    create.disabled = true;
+    try {
+      await createContact(call, inputs, problems, problem);
+    } finally {
+      create.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** Create the contact (once per call: a retry meets the record it made), file the
+ * call under it while the call is open, and open it as a tab. */
+async function createContact(call, inputs, problems, problem) {
+  const values = Object.fromEntries(
+    Object.entries(inputs).map(([name, input]) => [name, input.value.trim()]).filter(([, v]) => v),
+  );
+  for (const [name, said] of Object.entries(problems)) {
+    said.textContent = "";
+    inputs[name].setAttribute("aria-invalid", "false");
+  }
+  problem.textContent = "";
+  let made;
+  try {
+    made = await request("POST", "/records/contact", { operation_id: `new-contact:${call.call}`, values });
+  } catch (refused) {
+    const errors = (refused.problem && refused.problem.errors) || [];
+    for (const error of errors.filter((e) => problems[e.member])) {
+      problems[error.member].textContent = error.message;
+      inputs[error.member].setAttribute("aria-invalid", "true");
+    }
+    const first = errors.find((e) => inputs[e.member]);
+    problem.textContent = first ? "Not created: check the fields marked." : refused.message;
+    if (first) inputs[first.member].focus();
+    return;
+  }
+  const contact = { kind: made.kind, record_id: made.record_id, title: made.title };
+  if (shownCall && shownCall.call === call.call && shownCall.state !== "closed") {
+    await chooseRecord(call, contact);
+  } else {
+    await workspace.openRecord(contact);
   }
 }
 
@@ -243,6 +340,8 @@ function heard(recorded) {
   }
   // A feed the agent has open changed, maybe by another agent's publish.
   if (topic.startsWith("calldesk.feed.")) publisher.refresh({ feed: true });
+  // A record the agent has open changed, maybe by another agent or a device.
+  if (!recorded || topic.startsWith("calldesk.crm_record.")) recordPage.refresh();
 }
 
 window.addEventListener("message", (event) => {
@@ -257,6 +356,10 @@ window.addEventListener("message", (event) => {
 
 // Typed text not yet saved goes out as the page is left (a reload, a closed window).
 window.addEventListener("pagehide", () => publisher.saveAllNow({ keepalive: true }));
+// A record's edit lives in the page until saved: leaving the page asks first.
+window.addEventListener("beforeunload", (event) => {
+  if (recordPage.unsaved) event.preventDefault();
+});
 
 showCallLog();
 workspace.refresh();

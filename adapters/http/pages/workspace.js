@@ -29,8 +29,9 @@ export class Workspace {
   #shown = null;
   #head = null;
 
-  /** `showRecord(record, container)` draws a record's publisher and feed in the
-   * container, or lets the last record go when record is null. */
+  /** `showRecord(record, container, tab)` draws a record (its details, publisher and
+   * feed) in the container as the view of that tab, or lets the last record go when
+   * record is null. */
   constructor({ agent, request, showRecord, elements }) {
     this.path = `/agents/${encodeURIComponent(agent)}/workspace`;
     this.request = request;
@@ -209,9 +210,9 @@ export class Workspace {
     } else {
       this.#shown = key;
       const body = element("div", "", "view-body");
-      if (record) this.showRecord(record, body);
+      if (record) this.showRecord(record, body, holder.subtab || primary);
       else {
-        this.showRecord(null, null);
+        this.showRecord(null, null, null);
         if (!primary) this.#drawHome(body);
         else if (primary.kind === "page") this.#drawPage(primary, body);
         else this.#drawSearch(primary, body);

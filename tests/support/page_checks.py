@@ -1,0 +1,25 @@
+"""What every browser test asks of a page: that axe-core finds nothing serious on it,
+and that it is no wider than its window."""
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+
+def checked_for_access_and_width(page: Page, width: int) -> None:
+    """No serious or critical axe-core violation on the console or the frame, and
+    nothing wider than the window."""
+    for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
+        results = Axe().run(target)
+        serious = [
+            (v["id"], v["impact"], v["help"])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], serious
+    scroll, client, widest = page.evaluate(
+        """[document.documentElement.scrollWidth, document.documentElement.clientWidth,
+        Array.from(document.querySelectorAll('body *'))
+          .filter(e => e.getBoundingClientRect().right > innerWidth)
+          .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)]"""
+    )
+    assert scroll <= client, f"{scroll - client}px wider than {width}px: {widest}"
