@@ -286,10 +286,10 @@ def test_another_agents_edit_and_a_devices_appear_at_once(
     expect(value_of(details, "Title")).to_have_text("Countess")
     expect(details.get_by_role("status")).to_have_text("Changed by a-18 just now: Title.")
 
-    record_page.change(Author("device", "tablet-3"), 2, mobile="+447700900123")
+    record_page.change(Author.of_device("a-18", "tablet-3"), 2, mobile="+447700900123")
     expect(details.get_by_role("button", name="Call +447700900123")).to_be_visible()
     expect(details.get_by_role("status")).to_have_text(
-        "Changed by tablet-3 (device) just now: Mobile."
+        "Changed by a-18's device tablet-3 just now: Mobile."
     )
 
 

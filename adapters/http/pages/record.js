@@ -2,7 +2,7 @@
 // place, and its history. The record lives on the server (ADR/0020): a save sends the
 // fields the agent changed from the version the edit started on; an edit made
 // elsewhere arrives on the agent's stream and is drawn at once, and a field the agent
-// changed that someone else changed meanwhile asks which value stays (ADR/0024).
+// changed that someone else changed meanwhile asks which value stays (ADR/0026).
 
 import { button, element } from "./dom.js";
 import { control, hint, rawIn, rawOf, said, same, setRaw, shown, valueOf } from "./fields.js";
@@ -14,7 +14,12 @@ const key = (record) => `${record.kind}:${record.record_id}`;
 
 /** Who made a change, as the history and the conflict choice say it. */
 function author(by) {
-  return by.kind === "agent" ? by.name : `${by.name} (${by.kind})`;
+  if (by.kind === "agent") return by.name;
+  if (by.kind === "device") {
+    const [agent, device] = by.name.split("/");
+    return `${agent}'s device ${device}`;
+  }
+  return `${by.name} (${by.kind})`;
 }
 
 export class RecordPage {
