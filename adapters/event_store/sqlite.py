@@ -155,16 +155,12 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
         self, tenant: str, kind: str, record_ids: Sequence[str]
     ) -> dict[str, frozenset[str]]:
         found: dict[str, set[str]] = {}
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(record_ids), KEYS_PER_SELECT):
-                chunk = record_ids[start : start + KEYS_PER_SELECT]
-                c.execute(
-                    f"SELECT record_id, agent FROM {VIEWERS} WHERE tenant=? AND kind=? "
-                    f"AND record_id IN ({', '.join('?' * len(chunk))})",
-                    (tenant, kind, *chunk),
-                )
-                for row in c.fetchall():
-                    found.setdefault(row["record_id"], set()).add(row["agent"])
+        statement = (
+            f"SELECT record_id, agent FROM {VIEWERS} WHERE tenant=? AND kind=? "
+            "AND record_id IN"
+        )
+        for row in self._select_keyed(statement, (tenant, kind), record_ids):
+            found.setdefault(row["record_id"], set()).add(row["agent"])
         return {record_id: frozenset(agents) for record_id, agents in found.items()}
 
     def version_as_of(self, originator_id: UUID, position: int) -> int | None:
@@ -204,17 +200,23 @@ class SQLiteDeskRecorder(SQLiteApplicationRecorder):
     def select_feed_keys(
         self, tenant: str, item: str, keys: Sequence[str]
     ) -> dict[str, bool]:
-        found: dict[str, bool] = {}
+        statement = f"SELECT key, deleted FROM {FEED} WHERE tenant=? AND item=? AND key IN"
+        rows = self._select_keyed(statement, (tenant, item), keys)
+        return {row["key"]: bool(row["deleted"]) for row in rows}
+
+    def _select_keyed(
+        self, statement: str, parameters: tuple[str, ...], keys: Sequence[str]
+    ) -> list[sqlite3.Row]:
+        """The rows of `statement ... IN (keys)`, asked in chunks within SQLite's limit
+        of variables, in one read transaction."""
+        rows: list[sqlite3.Row] = []
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(keys), KEYS_PER_SELECT):
                 chunk = keys[start : start + KEYS_PER_SELECT]
-                c.execute(
-                    f"SELECT key, deleted FROM {FEED} WHERE tenant=? AND item=? "
-                    f"AND key IN ({', '.join('?' * len(chunk))})",
-                    (tenant, item, *chunk),
-                )
-                found.update((row["key"], bool(row["deleted"])) for row in c.fetchall())
-        return found
+                marks = ", ".join("?" * len(chunk))
+                c.execute(f"{statement} ({marks})", (*parameters, *chunk))
+                rows += c.fetchall()
+        return rows
 
     def select_recorded_at(self, originator_id: UUID) -> dict[int, datetime]:
         statement = (

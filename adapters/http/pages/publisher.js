@@ -3,6 +3,7 @@
 // them as they were; the page draws every command's answer, and publishes the open
 // drafts in the order shown, as one batch under an idempotency key.
 
+import { coalesced } from "./coalesce.js";
 import { button, element } from "./dom.js";
 
 const TYPES = [
@@ -64,9 +65,12 @@ export class Publisher {
   #generation = 0;
   #issued = 0;
   #drawn = 0;
-  #refreshing = false;
-  #again = false;
   #feedWanted = false;
+  #refreshOnce = coalesced(() => {
+    const withFeed = this.#feedWanted;
+    this.#feedWanted = false;
+    return Promise.all([this.#load(), withFeed ? this.#loadFeed(false) : null]);
+  }, () => Boolean(this.#record));
   #feedIssued = 0;
   #nextAfter = null;
   #lastBatch = null;
@@ -108,21 +112,7 @@ export class Publisher {
   async refresh({ feed = false } = {}) {
     if (!this.#record) return;
     this.#feedWanted ||= feed;
-    if (this.#refreshing) {
-      this.#again = true;
-      return;
-    }
-    this.#refreshing = true;
-    try {
-      do {
-        this.#again = false;
-        const withFeed = this.#feedWanted;
-        this.#feedWanted = false;
-        await Promise.all([this.#load(), withFeed ? this.#loadFeed(false) : null]);
-      } while (this.#again && this.#record);
-    } finally {
-      this.#refreshing = false;
-    }
+    await this.#refreshOnce();
   }
 
   /** Send every draft typed but not yet saved, now; as the page is left, with

@@ -4,6 +4,7 @@
 // elsewhere arrives on the agent's stream and is drawn at once, and a field the agent
 // changed that someone else changed meanwhile asks which value stays (ADR/0026).
 
+import { coalesced } from "./coalesce.js";
 import { button, element } from "./dom.js";
 import { control, hint, rawIn, rawOf, said, same, setRaw, shown, valueOf } from "./fields.js";
 
@@ -32,8 +33,7 @@ export class RecordPage {
   // Edits left on another tab, kept for when the agent comes back to the record.
   #edits = new Map();
   #generation = 0;
-  #refreshing = false;
-  #again = false;
+  #refreshOnce = coalesced(() => this.#load(), () => Boolean(this.#schema));
   #historyOpen = false;
   #titles = new Map();
 
@@ -64,20 +64,7 @@ export class RecordPage {
   /** Read the record again (someone may have changed it) and draw what changed; calls
    * while one runs coalesce into one more. */
   async refresh() {
-    if (!this.#schema) return;
-    if (this.#refreshing) {
-      this.#again = true;
-      return;
-    }
-    this.#refreshing = true;
-    try {
-      do {
-        this.#again = false;
-        await this.#load();
-      } while (this.#again && this.#schema);
-    } finally {
-      this.#refreshing = false;
-    }
+    if (this.#schema) await this.#refreshOnce();
   }
 
   get #path() {
