@@ -220,35 +220,10 @@ class RecordSchema(Aggregate):
         self, values: Mapping[str, FieldValue], *, creating: bool
     ) -> dict[str, FieldValue]:
         """The values as the record keeps them, or RecordRefused naming every field
-        that breaks a rule: unknown, retired, the server's, or a bad value. A new
-        record needs every required field; a change only keeps them filled."""
-        problems: list[FieldProblem] = []
-        kept: dict[str, FieldValue] = {}
-        for name, value in values.items():
-            field = self.fields.get(name)
-            if field is None:
-                why = (
-                    "was retired"
-                    if name in self.retired
-                    else f"is no field of {self.kind.value}"
-                )
-                problems.append(FieldProblem(name, why))
-            elif field.read_only:
-                problems.append(FieldProblem(name, "is set by the server, never sent"))
-            else:
-                try:
-                    kept[name] = field.checked(value)
-                except InvalidValue as error:
-                    problems.append(FieldProblem(name, str(error)))
-        if creating:
-            problems += [
-                FieldProblem(field.name, "is required")
-                for field in self.fields.values()
-                if field.required and field.name not in values
-            ]
-        if problems:
-            raise RecordRefused(problems)
-        return kept
+        that breaks a rule (see checked_values)."""
+        return checked_values(
+            self.kind, self.fields, self.retired, values, creating=creating
+        )
 
     @event("FieldAdded", topic="calldesk.record_schema.FieldAdded")
     def _field_added(self, definition: FieldDefinition, timestamp: datetime) -> None:
@@ -262,3 +237,45 @@ class RecordSchema(Aggregate):
     def _field_retired(self, name: str, timestamp: datetime) -> None:
         del self.fields[name]
         self.retired = (*self.retired, name)
+
+
+def checked_values(
+    kind: RecordKind,
+    fields: Mapping[str, FieldDefinition],
+    retired: Iterable[str],
+    values: Mapping[str, FieldValue],
+    *,
+    creating: bool,
+    unchecked: Iterable[str] = (),
+) -> dict[str, FieldValue]:
+    """The values as a record of these fields keeps them, or RecordRefused naming every
+    field that breaks a rule: unknown, retired, the server's, or a bad value. A new
+    record needs every required field; a change only keeps them filled. `unchecked`
+    fields are taken as given (a device's reference to a record it created offline,
+    whose id only the device knows yet)."""
+    problems: list[FieldProblem] = []
+    kept: dict[str, FieldValue] = {}
+    taken_as_given = frozenset(unchecked)
+    for name, value in values.items():
+        field = fields.get(name)
+        if field is None:
+            why = "was retired" if name in retired else f"is no field of {kind.value}"
+            problems.append(FieldProblem(name, why))
+        elif field.read_only:
+            problems.append(FieldProblem(name, "is set by the server, never sent"))
+        elif name in taken_as_given:
+            kept[name] = value
+        else:
+            try:
+                kept[name] = field.checked(value)
+            except InvalidValue as error:
+                problems.append(FieldProblem(name, str(error)))
+    if creating:
+        problems += [
+            FieldProblem(field.name, "is required")
+            for field in fields.values()
+            if field.required and field.name not in values
+        ]
+    if problems:
+        raise RecordRefused(problems)
+    return kept

@@ -195,8 +195,9 @@ class ReplicaServer(Protocol):
 class LocalRow:
     """A row of a kind's main table: its id (the server's, or a temporary one), the
     server version its server side reflects (0 before the first answer), the revision
-    every local write bumps, whether it was created or updated here, the server's
-    message of its last refusal, and its values."""
+    every local write bumps, whether it was created or updated here and when it was
+    first changed since it last matched the server, the server's message of its last
+    refusal, and its values."""
 
     record_id: str
     version: int
@@ -204,6 +205,7 @@ class LocalRow:
     values: dict[str, FieldValue]
     created: bool = False
     updated: bool = False
+    changed_at: datetime | None = None
     error: str | None = None
 
 

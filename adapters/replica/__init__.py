@@ -1,0 +1,1 @@
+"""The device replica's adapters: its SQLite tables, the server over HTTP."""

@@ -1,0 +1,38 @@
+"""A device replica's services together, as an embedding app holds them: writes, the
+sync run, the inbox of choices, and the status (ADR/0024)."""
+
+from collections.abc import Iterable
+
+from calldesk.apps.replica_edits import ReplicaEdits
+from calldesk.apps.replica_inbox import ReplicaInbox
+from calldesk.apps.replica_state import ReplicaState
+from calldesk.apps.replica_sync import Progress, ReplicaSync, RunReport
+from calldesk.domain.records import RecordKind
+from calldesk.ports.clock import Clock
+from calldesk.ports.replica import ReplicaServer, ReplicaTables
+
+
+class Replica:
+    """One device's replica of its tenant's records."""
+
+    def __init__(
+        self,
+        tables: ReplicaTables,
+        server: ReplicaServer,
+        clock: Clock,
+        kinds: Iterable[RecordKind] = tuple(RecordKind),
+    ) -> None:
+        self.tables = tables
+        self.server = server
+        self.clock = clock
+        self.kinds = tuple(kinds)
+        self.edits = ReplicaEdits(tables, server)
+        self.inbox = ReplicaInbox(tables)
+        self.state = ReplicaState(tables)
+
+    def sync(self, on_progress: Progress | None = None) -> RunReport:
+        """One sync run, iterated until nothing is left to pull or push."""
+        run = ReplicaSync(
+            self.tables, self.server, self.clock, self.kinds, on_progress=on_progress
+        )
+        return run.run()
