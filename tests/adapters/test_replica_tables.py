@@ -85,12 +85,18 @@ def test_a_new_field_adds_a_column_and_keeps_the_unsynced_values(tmp_path: Path)
 
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     made = tables(tmp_path)
-    with pytest.raises(RuntimeError), made.transaction() as group:
-        group.put_row(CONTACT, LocalRow("C-1", 1, 1, {"last_name": "Byron"}))
-        group.set_property("cursor", 17)
-        raise RuntimeError("the device died")
+
+    def dying() -> None:
+        with made.transaction() as group:
+            group.put_row(CONTACT, LocalRow("C-1", 1, 1, {"last_name": "Byron"}))
+            group.set_property("cursor", 17)
+            raise RuntimeError("the device died")
+
+    with pytest.raises(RuntimeError):
+        dying()
     with made.transaction() as group:
-        assert group.row(CONTACT, "C-1") is None and group.property("cursor") is None
+        assert group.row(CONTACT, "C-1") is None
+        assert group.property("cursor") is None
 
 
 def test_a_server_id_replaces_a_temporary_one_in_every_reference(tmp_path: Path) -> None:
@@ -104,7 +110,8 @@ def test_a_server_id_replaces_a_temporary_one_in_every_reference(tmp_path: Path)
         assert group.row(ACCOUNT, temporary) is None
         assert group.row(ACCOUNT, "A-9") is not None
         row = group.row(CONTACT, "C-1")
-        assert row is not None and row.values == {"account": "A-9"}
+        assert row is not None
+        assert row.values == {"account": "A-9"}
         assert group.mapped_id(temporary) == "A-9"
 
 
