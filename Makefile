@@ -38,7 +38,7 @@ lint: $(INSTALLED)
 
 typecheck: $(INSTALLED)
 	mkdir -p $(TYPECHECK_TREE)/calldesk
-	for layer in domain ports adapters apps testing; do \
+	for layer in domain ports adapters apps testing replica; do \
 		ln -sfn ../../../$$layer $(TYPECHECK_TREE)/calldesk/$$layer; done
 	MYPYPATH=$(TYPECHECK_TREE) $(BIN)/mypy -p calldesk
 # Tests import their support code from tests/, benchmarks theirs from bench/, as each

@@ -58,6 +58,7 @@ RUN_ERROR = "last_run_error"
 LAST_SUCCESS = "last_success"
 ONLINE = "online"
 PAGE_SIZE = 500
+DELETED = "was deleted on the server"
 CREATES_PER_BATCH = 200
 
 _TYPES: dict[FieldType, tuple[type, ...]] = {
@@ -226,25 +227,25 @@ class ReplicaSync:
 
     def apply_server_deletes(self) -> None:
         """Each record deleted on the server leaves every table; local changes it
-        discarded become a notice with their values."""
+        discarded become a notice with their values. A tombstone of a record the
+        device does not know waits while a create's answer is outstanding: it may be
+        that create's record, made by a request whose answer was lost."""
         for kind in self.kinds:
             with self.tables.transaction() as group:
                 deletes = list(group.server_deletes(kind))
             for tombstone in deletes:
                 with self.tables.transaction() as group:
-                    _gone(
-                        group,
-                        kind,
-                        tombstone.record_id,
-                        self.clock.now(),
-                        "was deleted on the server",
-                    )
+                    unknown = group.row(kind, tombstone.record_id) is None
+                    if unknown and any(c.sent for c in group.creates()):
+                        continue
+                    _gone(group, kind, tombstone.record_id, self.clock.now(), DELETED)
                     group.remove_server_delete(kind, tombstone.record_id)
 
     # Local deletes (L72).
 
     def push_deletes(self) -> int:
-        now = self.clock.now()
+        """Deletes not yet answered, in one batch; a run started by a person or the
+        follower tries each at once (the follower waits out the backoff to start one)."""
         with self.tables.transaction() as group:
             due = [
                 delete
@@ -253,7 +254,6 @@ class ReplicaSync:
                 and delete.error is None
                 and delete.base_version > 0
                 and not _conflicted(group, delete.kind, delete.record_id)
-                and (delete.next_attempt_at is None or delete.next_attempt_at <= now)
             ]
         if not due:
             return 0
@@ -322,14 +322,17 @@ class ReplicaSync:
     # Creates, first in first out (L74, L86).
 
     def push_creates(self) -> int:
-        """Due creates in queue order, in batches; a create referring to one not yet
-        created waits for it (sent in the same batch as "@ref" when it can be)."""
+        """Creates in queue order, in batches, each tried once a run; one referring to
+        a create not yet answered waits for it (sent in the same batch as "@ref" when
+        it can be)."""
         pushed = 0
+        tried: set[str] = set()
         while True:
-            batch = self._next_creates()
+            batch = self._next_creates(tried)
             if not batch:
                 return pushed
             entries = [entry for entry, _, _ in batch]
+            tried.update(entry.operation_id for entry in entries)
             with self.tables.transaction() as group:
                 for entry in entries:
                     group.update_create(attrs.evolve(entry, sent=True))
@@ -342,17 +345,14 @@ class ReplicaSync:
                     self._create_answered(group, entry, revision, result)
             pushed += len(batch)
 
-    def _next_creates(self) -> list[tuple[QueuedCreate, SendCreate, int]]:
-        now = self.clock.now()
+    def _next_creates(self, tried: set[str]) -> list[tuple[QueuedCreate, SendCreate, int]]:
         batch: list[tuple[QueuedCreate, SendCreate, int]] = []
         in_batch: dict[str, str] = {}
         with self.tables.transaction() as group:
             queued = {entry.temporary_id for entry in group.creates()}
             pointing = references(group)
             for entry in group.creates():
-                if entry.error is not None or (
-                    entry.next_attempt_at is not None and entry.next_attempt_at > now
-                ):
+                if entry.error is not None or entry.operation_id in tried:
                     continue
                 row = group.row(entry.kind, entry.temporary_id)
                 if row is None:
@@ -414,13 +414,31 @@ class ReplicaSync:
             group.remove_row(kind, made.record_id)  # an echo pulled before the answer
             group.map_id(kind, entry.temporary_id, made.record_id, references(group))
             group.remove_create(entry.operation_id)
+            tombstone = next(
+                (t for t in group.server_deletes(kind) if t.record_id == made.record_id),
+                None,
+            )
+            if made.deleted or tombstone is not None:
+                # Made by a request whose answer was lost, and deleted on the server
+                # since: the tombstone waited for this answer.
+                _gone(group, kind, made.record_id, self.clock.now(), DELETED)
+                group.remove_server_delete(kind, made.record_id)
+                return
             for delete in group.deletes():
                 if (delete.kind, delete.record_id) == (kind, made.record_id):
                     group.put_delete(attrs.evolve(delete, base_version=made.version))
                     group.put_original(made)
             row = group.row(kind, made.record_id)
             if row is not None:
-                self._answered_row(group, row, revision, made, dict(row.values))
+                # A create sent again after a lost answer is answered with the record
+                # as first made: what the person changed since is still to be sent.
+                servers_own = schema_of(group, kind).read_only
+                unsent = {
+                    field: value
+                    for field, value in row.values.items()
+                    if field not in servers_own and made.values.get(field) != value
+                }
+                self._answered_row(group, row, revision, made, dict(row.values), unsent)
             stale = group.pulled(kind, made.record_id)
             if stale is not None and stale.version <= made.version:
                 group.remove_pulled(kind, made.record_id)

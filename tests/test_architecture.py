@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("domain", "ports", "adapters", "apps", "testing")
+LAYERS = ("domain", "ports", "adapters", "apps", "testing", "replica")
 
 #: What each layer may import besides the standard library.
 ALLOWED = {
@@ -69,6 +69,19 @@ def test_apps_never_import_adapters() -> None:
         for path in (ROOT / "apps").rglob("*.py")
         for name in imported_modules(path)
         if name.startswith("calldesk.adapters")
+    }
+    assert not offending
+
+
+def test_nothing_inside_calldesk_imports_the_replica_facade() -> None:
+    """`calldesk.replica` is a composition root for embedding apps (ADR/0024)."""
+    offending = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for folder in LAYERS
+        if folder != "replica"
+        for path in (ROOT / folder).rglob("*.py")
+        for name in imported_modules(path)
+        if name == "calldesk.replica" or name.startswith("calldesk.replica.")
     }
     assert not offending
 

@@ -278,6 +278,8 @@ class SQLiteTableGroup:
         return self._local_row(kind, found[0]) if found else None
 
     def rows(self, kind: RecordKind) -> Iterator[LocalRow]:
+        if self.kind_schema(kind) is None:
+            return  # not synced here (yet): no rows
         for found in self._rows(f"SELECT * FROM {quoted(kind.value)} ORDER BY rowid"):
             yield self._local_row(kind, found)
 

@@ -1,0 +1,279 @@
+"""A device replica syncing with the server both ways, on SQLite and PostgreSQL: the
+anchors' reported failures as named regressions (ADR/0024), each asserting what the
+person and the server end with."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.replicas import Crash, Device, Site, site
+
+from calldesk.domain.records import RecordKind
+from calldesk.domain.replica_merge import Choice, Resolution
+from calldesk.domain.replica_runs import SyncStage
+from calldesk.domain.replica_status import RecordState, ReplicaState
+from calldesk.domain.temporary_ids import is_temporary_id
+
+CONTACT, ACCOUNT = RecordKind.CONTACT, RecordKind.ACCOUNT
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[Site]:
+    with site(database_url) as made:
+        yield made
+
+
+@pytest.fixture
+def laptop(server: Site, tmp_path: Path) -> Device:
+    device = server.device(tmp_path, "laptop-1")
+    assert device.replica.sync().completed
+    return device
+
+
+def state_of(device: Device, kind: RecordKind, record_id: str) -> RecordState:
+    line = device.replica.state.record(kind, record_id)
+    assert line is not None
+    return line.status.state
+
+
+def test_a_first_sync_brings_every_record_and_a_second_pulls_nothing(
+    server: Site, tmp_path: Path
+) -> None:
+    ids = [server.create(CONTACT, f"op-{n}", last_name=f"Byron {n}") for n in range(3)]
+    device = server.device(tmp_path)
+    report = device.replica.sync()
+    assert report.completed
+    assert report.pulled == 3
+    assert sorted(device.rows(CONTACT)) == sorted(ids)
+    again = device.replica.sync()
+    assert (again.pulled, again.pushed, again.iterations) == (0, 0, 1)
+    status = device.replica.state.replica(server.clock.now())
+    assert status.state is ReplicaState.UP_TO_DATE
+    assert status.last_success == server.clock.now()
+
+
+def test_an_offline_create_reaches_the_server_once_and_comes_back_with_its_computed_fields(
+    server: Site, laptop: Device
+) -> None:
+    laptop.network.down = True
+    row = laptop.replica.edits.create(
+        CONTACT, {"first_name": "Ada", "last_name": "Lovelace"}, server.clock.now()
+    )
+    assert is_temporary_id(row.record_id)
+    assert state_of(laptop, CONTACT, row.record_id) is RecordState.PENDING_CREATE
+    offline = laptop.replica.sync()
+    assert offline.offline
+    assert not offline.completed
+    assert server.records(CONTACT) == {}
+    laptop.network.down = False
+    assert laptop.replica.sync().completed
+    (made,) = server.records(CONTACT)
+    assert laptop.rows(CONTACT) == {made: server.records(CONTACT)[made]}
+    assert laptop.rows(CONTACT)[made]["full_name"] == "Ada Lovelace"  # the echo's
+    assert state_of(laptop, CONTACT, made) is RecordState.SYNCED
+
+
+def test_a_create_retried_after_a_lost_answer_is_made_once(
+    server: Site, laptop: Device
+) -> None:
+    laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    laptop.network.lose_next_answer = True
+    assert laptop.replica.sync().offline
+    assert len(server.records(CONTACT)) == 1  # applied, but the device never heard
+    assert laptop.replica.sync().completed
+    assert len(server.records(CONTACT)) == 1
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_a_child_created_offline_under_a_parent_created_offline(
+    server: Site, laptop: Device
+) -> None:
+    laptop.network.down = True
+    now = server.clock.now()
+    account = laptop.replica.edits.create(ACCOUNT, {"name": "Analytical Engines"}, now)
+    contact = laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace", "account": account.record_id}, now
+    )
+    line = laptop.replica.state.record(CONTACT, contact.record_id)
+    assert line is not None
+    assert line.status.message == f"waits for {account.record_id}"
+    laptop.network.down = False
+    assert laptop.replica.sync().completed
+    (account_id,) = server.records(ACCOUNT)
+    (contact_values,) = server.records(CONTACT).values()
+    assert contact_values["account"] == account_id
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_an_edit_made_during_a_slow_sync_is_not_written_over(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron", title="Miss")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Countess"}, server.clock.now())
+    server.change(CONTACT, record, first_name="Ada")
+    edited = False
+
+    def meanwhile(progress: object) -> None:
+        nonlocal edited
+        if getattr(progress, "stage", None) is SyncStage.MOVE_PULLED and not edited:
+            edited = True  # the person types while the sync is between two stages
+            laptop.replica.edits.edit(
+                CONTACT, record, {"email": "ada@example.org"}, server.clock.now()
+            )
+
+    assert laptop.replica.sync(on_progress=meanwhile).completed
+    on_server = server.records(CONTACT)[record]
+    assert on_server["title"] == "Countess"
+    assert on_server["email"] == "ada@example.org"
+    assert laptop.rows(CONTACT)[record] == on_server
+    assert on_server["first_name"] == "Ada"
+
+
+def test_a_record_deleted_and_restored_on_the_server_between_syncs_stays(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    server.delete(CONTACT, record)
+    server.restore(CONTACT, record)
+    assert laptop.replica.sync().completed
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert record in laptop.rows(CONTACT)
+
+
+def test_a_record_deleted_here_and_made_again_is_two_records_on_the_server(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.delete(CONTACT, record, server.clock.now())
+    again = laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    assert state_of(laptop, CONTACT, record) is RecordState.PENDING_DELETE
+    assert laptop.replica.sync().completed
+    assert record not in server.records(CONTACT)
+    assert len(server.records(CONTACT)) == 1
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert again.record_id not in laptop.rows(CONTACT)
+
+
+def test_a_push_whose_echo_comes_back_in_the_next_pull_changes_nothing_back(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"first_name": "Ada"}, server.clock.now())
+    report = laptop.replica.sync()
+    assert report.completed
+    assert report.pushed == 1
+    assert report.pulled == 1  # the echo, with the server's full name
+    assert report.iterations == 3  # push; pull the echo; nothing left
+    assert laptop.rows(CONTACT)[record]["full_name"] == "Ada Byron"
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert laptop.replica.sync().pulled == 0
+
+
+def test_a_field_changed_on_both_sides_waits_for_a_choice_while_the_rest_syncs(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron", title="Miss")
+    assert laptop.replica.sync().completed
+    now = server.clock.now()
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady", "first_name": "Ada"}, now)
+    server.change(CONTACT, record, title="Countess", email="ada@example.org")
+    assert laptop.replica.sync().completed
+    (conflict,) = laptop.replica.inbox.conflicts()
+    assert (conflict.conflict.base, conflict.conflict.local, conflict.conflict.server) == (
+        "Miss",
+        "Lady",
+        "Countess",
+    )
+    on_server = server.records(CONTACT)[record]
+    assert on_server["first_name"] == "Ada"
+    assert on_server["title"] == "Countess"
+    assert laptop.rows(CONTACT)[record]["email"] == "ada@example.org"
+    assert laptop.rows(CONTACT)[record]["title"] == "Lady"  # theirs, until they choose
+    assert state_of(laptop, CONTACT, record) is RecordState.CONFLICT
+    status = laptop.replica.state.replica(server.clock.now())
+    assert status.state is ReplicaState.NEEDS_ATTENTION
+    laptop.replica.inbox.resolve(CONTACT, record, "title", Resolution(Choice.KEEP_LOCAL))
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT)[record]["title"] == "Lady"
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert state_of(laptop, CONTACT, record) is RecordState.SYNCED
+
+
+@pytest.mark.parametrize(
+    ("resolution", "ends_with"),
+    [
+        (Resolution(Choice.KEEP_SERVER), "Countess"),
+        (Resolution(Choice.NEW_VALUE, "Dame"), "Dame"),
+    ],
+)
+def test_a_conflict_resolved_with_theirs_or_a_new_value(
+    server: Site, laptop: Device, resolution: Resolution, ends_with: str
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron", title="Miss")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, server.clock.now())
+    server.change(CONTACT, record, title="Countess")
+    assert laptop.replica.sync().completed
+    laptop.replica.inbox.resolve(CONTACT, record, "title", resolution)
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT)[record]["title"] == ends_with
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert not laptop.replica.inbox.conflicts()
+
+
+def test_local_changes_a_server_delete_discards_are_told_with_their_values(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, server.clock.now())
+    server.delete(CONTACT, record)
+    assert laptop.replica.sync().completed
+    assert laptop.rows(CONTACT) == {}
+    (notice,) = laptop.replica.inbox.notices()
+    assert notice.record_id == record
+    assert notice.values == {"title": "Lady"}
+    laptop.replica.inbox.dismiss(notice.notice_id)
+    assert laptop.replica.inbox.notices() == ()
+
+
+def test_a_delete_of_a_record_never_sent_sends_nothing(
+    server: Site, laptop: Device
+) -> None:
+    row = laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    laptop.replica.edits.delete(CONTACT, row.record_id, server.clock.now())
+    report = laptop.replica.sync()
+    assert report.completed
+    assert report.pushed == 0
+    assert server.records(CONTACT) == {}
+    assert laptop.rows(CONTACT) == {}
+
+
+@pytest.mark.parametrize("requests_before_the_crash", range(8))
+def test_a_crash_anywhere_in_a_run_is_completed_by_the_next_with_nothing_doubled(
+    server: Site, laptop: Device, requests_before_the_crash: int
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    now = server.clock.now()
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, now)
+    account = laptop.replica.edits.create(ACCOUNT, {"name": "Engines"}, now)
+    laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace", "account": account.record_id}, now
+    )
+    server.change(CONTACT, record, first_name="Ada")
+    laptop.network.crash_after = requests_before_the_crash
+    try:
+        laptop.replica.sync()
+    except Crash:
+        laptop.reopened()
+    assert laptop.replica.sync().completed
+    assert len(server.records(ACCOUNT)) == 1
+    assert len(server.records(CONTACT)) == 2
+    assert server.records(CONTACT)[record]["title"] == "Lady"
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert laptop.rows(ACCOUNT) == server.records(ACCOUNT)
