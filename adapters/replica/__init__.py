@@ -1,0 +1,1 @@
+"""A device replica's adapters: the server it syncs with, over HTTP (ADR/0024)."""
