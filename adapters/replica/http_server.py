@@ -276,6 +276,8 @@ def _answered(method: str, path: str, status: int, content: bytes) -> Any:
 
 
 def _structured(data: Any, kind: type[T], what: str) -> T:
+    if not isinstance(data, dict):
+        raise BadServerAnswer(f"{what} is not a JSON object: {data!r:.60}")
     try:
         return _wire.structure(data, kind)
     except cattrs.BaseValidationError as error:
