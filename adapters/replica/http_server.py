@@ -23,7 +23,7 @@ from cattrs.cols import (
 from cattrs.v import format_exception
 
 from calldesk.adapters.strict_json import MalformedJSON, parse_json
-from calldesk.apps.change_feed import MAX_PAGE, ChangePage, RecordChange
+from calldesk.apps.change_feed import MAX_PAGE, ChangePage, RecordChange, SchemaChange
 from calldesk.apps.conversion import converter
 from calldesk.apps.record_batches import MAX_OPERATIONS, REF_MARK
 from calldesk.apps.records import RecordView, SchemaView
@@ -84,6 +84,17 @@ _wire.register_structure_hook_factory(
     _is_homogenous_tuple, _only(list, homogenous_tuple_structure_factory)
 )
 _wire.register_structure_hook_factory(is_mapping, _only(dict, mapping_structure_factory))
+
+
+def _feed_change(value: object, _: object) -> RecordChange | SchemaChange:
+    """A schema change by its fields, a record change otherwise: cattrs would tell them
+    apart by a member it picks, so an entry missing that member is not told apart."""
+    if isinstance(value, dict) and "fields" in value:
+        return _wire.structure(value, SchemaChange)
+    return _wire.structure(value, RecordChange)
+
+
+_wire.register_structure_hook(RecordChange | SchemaChange, _feed_change)
 
 
 @attrs.frozen
@@ -157,16 +168,7 @@ class HttpReplicaServer:
         if status == 404:
             return None
         view = _structured(_answered("GET", path, status, content), RecordView, what)
-        return _checked_record(
-            what,
-            view.kind,
-            view.record_id,
-            view.version,
-            view.values,
-            view.deleted,
-            kind,
-            record_id,
-        )
+        return _checked_record(what, _server_record(view), kind, record_id)
 
     def apply(self, operations: Sequence[Operation]) -> tuple[OperationResult, ...]:
         """Longer sequences go in several batches; an "@ref" to a create of an earlier
@@ -338,14 +340,10 @@ def _checked_entries(page: ChangePage, after: int) -> Iterator[PulledRecord | Pu
             raise BadServerAnswer(f"{what} is in the page twice")
         seen.add(key)
         if isinstance(entry, RecordChange):
-            record = _checked_record(
-                what,
-                entry.kind,
-                entry.record_id,
-                entry.version,
-                entry.values,
-                entry.deleted,
+            record = ServerRecord(
+                entry.kind, entry.record_id, entry.version, entry.values, entry.deleted
             )
+            _checked_record(what, record)
             yield PulledRecord(entry.position, record)
         else:
             if entry.version < 1:
@@ -354,32 +352,32 @@ def _checked_entries(page: ChangePage, after: int) -> Iterator[PulledRecord | Pu
             yield PulledSchema(entry.position, schema)
 
 
+def _server_record(view: RecordView) -> ServerRecord:
+    return ServerRecord(view.kind, view.record_id, view.version, view.values, view.deleted)
+
+
 def _checked_record(
     what: str,
-    kind: RecordKind,
-    record_id: str,
-    version: int,
-    values: Mapping[str, FieldValue],
-    deleted: bool,
+    record: ServerRecord,
     asked_kind: RecordKind | None = None,
     asked_id: str | None = None,
 ) -> ServerRecord:
     """A record the server sent: a server id, a version, no device's id anywhere, and
     the kind and id asked for, when one was."""
     try:
-        checked_server_id(record_id)
+        checked_server_id(record.record_id)
     except InvalidValue as error:
         raise BadServerAnswer(f"{what} has no usable id: {error}") from None
-    if asked_kind is not None and kind is not asked_kind:
-        raise BadServerAnswer(f"{what} came as a {kind.value}")
-    if asked_id is not None and record_id != asked_id:
-        raise BadServerAnswer(f"{what} came as the record {record_id!r}")
-    if version < 1:
-        raise BadServerAnswer(f"{what} is at version {version}, not 1 or more")
-    for field, value in values.items():
+    if asked_kind is not None and record.kind is not asked_kind:
+        raise BadServerAnswer(f"{what} came as a {record.kind.value}")
+    if asked_id is not None and record.record_id != asked_id:
+        raise BadServerAnswer(f"{what} came as the record {record.record_id!r}")
+    if record.version < 1:
+        raise BadServerAnswer(f"{what} is at version {record.version}, not 1 or more")
+    for field, value in record.values.items():
         if is_temporary_id(value):
             raise BadServerAnswer(f"{what} holds a device's temporary id in {field}")
-    return ServerRecord(kind, record_id, version, dict(values), deleted)
+    return record
 
 
 def _sent(operation: Operation) -> dict[str, Any]:
@@ -418,16 +416,7 @@ def _result(what: str, operation: Operation, answer: _Answer) -> OperationResult
     if answer.outcome == "applied" and answer.record is not None and not answer.problem:
         view = answer.record
         asked_id = None if isinstance(operation, SendCreate) else operation.record_id
-        record = _checked_record(
-            what,
-            view.kind,
-            view.record_id,
-            view.version,
-            view.values,
-            view.deleted,
-            operation.kind,
-            asked_id,
-        )
+        record = _checked_record(what, _server_record(view), operation.kind, asked_id)
         return OperationResult(record)
     if answer.outcome == "refused" and answer.problem is not None and not answer.record:
         return OperationResult(None, _problem(what, answer.problem))
