@@ -1,1 +1,1 @@
-"""The device replica's adapters: its SQLite tables, the server over HTTP."""
+"""The device replica's adapters: its SQLite tables, the server over HTTP, the wiring."""
