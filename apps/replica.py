@@ -36,3 +36,7 @@ class Replica:
             self.tables, self.server, self.clock, self.kinds, on_progress=on_progress
         )
         return run.run()
+
+    def catch_up(self) -> RunReport:
+        """The feed pulled and applied, nothing sent (the live follower's step)."""
+        return ReplicaSync(self.tables, self.server, self.clock, self.kinds).catch_up()

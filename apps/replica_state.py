@@ -2,13 +2,20 @@
 (ADR/0024). Nothing is kept in memory, so the status after a restart is the status
 before it, and it always matches the tables."""
 
+import enum
 from collections.abc import Iterator
 from datetime import datetime
 
 import attrs
 
 from calldesk.apps.replica_rows import local_changes, schema_of
-from calldesk.apps.replica_sync import LAST_SUCCESS, ONLINE, RUN, RUN_ERROR
+from calldesk.apps.replica_sync import (
+    LAST_SUCCESS,
+    NEXT_RUN_AT,
+    ONLINE,
+    RUN,
+    RUN_ERROR,
+)
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_runs import RunProgress, SyncStage
 from calldesk.domain.replica_status import (
@@ -72,6 +79,24 @@ class ReplicaState:
                 last_success=None if last is None else datetime.fromisoformat(last),
             )
         return replica_status(facts, now)
+
+    def next_run(self, now: datetime) -> "NextRun":
+        """What the live follower does now: wait (offline, backing off), send (changes
+        wait to be sent: a full run), or catch up with the feed."""
+        with self.tables.transaction() as group:
+            retry = group.property(NEXT_RUN_AT)
+            if retry is not None and datetime.fromisoformat(retry) > now:
+                return NextRun.WAIT
+            lines = list(_lines(group, None))
+        if any(line.status.state.pending for line in lines):
+            return NextRun.SEND
+        return NextRun.CATCH_UP
+
+
+class NextRun(enum.Enum):
+    WAIT = "wait"
+    SEND = "send"
+    CATCH_UP = "catch-up"
 
 
 def _lines(group: TableGroup, only: RecordKind | None) -> Iterator[RecordLine]:

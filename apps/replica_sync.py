@@ -57,6 +57,8 @@ RUN = "run"
 RUN_ERROR = "last_run_error"
 LAST_SUCCESS = "last_success"
 ONLINE = "online"
+OFFLINE_RUNS = "offline_runs"
+NEXT_RUN_AT = "next_run_at"
 PAGE_SIZE = 500
 DELETED = "was deleted on the server"
 CREATES_PER_BATCH = 200
@@ -83,6 +85,22 @@ class RunReport:
 Progress = Callable[[RunProgress], None]
 
 
+@attrs.define
+class _Counts:
+    """What a run did so far, for its report however it ends."""
+
+    pulled: int = 0
+    pushed: int = 0
+    iterations: int = 0
+
+    def report(
+        self, completed: bool = False, error: str | None = None, offline: bool = False
+    ) -> RunReport:
+        return RunReport(
+            self.pulled, self.pushed, self.iterations, completed, error, offline
+        )
+
+
 class ReplicaSync:
     """Runs the device's sync against the server, kind by kind."""
 
@@ -105,29 +123,59 @@ class ReplicaSync:
     def run(self) -> RunReport:
         """Iterate the stages until an iteration pulls and pushes nothing (L82), at
         most MAX_ITERATIONS times; offline or refused, say so in the properties."""
-        pulled = pushed = 0
-        iteration = 0
+        return self._guarded(self._iterations)
+
+    def catch_up(self) -> RunReport:
+        """What the live follower runs while nothing local waits to be sent: the feed
+        after the cursor pulled and applied, nothing pushed. Rows changed here wait in
+        pulled for the next full run's merge."""
+        return self._guarded(self._caught_up)
+
+    def _iterations(self, report: "_Counts") -> None:
+        while True:
+            report.iterations += 1
+            got, sent = self._iteration(report.iterations)
+            report.pulled += got
+            report.pushed += sent
+            if not another_iteration(report.iterations, got, sent):
+                return
+
+    def _caught_up(self, report: "_Counts") -> None:
+        report.iterations = 1
+        self._stage(SyncStage.PULL, 1)
+        report.pulled = self.pull()
+        self._stage(SyncStage.SERVER_DELETES, 1)
+        self.apply_server_deletes()
+        self._stage(SyncStage.MOVE_PULLED, 1)
+        self.move_pulled()
+
+    def _guarded(self, work: Callable[["_Counts"], None]) -> RunReport:
+        """The work's report; no answer ends it offline, a refused token or answer
+        ends it with the reason kept in the properties until a run succeeds."""
+        counts = _Counts()
         self._started = self.clock.now()
         try:
-            while True:
-                iteration += 1
-                got, sent = self._iteration(iteration)
-                pulled, pushed = pulled + got, pushed + sent
-                if not another_iteration(iteration, got, sent):
-                    break
+            work(counts)
         except ServerUnreachable as error:
             self._ended(online=False, error=None)
-            return RunReport(pulled, pushed, iteration, error=str(error), offline=True)
+            return RunReport(
+                counts.pulled,
+                counts.pushed,
+                counts.iterations,
+                error=str(error),
+                offline=True,
+            )
         except SessionExpired as error:
             why = f"the server no longer takes this device's token ({error})"
-            self._ended(online=True, error=why)
-            return RunReport(pulled, pushed, iteration, error=why)
         except BadServerAnswer as error:
             why = f"the server's answer was refused, nothing of it applied: {error}"
-            self._ended(online=True, error=why)
-            return RunReport(pulled, pushed, iteration, error=why)
-        self._ended(online=True, error=None, succeeded=True)
-        return RunReport(pulled, pushed, iteration, completed=True)
+        else:
+            self._ended(online=True, error=None, succeeded=True)
+            return RunReport(
+                counts.pulled, counts.pushed, counts.iterations, completed=True
+            )
+        self._ended(online=True, error=why)
+        return counts.report(error=why)
 
     def _iteration(self, iteration: int) -> tuple[int, int]:
         self._stage(SyncStage.SCHEMA, iteration)
@@ -164,9 +212,16 @@ class ReplicaSync:
         self.on_progress(progress)
 
     def _ended(self, online: bool, error: str | None, succeeded: bool = False) -> None:
+        """The run's end in the properties; offline, when the follower tries again
+        (backing off, persisted, so a restart keeps the pace)."""
+        now = self.clock.now()
         with self.tables.transaction() as group:
             group.set_property(RUN, None)
             group.set_property(ONLINE, online)
+            failures = 0 if online else int(group.property(OFFLINE_RUNS) or 0) + 1
+            group.set_property(OFFLINE_RUNS, failures or None)
+            retry = None if online else next_attempt_at(now, failures).isoformat()
+            group.set_property(NEXT_RUN_AT, retry)
             if online:
                 group.set_property(RUN_ERROR, error)
             if succeeded:

@@ -4,6 +4,7 @@ a trace, no record is made twice, the status always matches the tables, and once
 everyone syncs with nothing left to choose every replica equals the server."""
 
 import tempfile
+from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
 
@@ -90,8 +91,12 @@ class Replicas(RuleBasedStateMachine):
             values["account"] = account.record_id
         device.replica.edits.create(CONTACT, values, at)
 
-    @rule(name=st.sampled_from(DEVICES), field=st.sampled_from(EDITED), value=VALUES,
-          data=st.data())
+    @rule(
+        name=st.sampled_from(DEVICES),
+        field=st.sampled_from(EDITED),
+        value=VALUES,
+        data=st.data(),
+    )
     def edit_on_a_device(
         self, name: str, field: str, value: FieldValue, data: st.DataObject
     ) -> None:
@@ -100,7 +105,9 @@ class Replicas(RuleBasedStateMachine):
         if chosen is None:
             return
         record_id, marker = chosen
-        device.replica.edits.edit(CONTACT, record_id, {field: value}, self.site.clock.advance())
+        device.replica.edits.edit(
+            CONTACT, record_id, {field: value}, self.site.clock.advance()
+        )
         n = next(self.writes)
         self.last_write[(marker, field)] = n
         self.pending.append(Written(name, marker, field, value, n))
@@ -118,7 +125,9 @@ class Replicas(RuleBasedStateMachine):
         return _chosen(self.site.records(CONTACT), data)
 
     @rule(field=st.sampled_from(EDITED), value=VALUES, data=st.data())
-    def edit_on_the_server(self, field: str, value: FieldValue, data: st.DataObject) -> None:
+    def edit_on_the_server(
+        self, field: str, value: FieldValue, data: st.DataObject
+    ) -> None:
         chosen = self._server_record(data)
         if chosen is not None:
             self.site.change(CONTACT, chosen[0], **{field: value})
@@ -138,9 +147,7 @@ class Replicas(RuleBasedStateMachine):
     @rule()
     def add_a_field_on_the_server(self) -> None:
         self.new_fields += 1
-        definition = FieldDefinition(
-            f"region_{self.new_fields}", "Region", FieldType.TEXT
-        )
+        definition = FieldDefinition(f"region_{self.new_fields}", "Region", FieldType.TEXT)
         self.site.desk.add_field(
             AddField(
                 self.site.tenant,
@@ -249,9 +256,7 @@ class Replicas(RuleBasedStateMachine):
             on_server = contacts.get(written.marker)
             if on_server is None:
                 continue  # deleted since, by someone: the delete is the later word
-            assert on_server.get(written.field) == written.value or told, (
-                written.__dict__
-            )
+            assert on_server.get(written.field) == written.value or told, written.__dict__
 
 
 def _chosen(
@@ -267,18 +272,14 @@ def _chosen(
 
 
 @pytest.fixture
-def server_site(database_url: str):  # type: ignore[no-untyped-def]
+def server_site(database_url: str) -> Iterator[Site]:
     with site(database_url) as made:
         yield made
 
 
-#: Each step syncs real replicas over HTTP: a fifth of the profile's examples (the
-#: thorough profile still runs 200), each of up to 30 steps.
-RUNS = settings(
-    settings.default,
-    max_examples=max(settings.default.max_examples // 5, 8),
-    stateful_step_count=30,
-)
+#: Each step syncs real replicas over HTTP: half the profile's examples (the thorough
+#: profile still runs 500), each of up to 30 steps.
+RUNS = settings(max_examples=max(settings().max_examples // 2, 8), stateful_step_count=30)
 
 
 def test_replicas_converge_and_lose_nothing(server_site: Site) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from support.replicas import Crash, Device, Site, site
 
+from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
 from calldesk.domain.replica_runs import SyncStage
@@ -277,3 +278,62 @@ def test_a_crash_anywhere_in_a_run_is_completed_by_the_next_with_nothing_doubled
     assert server.records(CONTACT)[record]["title"] == "Lady"
     assert laptop.rows(CONTACT) == server.records(CONTACT)
     assert laptop.rows(ACCOUNT) == server.records(ACCOUNT)
+
+
+def test_a_change_at_the_console_reaches_a_following_device_without_a_sync(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    follower = ReplicaFollower(laptop.replica)
+    report = follower.step()
+    assert report is not None
+    assert (report.pulled, report.pushed) == (1, 0)
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    server.change(CONTACT, record, title="Countess")
+    follower.step()
+    assert laptop.rows(CONTACT)[record]["title"] == "Countess"
+
+
+def test_the_follower_sends_what_waits_and_backs_off_while_the_server_is_away(
+    server: Site, laptop: Device
+) -> None:
+    follower = ReplicaFollower(laptop.replica)
+    laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    laptop.network.down = True
+    first = follower.step()
+    assert first is not None
+    assert first.offline
+    assert follower.step() is None  # waits a second before it tries again
+    server.clock.advance(1)
+    again = follower.step()
+    assert again is not None
+    assert again.offline
+    server.clock.advance(1)
+    assert follower.step() is None  # two seconds after the second failure
+    laptop.network.down = False
+    server.clock.advance(1)
+    sent = follower.step()
+    assert sent is not None
+    assert sent.completed
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    status = laptop.replica.state.replica(server.clock.now())
+    assert status.state is ReplicaState.UP_TO_DATE
+
+
+def test_the_status_and_the_inbox_survive_a_restart(server: Site, laptop: Device) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron", title="Miss")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, server.clock.now())
+    server.change(CONTACT, record, title="Countess")
+    laptop.replica.edits.create(CONTACT, {"last_name": "Lovelace"}, server.clock.now())
+    laptop.network.down = True
+    laptop.replica.sync()
+    laptop.network.down = False
+    assert laptop.replica.sync().completed
+    before = laptop.replica.state.replica(server.clock.now())
+    lines = laptop.replica.state.records()
+    restarted = laptop.reopened()
+    assert restarted.state.replica(server.clock.now()) == before
+    assert restarted.state.records() == lines
+    assert before.state is ReplicaState.NEEDS_ATTENTION
+    assert len(restarted.inbox.conflicts()) == 1

@@ -192,7 +192,11 @@ class Site:
     def restore(self, kind: RecordKind, record_id: str) -> None:
         self.desk.restore_record(
             RestoreRecord(
-                self.tenant, kind=kind, record_id=record_id, by=AGENT, at=self.clock.advance()
+                self.tenant,
+                kind=kind,
+                record_id=record_id,
+                by=AGENT,
+                at=self.clock.advance(),
             )
         )
 

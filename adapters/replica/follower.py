@@ -1,0 +1,50 @@
+"""The live follower: while the device runs, it keeps the replica current with the
+server's change feed and sends what waits, without a person asking (ADR/0024).
+
+Every `interval` it asks the replica what to do now: catch up with the feed (a pull
+applied to the main table), run a full sync when changes wait to be sent, or wait out
+the backoff after the server was unreachable (the next attempt's time is persisted, so
+a failed upload is retried on time, not at the next local write).
+"""
+
+import threading
+
+from calldesk.apps.replica import Replica
+from calldesk.apps.replica_state import NextRun
+from calldesk.apps.replica_sync import RunReport
+
+#: How often the follower looks at the feed; a change reaches the device within it.
+INTERVAL_SECONDS = 1.0
+
+
+class ReplicaFollower:
+    """Follows the server for one replica, in a thread of its own."""
+
+    def __init__(self, replica: Replica, interval: float = INTERVAL_SECONDS) -> None:
+        self.replica = replica
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> RunReport | None:
+        """One look: None while it waits out a backoff."""
+        next_run = self.replica.state.next_run(self.replica.clock.now())
+        if next_run is NextRun.WAIT:
+            return None
+        if next_run is NextRun.SEND:
+            return self.replica.sync()
+        return self.replica.catch_up()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._follow, name="replica-follower")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.interval)
