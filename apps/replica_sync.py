@@ -651,7 +651,7 @@ def _checked_record(group: TableGroup, change: PulledRecord) -> ServerRecord:
         if value is not None and wrong:
             raise BadServerAnswer(
                 f"{record.kind.value} {record.record_id}: field {name} holds {value!r}, "
-                f"not a {field.type.value}"
+                f"which is no {field.type.value} value"
             )
         if is_temporary_id(value):
             raise BadServerAnswer(f"{record.kind.value} {record.record_id}: a device's id")

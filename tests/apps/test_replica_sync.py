@@ -9,11 +9,14 @@ import pytest
 from support.replicas import Crash, Device, Site, site
 
 from calldesk.adapters.replica.follower import ReplicaFollower
+from calldesk.apps.records import AddField, RetireField
+from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
 from calldesk.domain.replica_runs import SyncStage
 from calldesk.domain.replica_status import RecordState, ReplicaState
 from calldesk.domain.temporary_ids import is_temporary_id
+from calldesk.ports.replica import PulledRecord, ServerPage, ServerRecord
 
 CONTACT, ACCOUNT = RecordKind.CONTACT, RecordKind.ACCOUNT
 
@@ -337,3 +340,101 @@ def test_the_status_and_the_inbox_survive_a_restart(server: Site, laptop: Device
     assert restarted.state.records() == lines
     assert before.state is ReplicaState.NEEDS_ATTENTION
     assert len(restarted.inbox.conflicts()) == 1
+
+
+class ServingOnce:
+    """The real server, but for one feed page a test hands the device."""
+
+    def __init__(self, device: Device, page: ServerPage) -> None:
+        self.real = device.replica.server
+        self.page: ServerPage | None = page
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def changes(self, after: int, limit: int) -> ServerPage:
+        page, self.page = self.page, None
+        return page or self.real.changes(after, limit)
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"last_name": "Byron", "shoe_size": "9"}, "field 'shoe_size' its schema has not"),
+        ({"last_name": 42}, "holds 42, which is no text value"),
+        ({"last_name": "Byron", "email": True}, "holds True, which is no email value"),
+        ({"last_name": "Byron", "account": "~" + "0" * 64}, "a device's id"),
+    ],
+)
+def test_a_page_that_does_not_fit_the_schema_applies_nothing(
+    server: Site, laptop: Device, values: dict[str, FieldValue], complaint: str
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    good = ServerRecord(CONTACT, record, 1, {"last_name": "Byron"})
+    bad = ServerRecord(CONTACT, "003-0000000000000bad", 1, values)
+    with laptop.replica.tables.transaction() as group:
+        cursor = group.property("cursor")
+    page = ServerPage(
+        (PulledRecord(cursor + 1, good), PulledRecord(cursor + 2, bad)), cursor + 2, False
+    )
+    laptop.replica.server = ServingOnce(laptop, page)  # type: ignore[assignment]
+    report = laptop.replica.sync()
+    assert not report.completed
+    assert report.error is not None
+    assert complaint in report.error
+    assert laptop.rows(CONTACT) == {}
+    with laptop.replica.tables.transaction() as group:
+        assert group.property("cursor") == cursor
+    status = laptop.replica.state.replica(server.clock.now())
+    assert status.state is ReplicaState.ERROR
+    assert laptop.replica.sync().completed  # the replica is still usable
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_a_field_added_on_the_server_becomes_a_column_with_its_values(
+    server: Site, laptop: Device
+) -> None:
+    field = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
+    )
+    record = server.create(CONTACT, "op-1", last_name="Byron", region="EMEA")
+    assert laptop.replica.sync().completed
+    assert laptop.rows(CONTACT)[record]["region"] == "EMEA"
+    laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace", "region": "APAC"}, server.clock.now()
+    )
+    assert laptop.replica.sync().completed
+    assert laptop.rows(CONTACT)[record]["region"] == "EMEA"
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert sorted(v["region"] for v in server.records(CONTACT).values()) == ["APAC", "EMEA"]
+
+
+def test_a_change_the_server_refuses_keeps_its_message_and_the_queue_moves_on(
+    server: Site, laptop: Device
+) -> None:
+    field = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
+    )
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"region": "EMEA"}, server.clock.now())
+    server.desk.retire_field(
+        RetireField("acme", kind=CONTACT, name="region", at=server.clock.advance())
+    )
+    other = laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace"}, server.clock.now()
+    )
+    assert laptop.replica.sync().completed
+    line = laptop.replica.state.record(CONTACT, record)
+    assert line is not None
+    assert line.status.state is RecordState.ERROR
+    assert line.status.message is not None
+    assert "region" in line.status.message
+    assert len(server.records(CONTACT)) == 2  # the create behind it went on
+    assert other.record_id not in laptop.rows(CONTACT)
+    laptop.replica.inbox.abandon(CONTACT, record)
+    assert laptop.replica.sync().completed
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert state_of(laptop, CONTACT, record) is RecordState.SYNCED
