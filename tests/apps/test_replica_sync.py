@@ -10,6 +10,7 @@ from support.replicas import Crash, Device, Site, site
 
 from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.apps.records import AddField, RetireField
+from calldesk.apps.replica_edits import Mode
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
@@ -438,3 +439,33 @@ def test_a_change_the_server_refuses_keeps_its_message_and_the_queue_moves_on(
     assert laptop.replica.sync().completed
     assert laptop.rows(CONTACT) == server.records(CONTACT)
     assert state_of(laptop, CONTACT, record) is RecordState.SYNCED
+
+
+def test_online_an_edit_starts_from_the_servers_latest(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    server.change(CONTACT, record, title="Countess")
+    laptop.replica.edits.set_mode(Mode.ONLINE)
+    assert laptop.replica.edits.refreshed(CONTACT, record).values["title"] == "Countess"
+    laptop.network.down = True
+    offline = laptop.replica.edits.refreshed(CONTACT, record)
+    assert offline.values["title"] == "Countess"  # as it is, with no answer
+
+
+def test_hybrid_writes_go_straight_to_the_server_and_wait_when_it_is_away(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.set_mode(Mode.HYBRID)
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, server.clock.now())
+    assert server.records(CONTACT)[record]["title"] == "Lady"
+    assert state_of(laptop, CONTACT, record) is RecordState.SYNCED
+    laptop.network.down = True
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Dame"}, server.clock.now())
+    assert state_of(laptop, CONTACT, record) is RecordState.PENDING_EDIT
+    laptop.network.down = False
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT)[record]["title"] == "Dame"
