@@ -11,6 +11,7 @@ device's row reflects is dropped (per-record write checkpoints).
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 import attrs
 
@@ -323,14 +324,7 @@ class ReplicaSync:
         now = self.clock.now()
         with self.tables.transaction() as group:
             for delete in deletes:
-                attempts = delete.attempts + 1
-                group.put_delete(
-                    attrs.evolve(
-                        delete,
-                        attempts=attempts,
-                        next_attempt_at=next_attempt_at(now, attempts),
-                    )
-                )
+                group.put_delete(_tried_again_later(delete, now))
 
     def _delete_answered(
         self, group: TableGroup, delete: QueuedDelete, result: OperationResult
@@ -362,14 +356,7 @@ class ReplicaSync:
             )
             group.put_pulled([latest])
         elif outcome is OutcomeClass.TRANSIENT:
-            attempts = delete.attempts + 1
-            group.put_delete(
-                attrs.evolve(
-                    delete,
-                    attempts=attempts,
-                    next_attempt_at=next_attempt_at(self.clock.now(), attempts),
-                )
-            )
+            group.put_delete(_tried_again_later(delete, self.clock.now()))
         else:
             assert result.problem is not None
             group.put_delete(attrs.evolve(delete, error=result.problem.detail))
@@ -444,15 +431,7 @@ class ReplicaSync:
         now = self.clock.now()
         with self.tables.transaction() as group:
             for entry in entries:
-                attempts = entry.attempts + 1
-                group.update_create(
-                    attrs.evolve(
-                        entry,
-                        sent=True,
-                        attempts=attempts,
-                        next_attempt_at=next_attempt_at(now, attempts),
-                    )
-                )
+                group.update_create(_tried_again_later(attrs.evolve(entry, sent=True), now))
 
     def _create_answered(
         self,
@@ -498,14 +477,8 @@ class ReplicaSync:
             if stale is not None and stale.version <= made.version:
                 group.remove_pulled(kind, made.record_id)
         elif outcome is OutcomeClass.TRANSIENT:
-            attempts = entry.attempts + 1
-            group.update_create(
-                attrs.evolve(
-                    entry,
-                    attempts=attempts,
-                    next_attempt_at=next_attempt_at(self.clock.now(), attempts),
-                )
-            )
+            sent = attrs.evolve(entry, sent=True)
+            group.update_create(_tried_again_later(sent, self.clock.now()))
         else:
             assert result.problem is not None
             message = result.problem.detail
@@ -623,6 +596,18 @@ class ReplicaSync:
         except ServerUnreachable:
             failed()
             raise
+
+
+Queued = TypeVar("Queued", QueuedCreate, QueuedDelete)
+
+
+def _tried_again_later(entry: Queued, failed_at: datetime) -> Queued:
+    """The entry after an attempt with no answer, or a transient one: counted, and
+    when the follower tries it again."""
+    attempts = entry.attempts + 1
+    return attrs.evolve(
+        entry, attempts=attempts, next_attempt_at=next_attempt_at(failed_at, attempts)
+    )
 
 
 def _anything_local(group: TableGroup, kinds: Iterable[RecordKind]) -> bool:
