@@ -1,7 +1,7 @@
 """A device replica's services together, as an embedding app holds them: writes, the
 sync run, the inbox of choices, and the status (ADR/0024)."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from calldesk.apps.replica_edits import ReplicaEdits
 from calldesk.apps.replica_inbox import ReplicaInbox
@@ -21,6 +21,7 @@ class Replica:
         server: ReplicaServer,
         clock: Clock,
         kinds: Iterable[RecordKind] = tuple(RecordKind),
+        on_close: Callable[[], None] = lambda: None,
     ) -> None:
         self.tables = tables
         self.server = server
@@ -29,6 +30,17 @@ class Replica:
         self.edits = ReplicaEdits(tables, server)
         self.inbox = ReplicaInbox(tables)
         self.state = ReplicaState(tables)
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Let go of the file and the connections the replica was opened with."""
+        self._on_close()
+
+    def __enter__(self) -> "Replica":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def sync(self, on_progress: Progress | None = None) -> RunReport:
         """One sync run, iterated until nothing is left to pull or push."""

@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from calldesk.adapters.http.auth import acting, checked_first, principal
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.feed_routes import feed_api
+from calldesk.adapters.http.feed_stream import record_change_stream
 from calldesk.adapters.http.front_door import FrontDoor
 from calldesk.adapters.http.metrics import ConnectorMetrics, metrics
 from calldesk.adapters.http.problems import (
@@ -115,6 +116,7 @@ def create_app(
             feed_api,
             workspace_api,
             record_api,
+            record_change_stream,
             events,
             health,
             vendor_event,

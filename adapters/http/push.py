@@ -69,6 +69,7 @@ class PushHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading = True  # a gap is being read from the log: what is heard waits
         self._stopping = False
+        self._watchers: set[asyncio.Event] = set()  # the record feeds' streams
 
     def stop(self) -> None:
         self._stopping = True
@@ -136,9 +137,24 @@ class PushHub:
             self._wake.set()
 
     def _hand_out_in_order(self, page: Iterable[Logged]) -> None:
+        moved = False
         for logged in page:
             self.position = logged.position
             self.hand_out(logged)
+            moved = True
+        if moved:
+            for watcher in self._watchers:
+                watcher.set()
+
+    def watch(self) -> asyncio.Event:
+        """An event set whenever the log moves: a record feed's stream then reads its
+        tenant's feed after its cursor (ADR/0024)."""
+        watcher = asyncio.Event()
+        self._watchers.add(watcher)
+        return watcher
+
+    def unwatch(self, watcher: asyncio.Event) -> None:
+        self._watchers.discard(watcher)
 
     def hand_out(self, logged: Logged) -> None:
         """Queue a recorded event on the streams of the agents it concerns."""

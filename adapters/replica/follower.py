@@ -1,13 +1,15 @@
 """The live follower: while the device runs, it keeps the replica current with the
 server's change feed and sends what waits, without a person asking (ADR/0024).
 
-Every `interval` it asks the replica what to do now: catch up with the feed (a pull
-applied to the main table), run a full sync when changes wait to be sent, or wait out
-the backoff after the server was unreachable (the next attempt's time is persisted, so
-a failed upload is retried on time, not at the next local write).
+Every `interval`, and at each announcement of the server's stream of the feed, it
+asks the replica what to do now: catch up with the feed (a pull applied to the main
+table), run a full sync when changes wait to be sent, or wait out the backoff after
+the server was unreachable (the next attempt's time is persisted, so a failed upload
+is retried on time, not at the next local write).
 """
 
 import threading
+from collections.abc import Iterable
 
 from calldesk.apps.replica import Replica
 from calldesk.apps.replica_state import NextRun
@@ -34,6 +36,14 @@ class ReplicaFollower:
         if next_run is NextRun.SEND:
             return self.replica.sync()
         return self.replica.catch_up()
+
+    def follow(self, announcements: Iterable[object]) -> None:
+        """A look at each announcement that the feed moved (the server's stream), so a
+        change reaches the device within a request or two, until stopped."""
+        for _ in announcements:
+            if self._stop.is_set():
+                return
+            self.step()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._follow, name="replica-follower")

@@ -28,5 +28,11 @@ def open_replica(
     --device NAME`), or a callable giving the current one, so a renewed token is used."""
     secret = token if callable(token) else (lambda: token)
     http = httpx.Client(base_url=server_url, timeout=timeout)
+    tables = SQLiteReplicaTables(path)
+
+    def closed() -> None:
+        http.close()
+        tables.close()
+
     server = HttpReplicaServer(http, secret)
-    return Replica(SQLiteReplicaTables(path), server, SystemClock(), kinds)
+    return Replica(tables, server, SystemClock(), kinds, on_close=closed)

@@ -1,0 +1,133 @@
+"""The feed's stream over real loopback HTTP, on SQLite and PostgreSQL: a device
+following it hears each change as it is recorded and pulls it into its main table;
+a stream resumed from its last cursor sends nothing twice; a bad cursor is refused
+before any stream opens."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import httpx
+import pytest
+from support.clock import Clock
+from support.connector import serving
+from support.desk_driver import tenant_with_agent
+from support.replicas import AGENT, START
+
+from calldesk.adapters.replica.feed_events import announced_cursors
+from calldesk.adapters.replica.follower import ReplicaFollower
+from calldesk.adapters.replica.opening import open_replica
+from calldesk.apps.access import IssueToken
+from calldesk.apps.desk import Desk
+from calldesk.apps.records import ChangeRecord, CreateRecord
+from calldesk.apps.replica import Replica
+from calldesk.domain.records import RecordKind
+
+CONTACT = RecordKind.CONTACT
+SECRET = "device-secret-of-the-stream-test".ljust(40, "x")
+
+
+@attrs.frozen
+class Served:
+    desk: Desk
+    clock: Clock
+    url: str
+    replica: Replica
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
+    with Desk.at(database_url) as desk:
+        clock = Clock(START)
+        tenant_with_agent(desk, START)
+        desk.issue_token(
+            IssueToken(
+                "acme",
+                "a-17",
+                at=START,
+                expires_at=START + timedelta(days=1),
+                device="laptop-1",
+            ),
+            SECRET,
+        )
+        with serving(desk, clock) as url:
+            path = tmp_path / "replica.sqlite"
+            with open_replica(path, url, SECRET, (CONTACT,)) as replica:
+                assert replica.sync().completed
+                yield Served(desk, clock, url, replica)
+
+
+def created(served: Served, operation: str) -> str:
+    command = CreateRecord(
+        "acme",
+        kind=CONTACT,
+        values={"last_name": "Byron"},
+        operation_id=operation,
+        by=AGENT,
+        at=served.clock.advance(),
+    )
+    return served.desk.create_record(command).record_id
+
+
+def changed(served: Served, record_id: str, version: int, title: str) -> None:
+    command = ChangeRecord(
+        "acme",
+        kind=CONTACT,
+        record_id=record_id,
+        base_version=version,
+        values={"title": title},
+        by=AGENT,
+        at=served.clock.advance(),
+    )
+    served.desk.change_record(command)
+
+
+def title_on_the_device(replica: Replica, record_id: str) -> object:
+    with replica.tables.transaction() as group:
+        row = group.row(CONTACT, record_id)
+        return None if row is None else row.values.get("title")
+
+
+def cursor_of(replica: Replica) -> int:
+    with replica.tables.transaction() as group:
+        return int(group.property("cursor"))
+
+
+def test_a_following_device_hears_each_change_as_it_is_recorded(served: Served) -> None:
+    follower = ReplicaFollower(served.replica)
+    with httpx.Client(base_url=served.url) as http:
+        cursors = announced_cursors(http, lambda: SECRET, cursor_of(served.replica))
+        record = created(served, "op-1")
+        first = next(cursors)  # the stream opens after the cursor: the create is in it
+        follower.step()
+        assert cursor_of(served.replica) == first
+        changed(served, record, 1, "Countess")  # recorded while the stream is open
+        assert next(cursors) > first
+        follower.step()
+        assert title_on_the_device(served.replica, record) == "Countess"
+        cursors.close()
+
+
+def test_a_stream_resumed_from_its_cursor_sends_nothing_twice(served: Served) -> None:
+    record = created(served, "op-1")
+    with httpx.Client(base_url=served.url) as http:
+        first = announced_cursors(http, lambda: SECRET, 0)
+        seen = next(first)
+        first.close()
+        changed(served, record, 1, "Countess")
+        resumed = announced_cursors(http, lambda: SECRET, seen)
+        assert next(resumed) > seen
+        resumed.close()
+
+
+@pytest.mark.parametrize("after", ["-1", "999999", "x"])
+def test_a_bad_cursor_is_refused_before_a_stream_opens(served: Served, after: str) -> None:
+    with httpx.Client(base_url=served.url) as http:
+        response = http.get(
+            "/record-changes/stream",
+            params={"after": after},
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
