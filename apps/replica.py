@@ -1,6 +1,7 @@
 """A device replica's services together, as an embedding app holds them: writes, the
 sync run, the inbox of choices, and the status (ADR/0024)."""
 
+import threading
 from collections.abc import Callable, Iterable
 
 from calldesk.apps.replica_edits import ReplicaEdits
@@ -31,6 +32,8 @@ class Replica:
         self.inbox = ReplicaInbox(tables)
         self.state = ReplicaState(tables)
         self._on_close = on_close
+        # One run at a time: the live follower's and a person's "sync now" take turns.
+        self._running = threading.Lock()
 
     def close(self) -> None:
         """Let go of the file and the connections the replica was opened with."""
@@ -47,8 +50,11 @@ class Replica:
         run = ReplicaSync(
             self.tables, self.server, self.clock, self.kinds, on_progress=on_progress
         )
-        return run.run()
+        with self._running:
+            return run.run()
 
     def catch_up(self) -> RunReport:
         """The feed pulled and applied, nothing sent (the live follower's step)."""
-        return ReplicaSync(self.tables, self.server, self.clock, self.kinds).catch_up()
+        run = ReplicaSync(self.tables, self.server, self.clock, self.kinds)
+        with self._running:
+            return run.catch_up()

@@ -10,6 +10,7 @@ import attrs
 
 from calldesk.apps.replica_rows import local_changes, schema_of
 from calldesk.apps.replica_sync import (
+    CURSOR,
     LAST_SUCCESS,
     NEXT_RUN_AT,
     ONLINE,
@@ -79,6 +80,11 @@ class ReplicaState:
                 last_success=None if last is None else datetime.fromisoformat(last),
             )
         return replica_status(facts, now)
+
+    def cursor(self) -> int:
+        """Where in the server's feed the replica stands: what it pulled is before it."""
+        with self.tables.transaction() as group:
+            return int(group.property(CURSOR) or 0)
 
     def next_run(self, now: datetime) -> "NextRun":
         """What the live follower does now: wait (offline, backing off), send (changes

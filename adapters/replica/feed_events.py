@@ -9,30 +9,40 @@ import httpx
 from calldesk.ports.replica import ServerUnreachable, SessionExpired
 
 
-def announced_cursors(
-    http: httpx.Client, token: Callable[[], str], after: int
-) -> Generator[int, None, None]:
-    """The cursor of each page the stream sends, as it sends it; ServerUnreachable
-    when the stream breaks (the follower then looks on its own, and reconnects)."""
-    headers = {"Authorization": f"Bearer {token()}", "Accept": "text/event-stream"}
-    timeout = httpx.Timeout(10.0, read=None)  # heartbeats come; pages when they do
-    try:
-        with http.stream(
-            "GET",
-            "/record-changes/stream",
-            params={"after": after},
-            headers=headers,
-            timeout=timeout,
-        ) as response:
-            if response.status_code == 401:
-                raise SessionExpired("the server no longer takes this device's token")
-            if response.status_code != 200:
-                raise ServerUnreachable(
-                    f"the feed's stream answered {response.status_code}"
-                )
-            for line in response.iter_lines():
-                name, _, value = line.partition(":")
-                if name == "id" and value.strip().isdigit():
-                    yield int(value.strip())
-    except httpx.HTTPError as error:
-        raise ServerUnreachable(f"the feed's stream broke: {error}") from error
+class FeedStream:
+    """The stream over a connection of its own (a stream holds one while it is open),
+    closed from any thread to end what is being read."""
+
+    def __init__(self, server_url: str, token: Callable[[], str]) -> None:
+        # Heartbeats come while nothing happens; pages when they do: no read timeout.
+        timeout = httpx.Timeout(10.0, read=None)
+        self._http = httpx.Client(base_url=server_url, timeout=timeout)
+        self._token = token
+
+    def announcements(self, after: int) -> Generator[int, None, None]:
+        """The cursor of each page the stream sends, as it sends it; ServerUnreachable
+        when the stream breaks or is closed (the follower then looks on its own)."""
+        headers = {
+            "Authorization": f"Bearer {self._token()}",
+            "Accept": "text/event-stream",
+        }
+        try:
+            with self._http.stream(
+                "GET", "/record-changes/stream", params={"after": after}, headers=headers
+            ) as response:
+                if response.status_code == 401:
+                    raise SessionExpired("the server no longer takes this device's token")
+                if response.status_code != 200:
+                    raise ServerUnreachable(
+                        f"the feed's stream answered {response.status_code}"
+                    )
+                for line in response.iter_lines():
+                    name, _, value = line.partition(":")
+                    if name == "id" and value.strip().isdigit():
+                        yield int(value.strip())
+        except (httpx.HTTPError, RuntimeError) as error:  # RuntimeError: closed meanwhile
+            raise ServerUnreachable(f"the feed's stream broke: {error}") from error
+        raise ServerUnreachable("the server ended the feed's stream")
+
+    def close(self) -> None:
+        self._http.close()

@@ -11,22 +11,31 @@ is retried on time, not at the next local write).
 import threading
 from collections.abc import Iterable
 
+from calldesk.adapters.replica.feed_events import FeedStream
 from calldesk.apps.replica import Replica
 from calldesk.apps.replica_state import NextRun
 from calldesk.apps.replica_sync import RunReport
+from calldesk.ports.replica import ServerUnreachable, SessionExpired
 
 #: How often the follower looks at the feed; a change reaches the device within it.
 INTERVAL_SECONDS = 1.0
 
 
 class ReplicaFollower:
-    """Follows the server for one replica, in a thread of its own."""
+    """Follows the server for one replica: a thread that looks every `interval`, and
+    with a stream, a thread that looks at each of its announcements."""
 
-    def __init__(self, replica: Replica, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        replica: Replica,
+        interval: float = INTERVAL_SECONDS,
+        stream: FeedStream | None = None,
+    ) -> None:
         self.replica = replica
         self.interval = interval
+        self.stream = stream
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
 
     def step(self) -> RunReport | None:
         """One look: None while it waits out a backoff."""
@@ -46,15 +55,32 @@ class ReplicaFollower:
             self.step()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._follow, name="replica-follower")
-        self._thread.start()
+        self.threads = [threading.Thread(target=self._look, name="replica-follower")]
+        if self.stream is not None:
+            self.threads.append(
+                threading.Thread(target=self._listen, name="replica-stream")
+            )
+        for thread in self.threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self.stream is not None:
+            self.stream.close()  # ends the read the stream's thread waits in
+        for thread in self.threads:
+            thread.join()
 
-    def _follow(self) -> None:
+    def _look(self) -> None:
         while not self._stop.is_set():
             self.step()
             self._stop.wait(self.interval)
+
+    def _listen(self) -> None:
+        """The stream from the replica's cursor, opened again after it breaks (each
+        look in between is the other thread's)."""
+        assert self.stream is not None
+        while not self._stop.is_set():
+            try:
+                self.follow(self.stream.announcements(self.replica.state.cursor()))
+            except (ServerUnreachable, SessionExpired):
+                self._stop.wait(self.interval)

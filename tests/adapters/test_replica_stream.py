@@ -3,7 +3,10 @@ following it hears each change as it is recorded and pulls it into its main tabl
 a stream resumed from its last cursor sends nothing twice; a bad cursor is refused
 before any stream opens."""
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from support.connector import serving
 from support.desk_driver import tenant_with_agent
 from support.replicas import AGENT, START
 
-from calldesk.adapters.replica.feed_events import announced_cursors
+from calldesk.adapters.replica.feed_events import FeedStream
 from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.adapters.replica.opening import open_replica
 from calldesk.apps.access import IssueToken
@@ -89,19 +92,14 @@ def title_on_the_device(replica: Replica, record_id: str) -> object:
         return None if row is None else row.values.get("title")
 
 
-def cursor_of(replica: Replica) -> int:
-    with replica.tables.transaction() as group:
-        return int(group.property("cursor"))
-
-
 def test_a_following_device_hears_each_change_as_it_is_recorded(served: Served) -> None:
     follower = ReplicaFollower(served.replica)
-    with httpx.Client(base_url=served.url) as http:
-        cursors = announced_cursors(http, lambda: SECRET, cursor_of(served.replica))
+    with closing(FeedStream(served.url, lambda: SECRET)) as stream:
+        cursors = stream.announcements(served.replica.state.cursor())
         record = created(served, "op-1")
         first = next(cursors)  # the stream opens after the cursor: the create is in it
         follower.step()
-        assert cursor_of(served.replica) == first
+        assert served.replica.state.cursor() == first
         changed(served, record, 1, "Countess")  # recorded while the stream is open
         assert next(cursors) > first
         follower.step()
@@ -111,12 +109,12 @@ def test_a_following_device_hears_each_change_as_it_is_recorded(served: Served) 
 
 def test_a_stream_resumed_from_its_cursor_sends_nothing_twice(served: Served) -> None:
     record = created(served, "op-1")
-    with httpx.Client(base_url=served.url) as http:
-        first = announced_cursors(http, lambda: SECRET, 0)
+    with closing(FeedStream(served.url, lambda: SECRET)) as stream:
+        first = stream.announcements(0)
         seen = next(first)
         first.close()
         changed(served, record, 1, "Countess")
-        resumed = announced_cursors(http, lambda: SECRET, seen)
+        resumed = stream.announcements(seen)
         assert next(resumed) > seen
         resumed.close()
 
@@ -131,3 +129,30 @@ def test_a_bad_cursor_is_refused_before_a_stream_opens(served: Served, after: st
         )
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_started_follower_brings_a_change_without_waiting_for_its_next_look(
+    served: Served,
+) -> None:
+    record = created(served, "op-1")
+    stream = FeedStream(served.url, lambda: SECRET)
+    follower = ReplicaFollower(served.replica, interval=3600, stream=stream)
+    follower.start()  # its first look takes the create; the next is an hour away
+    try:
+        assert arrived(lambda: served.replica.state.record(CONTACT, record) is not None)
+        changed(served, record, 1, "Countess")
+        assert arrived(lambda: title_on_the_device(served.replica, record) == "Countess")
+    finally:
+        follower.stop()
+    assert not any(thread.is_alive() for thread in follower.threads)
+
+
+def arrived(condition: Callable[[], bool], within: float = 10.0) -> bool:
+    """Whether the condition holds before the deadline: the stream's thread brings
+    the change while this one looks."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        threading.Event().wait(0.01)
+    return True
