@@ -27,6 +27,8 @@ from calldesk.apps.call_views import CallView
 from calldesk.apps.conversion import converter
 from calldesk.apps.presence import AgentView
 from calldesk.apps.softphone import SoftphoneProjection
+from calldesk.domain.crm_records import CrmRecord
+from calldesk.domain.record_schemas import RecordSchema
 from calldesk.ports.log import EventLog, Logged
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ A = TypeVar("A", bound=Aggregate)
 
 #: Events read from the log at a time.
 PAGE = 200
+
+#: The topics of the events that move the records' change feed (ADR/0021, ADR/0027).
+#: Every event of an aggregate is topic'd under its aggregate's name ("….crm_record.").
+FEED_TOPICS = tuple(
+    kind.TOPIC.rpartition(".")[0] + "." for kind in (CrmRecord, RecordSchema)
+)
 
 #: The softphone of (tenant, agent) as of a position, ready to advance event by event.
 Projections = Callable[[str, str, int], SoftphoneProjection]
@@ -137,18 +145,19 @@ class PushHub:
             self._wake.set()
 
     def _hand_out_in_order(self, page: Iterable[Logged]) -> None:
-        moved = False
+        feed_moved = False
         for logged in page:
             self.position = logged.position
             self.hand_out(logged)
-            moved = True
-        if moved:
+            feed_moved = feed_moved or logged.topic.startswith(FEED_TOPICS)
+        if feed_moved:
             for watcher in self._watchers:
                 watcher.set()
 
     def watch(self) -> asyncio.Event:
-        """An event set whenever the log moves: a record feed's stream then reads its
-        tenant's feed after its cursor (ADR/0024)."""
+        """An event set whenever a record or a schema is saved: a record feed's stream
+        then reads its tenant's feed after its cursor (ADR/0027); calls and presence,
+        most of the log, wake no stream."""
         watcher = asyncio.Event()
         self._watchers.add(watcher)
         return watcher

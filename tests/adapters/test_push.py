@@ -11,6 +11,9 @@ from support.desk_driver import log_in, not_ready, tenant_with_agent
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.push import PushHub
 from calldesk.apps.desk import Desk
+from calldesk.apps.records import CreateRecord
+from calldesk.domain.crm_records import Author
+from calldesk.domain.records import RecordKind
 
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 REASONS = ["lunch", "break", "training", "meeting", "admin"]
@@ -125,3 +128,34 @@ def test_a_save_of_another_process_between_this_ones_reaches_the_stream_in_order
         frames = asyncio.run(scenario(desk, other))
     assert [f["position"] for f in frames] == [first, first + 1, first + 2]
     assert frames[-1]["state"]["agent"]["not_ready_reason"]["code"] == "training"
+
+
+def test_a_record_feed_stream_wakes_for_a_saved_record_and_not_for_presence(
+    database_url: str,
+) -> None:
+    async def scenario(desk: Desk) -> tuple[bool, bool]:
+        hub = PushHub(desk.log, desk.projection, ConnectorConfig(heartbeat_seconds=60))
+        hub.position = desk.head()
+        watcher = hub.watch()
+        not_ready(desk, "lunch", START + timedelta(minutes=1))
+        await hub._read_log()  # the follower's step, by hand
+        woken_by_presence = watcher.is_set()
+        desk.create_record(
+            CreateRecord(
+                "acme",
+                kind=RecordKind.CONTACT,
+                values={"last_name": "Byron"},
+                operation_id="op-1",
+                by=Author("agent", "a-17"),
+                at=START + timedelta(minutes=2),
+            )
+        )
+        await hub._read_log()  # the follower's step, by hand
+        return woken_by_presence, watcher.is_set()
+
+    with Desk.at(database_url) as desk:
+        tenant_with_agent(desk, START)
+        log_in(desk, START)
+        by_presence, by_record = asyncio.run(scenario(desk))
+    assert not by_presence
+    assert by_record
