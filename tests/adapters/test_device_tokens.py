@@ -121,6 +121,7 @@ def test_a_device_reaches_the_record_api_and_nothing_else() -> None:
         "/records/{kind:str}/{record_id:str}/restore",
         "/records/{kind:str}/{record_id:str}/history",
         "/record-changes",
+        "/record-changes/stream",
         "/record-batches",
     }
 

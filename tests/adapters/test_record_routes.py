@@ -184,3 +184,59 @@ def test_a_deleted_record_is_restored_and_its_history_is_shown(api: Api) -> None
     assert [h["what"] for h in history] == ["created", "deleted", "restored"]
     schema = api.http.get("/schemas/contact", headers=api.ada).json()
     assert schema["fields"][1]["name"] == "last_name"
+
+
+def test_a_hostile_device_push_is_refused_operation_by_operation_and_records_nothing(
+    api: Api,
+) -> None:
+    ours = created(api)
+    theirs_body = {"operation_id": "g-op", "values": {"last_name": "Gauss"}}
+    theirs = api.http.post("/records/contact", headers=api.globex, json=theirs_body)
+    temporary = "~" + "ab" * 32
+    operations: list[dict[str, Any]] = [
+        {"op": "change", "kind": "contact", "record_id": ours["record_id"]}
+        | {"base_version": 1, "values": {"shoe_size": 44}},
+        {"op": "change", "kind": "contact", "record_id": theirs.json()["record_id"]}
+        | {"base_version": 1, "values": {"title": "Countess"}},
+        {"op": "change", "kind": "contact", "record_id": ours["record_id"]}
+        | {"base_version": 7, "values": {"title": "Countess"}},
+        {"op": "delete", "kind": "contact", "record_id": ours["record_id"]}
+        | {"base_version": 9},
+        {"op": "create", "kind": "case", "operation_id": "tmp"}
+        | {"values": {"subject": "Billing", "contact": temporary}},
+    ]
+    head = api.desk.head()
+    answer = api.http.post(
+        "/record-batches", headers=api.ada, json={"operations": operations}
+    )
+    results = answer.json()["results"]
+    assert [r["outcome"] for r in results] == ["refused"] * len(operations), results
+    assert "shoe_size" in str(results[0]["problem"])
+    assert results[1]["problem"]["status"] == 404
+    assert "version" in str(results[2]["problem"]).lower()
+    assert "version" in str(results[3]["problem"]).lower()
+    assert results[4]["problem"]["errors"][0]["member"] == "contact"
+    assert api.desk.head() == head
+    shown = api.http.get(f"/records/contact/{ours['record_id']}", headers=api.ada)
+    assert shown.json() == ours
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "change", "kind": "contact", "record_id": "003-x", "values": {}},
+        {"op": "create", "kind": "contact", "operation_id": "o", "values": {}, "x": 1},
+        {"op": "launch", "kind": "contact", "record_id": "003-x"},
+        {"op": "create", "kind": "'; DROP TABLE x; --", "operation_id": "o", "values": {}},
+    ],
+)
+def test_a_malformed_operation_refuses_its_whole_batch(
+    api: Api, operation: dict[str, Any]
+) -> None:
+    head = api.desk.head()
+    good = {"op": "create", "kind": "contact", "operation_id": "ok"}
+    body = {"operations": [good | {"values": {"last_name": "Byron"}}, operation]}
+    refused = api.http.post("/record-batches", headers=api.ada, json=body)
+    assert refused.status_code in (400, 422), refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert api.desk.head() == head
