@@ -470,3 +470,26 @@ def test_hybrid_writes_go_straight_to_the_server_and_wait_when_it_is_away(
     laptop.network.down = False
     assert laptop.replica.sync().completed
     assert server.records(CONTACT)[record]["title"] == "Dame"
+
+
+def test_a_record_gone_from_the_server_while_its_change_was_sent_leaves_with_a_notice(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.edit(CONTACT, record, {"title": "Lady"}, server.clock.now())
+    deleted = False
+
+    def meanwhile(progress: object) -> None:
+        nonlocal deleted
+        if getattr(progress, "stage", None) is SyncStage.MERGE and not deleted:
+            deleted = True  # after the pull, before the change goes out
+            server.delete(CONTACT, record)
+
+    assert laptop.replica.sync(on_progress=meanwhile).completed
+    assert deleted
+    assert laptop.rows(CONTACT) == {}
+    assert laptop.replica.state.record(CONTACT, record) is None
+    (notice,) = laptop.replica.inbox.notices()
+    assert (notice.record_id, notice.values) == (record, {"title": "Lady"})
+    assert laptop.replica.state.replica(server.clock.now()).counts.errors == 0
