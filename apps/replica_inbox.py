@@ -69,18 +69,22 @@ class ReplicaInbox:
         """A refused record sent again with the next sync, as it now is."""
         with self.tables.transaction() as group:
             row = group.row(kind, record_id)
+            creates = [c for c in group.creates() if c.temporary_id == record_id]
+            deletes = [
+                d for d in group.deletes() if (d.kind, d.record_id) == (kind, record_id)
+            ]
+            if row is None and not creates and not deletes:
+                raise NotFound(f"no {kind.value} {record_id} on this device to send again")
             if row is not None:
                 group.put_row(kind, _without_error(row))
-            for create in group.creates():
-                if create.temporary_id == record_id:
-                    group.update_create(
-                        attrs.evolve(create, error=None, attempts=0, next_attempt_at=None)
-                    )
-            for delete in group.deletes():
-                if (delete.kind, delete.record_id) == (kind, record_id):
-                    group.put_delete(
-                        attrs.evolve(delete, error=None, attempts=0, next_attempt_at=None)
-                    )
+            for create in creates:
+                group.update_create(
+                    attrs.evolve(create, error=None, attempts=0, next_attempt_at=None)
+                )
+            for delete in deletes:
+                group.put_delete(
+                    attrs.evolve(delete, error=None, attempts=0, next_attempt_at=None)
+                )
 
     def abandon(self, kind: RecordKind, record_id: str) -> None:
         """The device's change given up (L72, L88, L92): a create's row removed, an
@@ -108,6 +112,8 @@ class ReplicaInbox:
 
     def dismiss(self, notice_id: int) -> None:
         with self.tables.transaction() as group:
+            if all(notice.notice_id != notice_id for notice in group.notices()):
+                raise NotFound(f"no notice {notice_id} on this device")
             group.remove_notice(notice_id)
 
 

@@ -272,6 +272,8 @@ class SQLiteTableGroup:
         )
 
     def row(self, kind: RecordKind, record_id: str) -> LocalRow | None:
+        if self.kind_schema(kind) is None:
+            return None  # not synced here (yet): no table, no row
         found = self._rows(
             f"SELECT * FROM {quoted(kind.value)} WHERE _cd_id = ?", [record_id]
         )

@@ -11,6 +11,7 @@ from support.replicas import Crash, Device, Site, site
 from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.apps.records import AddField, RetireField
 from calldesk.apps.replica_edits import Mode
+from calldesk.domain.errors import NotFound
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
@@ -493,3 +494,14 @@ def test_a_record_gone_from_the_server_while_its_change_was_sent_leaves_with_a_n
     (notice,) = laptop.replica.inbox.notices()
     assert (notice.record_id, notice.values) == (record, {"title": "Lady"})
     assert laptop.replica.state.replica(server.clock.now()).counts.errors == 0
+
+
+def test_a_retry_or_a_dismissal_of_nothing_on_the_device_is_refused_as_not_found(
+    server: Site, laptop: Device
+) -> None:
+    with pytest.raises(NotFound, match="no contact ct-nowhere on this device"):
+        laptop.replica.inbox.retry(CONTACT, "ct-nowhere")
+    with pytest.raises(NotFound, match="no notice 7 on this device"):
+        laptop.replica.inbox.dismiss(7)
+    with pytest.raises(NotFound, match="no case ca-1 on this device"):
+        laptop.replica.edits.row(RecordKind.CASE, "ca-1")  # a kind never synced here
