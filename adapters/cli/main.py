@@ -21,6 +21,7 @@ from calldesk.adapters.cli.demo import demo
 from calldesk.adapters.cli.directory import directory_app
 from calldesk.adapters.cli.presence import agent_app, tenant_app
 from calldesk.adapters.cli.records import record_app, schema_app
+from calldesk.adapters.cli.replica import replica_app
 from calldesk.adapters.cli.serve import serve
 from calldesk.adapters.cli.tokens import token_app
 from calldesk.apps.settings import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL
@@ -98,6 +99,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(token_app, name="token")
 app.add_typer(record_app, name="record")
 app.add_typer(schema_app, name="schema")
+app.add_typer(replica_app, name="replica")
 
 
 def _version(shown: bool) -> None:
