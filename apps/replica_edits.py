@@ -80,6 +80,7 @@ class ReplicaEdits:
         """The row as an edit should start from it: online, a row with no local changes
         first takes the server's latest (L46); offline, or with no answer, as it is."""
         row = self.row(kind, record_id)
+        record_id = row.record_id  # the server's, when a temporary id was mapped
         if self.mode() is Mode.OFFLINE or row.created or row.updated:
             return row
         try:
@@ -101,7 +102,9 @@ class ReplicaEdits:
     def edit(
         self, kind: RecordKind, record_id: str, values: Values, at: datetime
     ) -> LocalRow:
-        """The fields changed on the device (an empty value clears one)."""
+        """The fields changed on the device (an empty value clears one); a record is
+        found by the temporary id it was created under after that id was mapped."""
+        record_id = self.row(kind, record_id).record_id
         if self.mode() is Mode.HYBRID:
             written = self._written_through(kind, record_id, values)
             if written is not None:
@@ -170,6 +173,7 @@ class ReplicaEdits:
         a record created here and not yet sent is just forgotten, nothing sent."""
         with self.tables.transaction() as group:
             row = _row(group, kind, record_id)
+            record_id = row.record_id
             group.remove_row(kind, record_id)
             for conflict in group.conflicts():
                 if (conflict.kind, conflict.record_id) == (kind, record_id):

@@ -143,6 +143,12 @@ class ReplicaSync:
 
     def _caught_up(self, report: "_Counts") -> None:
         report.iterations = 1
+        with self.tables.transaction() as group:
+            unknown = [kind for kind in self.kinds if group.kind_schema(kind) is None]
+        if unknown:  # a fresh replica, or a kind added: its tables come first
+            self._stage(SyncStage.SCHEMA, 1)
+            for kind in unknown:
+                self._described(self.server.schema(kind))
         self._stage(SyncStage.PULL, 1)
         report.pulled = self.pull()
         self._stage(SyncStage.SERVER_DELETES, 1)
@@ -170,6 +176,10 @@ class ReplicaSync:
             why = f"the server no longer takes this device's token ({error})"
         except BadServerAnswer as error:
             why = f"the server's answer was refused, nothing of it applied: {error}"
+        except Exception as error:
+            # A fault of calldesk's: the run is over, said so, and not left "syncing".
+            self._ended(online=True, error=f"the sync stopped on a fault: {error!r}")
+            raise
         else:
             self._ended(online=True, error=None, succeeded=True)
             return RunReport(
@@ -397,6 +407,13 @@ class ReplicaSync:
                 if entry.error is not None or entry.operation_id in tried:
                     continue
                 row = group.row(entry.kind, entry.temporary_id)
+                if row is None and entry.sent and _deleted_here(group, entry):
+                    # Deleted here while its answer was lost: sent again naming only
+                    # its operation, the server answers with the record it made (which
+                    # the queued delete then deletes) or refuses, having made none.
+                    replay = SendCreate(entry.kind, entry.operation_id, {}, None)
+                    batch.append((entry, replay, 0))
+                    continue
                 if row is None:
                     group.remove_create(entry.operation_id)
                     continue
@@ -481,6 +498,11 @@ class ReplicaSync:
             group.update_create(_tried_again_later(sent, self.clock.now()))
         else:
             assert result.problem is not None
+            if _deleted_here(group, entry) and group.row(kind, entry.temporary_id) is None:
+                # Refused, so never made: there is nothing to delete either.
+                group.remove_create(entry.operation_id)
+                group.remove_delete(kind, entry.temporary_id)
+                return
             message = result.problem.detail
             group.update_create(attrs.evolve(entry, error=message))
             row = group.row(kind, entry.temporary_id)
@@ -721,3 +743,11 @@ def _moved(group: TableGroup, pulled: ServerRecord) -> None:
     revision = 1 if row is None else row.revision + 1
     group.put_row(kind, LocalRow(record_id, pulled.version, revision, values))
     group.remove_pulled(kind, record_id)
+
+
+def _deleted_here(group: TableGroup, entry: QueuedCreate) -> bool:
+    """Whether the person deleted the record of this create before it was answered."""
+    return any(
+        (delete.kind, delete.record_id) == (entry.kind, entry.temporary_id)
+        for delete in group.deletes()
+    )

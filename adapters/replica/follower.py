@@ -8,6 +8,7 @@ the server was unreachable (the next attempt's time is persisted, so a failed up
 is retried on time, not at the next local write).
 """
 
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -16,6 +17,8 @@ from calldesk.apps.replica import Replica
 from calldesk.apps.replica_state import NextRun
 from calldesk.apps.replica_sync import RunReport
 from calldesk.ports.replica import ServerUnreachable, SessionExpired
+
+logger = logging.getLogger(__name__)
 
 #: How often the follower looks at the feed; a change reaches the device within it.
 INTERVAL_SECONDS = 1.0
@@ -52,7 +55,7 @@ class ReplicaFollower:
         for _ in announcements:
             if self._stop.is_set():
                 return
-            self.step()
+            self._step_logged()
 
     def start(self) -> None:
         self.threads = [threading.Thread(target=self._look, name="replica-follower")]
@@ -72,8 +75,16 @@ class ReplicaFollower:
 
     def _look(self) -> None:
         while not self._stop.is_set():
-            self.step()
+            self._step_logged()
             self._stop.wait(self.interval)
+
+    def _step_logged(self) -> None:
+        """A step whose fault is logged, not fatal: the follower keeps following (the
+        run's error is in the replica's status)."""
+        try:
+            self.step()
+        except Exception:
+            logger.exception("the replica follower's step failed")
 
     def _listen(self) -> None:
         """The stream from the replica's cursor, opened again after it breaks (each

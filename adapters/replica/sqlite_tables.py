@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import quote_identifier as quoted
 
 from calldesk.apps.conversion import converter
-from calldesk.domain.record_fields import FieldDefinition, FieldType, checked_field_name
+from calldesk.domain.record_fields import FieldType, checked_field_name
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import FieldConflict
 from calldesk.ports.replica import (
@@ -187,15 +187,20 @@ class SQLiteTableGroup:
         """Store the schema and give the kind's main, originals and pulled tables a
         column for each of its fields; a retired field's column stays, with its values."""
         kind = schema.kind
-        for field in schema.fields:
-            checked_field_name(field.name)  # the names are DDL: only what may be one
+        # A retired field keeps a column (untyped) even on a device that never had it,
+        # so every name the schema holds is one; the names are DDL: only what may be.
+        columns = dict.fromkeys(schema.retired, "") | {
+            field.name: _COLUMN_TYPES.get(field.type, "TEXT") for field in schema.fields
+        }
+        for name in columns:
+            checked_field_name(name)
         self.set_property(f"schema:{kind.value}", converter.unstructure(schema))
         for table, bookkeeping in (
             (kind.value, _MAIN_COLUMNS),
             (_orig(kind), _SERVER_ROW_COLUMNS),
             (_pulled(kind), _SERVER_ROW_COLUMNS),
         ):
-            self._with_columns(table, bookkeeping, schema.fields)
+            self._with_columns(table, bookkeeping, columns)
         self._db.table(_server_deletes(kind)).create(
             {"_cd_id": str, "_cd_version": int}, pk="_cd_id", if_not_exists=True
         )
@@ -204,18 +209,16 @@ class SQLiteTableGroup:
         self,
         table: str,
         bookkeeping: Mapping[str, type],
-        fields: Sequence[FieldDefinition],
+        columns: Mapping[str, str],
     ) -> None:
         rows = self._db.table(table)
         if not rows.exists():
             rows.create(dict(bookkeeping), pk="_cd_id")
         present = set(rows.columns_dict)
-        for field in fields:
-            if field.name not in present:
-                column_type = _COLUMN_TYPES.get(field.type, "TEXT")
+        for name, column_type in columns.items():
+            if name not in present:
                 self._db.execute(
-                    f"ALTER TABLE {quoted(table)} ADD COLUMN {quoted(field.name)} "
-                    f"{column_type}"
+                    f"ALTER TABLE {quoted(table)} ADD COLUMN {quoted(name)} {column_type}"
                 )
 
     def kinds(self) -> tuple[RecordKind, ...]:

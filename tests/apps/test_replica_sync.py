@@ -505,3 +505,64 @@ def test_a_retry_or_a_dismissal_of_nothing_on_the_device_is_refused_as_not_found
         laptop.replica.inbox.dismiss(7)
     with pytest.raises(NotFound, match="no case ca-1 on this device"):
         laptop.replica.edits.row(RecordKind.CASE, "ca-1")  # a kind never synced here
+
+
+def test_an_edit_and_a_delete_through_the_temporary_id_reach_the_record_once_mapped(
+    server: Site, laptop: Device
+) -> None:
+    made = laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    assert laptop.replica.sync().completed  # the app still holds the temporary id
+    laptop.replica.edits.edit(
+        CONTACT, made.record_id, {"title": "Lady"}, server.clock.now()
+    )
+    assert laptop.replica.sync().completed
+    (record,) = server.records(CONTACT)
+    assert server.records(CONTACT)[record]["title"] == "Lady"
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    laptop.replica.edits.delete(CONTACT, made.record_id, server.clock.now())
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT) == {}
+    assert laptop.rows(CONTACT) == {}
+
+
+def test_a_record_deleted_here_while_its_create_was_unanswered_ends_deleted_everywhere(
+    server: Site, laptop: Device
+) -> None:
+    made = laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    laptop.network.lose_next_answer = True
+    assert laptop.replica.sync().offline  # the server made it; the device never heard
+    laptop.replica.edits.delete(CONTACT, made.record_id, server.clock.now())
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT) == {}
+    assert laptop.rows(CONTACT) == {}
+    status = laptop.replica.state.replica(server.clock.now())
+    assert status.state is ReplicaState.UP_TO_DATE
+    assert status.counts.pending == 0
+
+
+def test_a_new_device_of_a_tenant_that_retired_a_field_syncs(
+    server: Site, tmp_path: Path
+) -> None:
+    field = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
+    )
+    server.create(CONTACT, "op-1", last_name="Byron", region="EMEA")
+    server.desk.retire_field(
+        RetireField("acme", kind=CONTACT, name="region", at=server.clock.advance())
+    )
+    tablet = server.device(tmp_path, "tablet-1")
+    assert tablet.replica.sync().completed
+    assert tablet.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_a_follower_started_on_a_fresh_replica_brings_the_records(
+    server: Site, tmp_path: Path
+) -> None:
+    server.create(CONTACT, "op-1", last_name="Byron")
+    fresh = server.device(tmp_path, "tablet-1")
+    report = ReplicaFollower(fresh.replica).step()
+    assert report is not None
+    assert report.completed
+    assert fresh.rows(CONTACT) == server.records(CONTACT)
+    assert fresh.replica.state.replica(server.clock.now()).state is ReplicaState.UP_TO_DATE
