@@ -504,7 +504,8 @@ class ReplicaSync:
                 group.remove_delete(kind, entry.temporary_id)
                 return
             message = result.problem.detail
-            group.update_create(attrs.evolve(entry, error=message))
+            # Refused, so the server made nothing under this operation: not in flight.
+            group.update_create(attrs.evolve(entry, error=message, sent=False))
             row = group.row(kind, entry.temporary_id)
             if row is not None:
                 group.put_row(kind, attrs.evolve(row, error=message))
@@ -666,7 +667,12 @@ def _checked_record(group: TableGroup, change: PulledRecord) -> ServerRecord:
 
 
 def _applied_first(group: TableGroup, record: ServerRecord) -> None:
-    """A first sync with nothing local writes straight into main (L62)."""
+    """A first sync with nothing local writes straight into main (L62); a row the
+    person changed since the first sync began waits for the merge like any other."""
+    row = group.row(record.kind, record.record_id)
+    if row is not None and (row.created or row.updated):
+        _waiting(group, record)
+        return
     if record.deleted:
         group.remove_row(record.kind, record.record_id)
         return

@@ -105,9 +105,12 @@ class Replicas(RuleBasedStateMachine):
         if chosen is None:
             return
         record_id, marker = chosen
+        unchanged = device.rows(CONTACT)[record_id].get(field) == value
         device.replica.edits.edit(
             CONTACT, record_id, {field: value}, self.site.clock.advance()
         )
+        if unchanged:
+            return  # the value the device shows already: nothing to send, nothing to lose
         n = next(self.writes)
         self.last_write[(marker, field)] = n
         self.pending.append(Written(name, marker, field, value, n))
