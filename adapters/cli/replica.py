@@ -6,6 +6,7 @@ CALLDESK_REPLICA_TOKEN) is never written to disk: without one, everything but `s
 works as offline, and an online edit waits like an offline one.
 """
 
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from calldesk.adapters.cli.announced import serve_announced
 from calldesk.adapters.cli.console import (
     EXIT_BAD_INPUT,
     EXIT_NOT_FOUND,
@@ -25,7 +27,11 @@ from calldesk.adapters.cli.console import (
     show,
     wants_json,
 )
+from calldesk.adapters.http.config import LOOPBACK
+from calldesk.adapters.replica.feed_events import FeedStream
+from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.adapters.replica.opening import open_replica
+from calldesk.adapters.replica.page import replica_page_app
 from calldesk.adapters.replica.sqlite_tables import SQLiteReplicaTables
 from calldesk.apps.replica import Replica
 from calldesk.apps.replica_edits import Mode
@@ -68,9 +74,8 @@ Sets = Annotated[
 DEFAULT_PATH = Path("replica.sqlite")
 
 
-def opened_replica(path: Path, token: str | None) -> Replica:
-    """The replica `init` made at this path; without a token the server counts as away
-    (a sync says so), so nothing but the network is needed to read and write."""
+def server_of(path: Path) -> tuple[str, tuple[RecordKind, ...]]:
+    """The server and the kinds `init` recorded in the replica at this path."""
     if not path.exists():
         fail(EXIT_NOT_FOUND, f"no replica at {path}: make one with `calldesk replica init`")
     tables = SQLiteReplicaTables(path)
@@ -79,9 +84,14 @@ def opened_replica(path: Path, token: str | None) -> Replica:
     tables.close()
     if server_url is None:
         fail(EXIT_NOT_FOUND, f"{path} is no replica: make one with `calldesk replica init`")
-    return open_replica(
-        path, server_url, _token_of(token), tuple(RecordKind(kind) for kind in kinds)
-    )
+    return server_url, tuple(RecordKind(kind) for kind in kinds)
+
+
+def opened_replica(path: Path, token: str | None) -> Replica:
+    """The replica `init` made at this path; without a token the server counts as away
+    (a sync says so), so nothing but the network is needed to read and write."""
+    server_url, kinds = server_of(path)
+    return open_replica(path, server_url, _token_of(token), kinds)
 
 
 def _token_of(token: str | None) -> Callable[[], str]:
@@ -507,3 +517,32 @@ def replica_mode(
             replica.edits.set_mode(mode)
         current = replica.edits.mode()
     show(context, {"mode": current.value}, lambda: out.print(f"mode {current.value}"))
+
+
+@replica_app.command("serve")
+def replica_serve(
+    port: Annotated[int, typer.Option(help="The page's port on 127.0.0.1.")] = 8766,
+    replica_path: ReplicaPath = DEFAULT_PATH,
+    token: Token = None,
+) -> None:
+    """The replica's page in a browser, on loopback: records with their status, offline
+    create, edit and delete, the conflict inbox and the refused changes. With a token
+    the replica follows the server live, as long as the page is served."""
+    key = secrets.token_urlsafe(32)
+    server_url, _ = server_of(replica_path)
+    with replica_session(replica_path, token) as replica:
+        follower = None
+        if token is not None:
+            stream = FeedStream(server_url, _token_of(token))
+            follower = ReplicaFollower(replica, stream=stream)
+            follower.start()
+        app = replica_page_app(replica, key, port)
+        lines = (
+            f"the replica's page: http://{LOOPBACK}:{port}/#key={key}",
+            "  (the key in it is this run's: open the address as it is; Ctrl-C stops)",
+        )
+        try:
+            serve_announced(app, LOOPBACK, port, lines)
+        finally:
+            if follower is not None:
+                follower.stop()
