@@ -1,14 +1,21 @@
 """What every browser test asks of a page: that axe-core finds nothing serious on it,
 and that it is no wider than its window."""
 
+from collections.abc import Sequence
+
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 
-def checked_for_access_and_width(page: Page, width: int) -> None:
-    """No serious or critical axe-core violation on the console or the frame, and
-    nothing wider than the window."""
-    for target in (page, page.frame(url=lambda u: "softphone.html" in u)):
+def checked_for_access_and_width(
+    page: Page, width: int, frames: Sequence[str] = ("softphone.html",)
+) -> None:
+    """No serious or critical axe-core violation on the page or its frames (the
+    console's softphone), and nothing wider than the window."""
+    found = [page.frame(url=lambda u, name=name: name in u) for name in frames]
+    inner = [frame for frame in found if frame is not None]
+    assert len(inner) == len(frames), f"a frame of {frames} is missing"
+    for target in (page, *inner):
         results = Axe().run(target)
         serious = [
             (v["id"], v["impact"], v["help"])
