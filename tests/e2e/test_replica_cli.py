@@ -2,17 +2,23 @@
 loopback: offline writes, a sync, the conflict inbox, refusals, --json, bad input."""
 
 import json
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import attrs
+import httpx
 import pytest
 from support.clock import Clock
 from support.connector import serving
 from support.desk_driver import tenant_with_agent
 from support.replicas import AGENT, START
+from support.serve_process import CALLDESK, free_port
 from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED
@@ -219,3 +225,45 @@ def test_the_mode_is_kept_in_the_replica(laptop: Laptop) -> None:
     assert laptop.json("mode") == {"mode": "online"}
     assert laptop.json("mode", "hybrid") == {"mode": "hybrid"}
     assert laptop.json("status")["mode"] == "hybrid"
+
+
+def test_serve_prints_a_keyed_address_follows_the_server_live_and_stops_on_ctrl_c(
+    laptop: Laptop,
+) -> None:
+    """`calldesk replica serve`, the installed command: its page answers only with the
+    key it printed, the records the server makes reach the page without a sync, and
+    Ctrl-C stops it."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "CALLDESK_REPLICA": str(laptop.path),
+        "CALLDESK_REPLICA_TOKEN": SECRET,
+    }
+    command = [CALLDESK, "replica", "serve", "--port", str(port)]
+    with subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as serve:
+        assert serve.stdout is not None
+        address = next(
+            (line for line in serve.stdout if "the replica's page: " in line), ""
+        )
+        assert f"http://127.0.0.1:{port}/#key=" in address, address
+        key = address.strip().rpartition("#key=")[2]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as page:
+            assert page.get("/api/status").status_code == 401
+            keyed = {"Authorization": f"Bearer {key}"}
+            assert page.get("/api/status", headers=keyed).json()["state"] == "up-to-date"
+            record_id = on_server(laptop, "op-live", last_name="Shelley")
+            deadline = time.monotonic() + 20
+            listed: set[str] = set()
+            while record_id not in listed and time.monotonic() < deadline:
+                answer = page.get("/api/records/contact", headers=keyed)
+                listed = {line["record_id"] for line in answer.json()}
+            assert record_id in listed, "the follower did not bring the server's record"
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(15) == 130  # stopped by Ctrl-C, as a shell reports it
+        assert "Traceback" not in serve.stdout.read()

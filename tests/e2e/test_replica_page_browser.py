@@ -117,7 +117,9 @@ def test_a_conflict_is_settled_in_the_three_way_view(
     expect(page.locator("#view .status-badge")).to_have_text("↑ Changes not yet sent")
     desk.server.change(CONTACT, record_id, title="Countess")
     desk.sync_now("Synced:")
-    expect(page.locator("#view .status-badge")).to_have_text("⚠ Conflict: choose the values")
+    expect(page.locator("#view .status-badge")).to_have_text(
+        "⚠ Conflict: choose the values"
+    )
     page.get_by_role("link", name="Conflicts (1)").click()
     three_way = page.get_by_role("table", name=f"contact {record_id}: Title")
     cells = three_way.get_by_role("row").nth(1).get_by_role("cell")

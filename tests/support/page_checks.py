@@ -12,8 +12,7 @@ def checked_for_access_and_width(
 ) -> None:
     """No serious or critical axe-core violation on the page or its frames (the
     console's softphone), and nothing wider than the window."""
-    found = [page.frame(url=lambda u, name=name: name in u) for name in frames]
-    inner = [frame for frame in found if frame is not None]
+    inner = [frame for frame in page.frames if any(name in frame.url for name in frames)]
     assert len(inner) == len(frames), f"a frame of {frames} is missing"
     for target in (page, *inner):
         results = Axe().run(target)
