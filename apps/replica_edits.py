@@ -85,6 +85,8 @@ class ReplicaEdits:
             return row
         try:
             latest = self.server.record(kind, record_id)
+            if latest is not None:
+                self._knowing(latest)
         except ServerUnreachable:
             return row
         with self.tables.transaction() as group:
@@ -155,6 +157,10 @@ class ReplicaEdits:
             raise Refused(result.problem.detail)
         answer = result.record
         assert answer is not None
+        try:
+            self._knowing(answer)
+        except ServerUnreachable:
+            return None  # written; its answer comes back with the next sync
         with self.tables.transaction() as group:
             now = group.row(kind, record_id)
             if now is None or now.revision != row.revision:
@@ -167,6 +173,21 @@ class ReplicaEdits:
             )
             group.put_row(kind, written)
             return written
+
+    def _knowing(self, record: ServerRecord) -> None:
+        """The kind's schema described again when the server's record holds a field
+        the device has not heard of (added since the last sync), so its column is
+        there before the record is written. Never inside a transaction: it asks."""
+        with self.tables.transaction() as group:
+            schema = schema_of(group, record.kind)
+        known = {field.name for field in schema.fields} | set(schema.retired)
+        if set(record.values) <= known:
+            return
+        described = self.server.schema(record.kind)
+        with self.tables.transaction() as group:
+            stored = schema_of(group, record.kind)
+            if described.version > stored.version:
+                group.store_schema(described)
 
     def delete(self, kind: RecordKind, record_id: str, at: datetime) -> None:
         """The record gone from the device at once, its delete sent with the next sync;

@@ -326,8 +326,15 @@ class ReplicaSync:
         operations = [SendDelete(d.kind, d.record_id, d.base_version) for d in due]
         results = self._sent(operations, lambda: self._deletes_failed(due))
         for delete, result in zip(due, results, strict=True):
+            # What the server holds now, asked before the transaction: never a request
+            # while the device's tables are locked.
+            latest = (
+                self.server.record(delete.kind, delete.record_id)
+                if result.outcome is OutcomeClass.CONFLICT
+                else None
+            )
             with self.tables.transaction() as group:
-                self._delete_answered(group, delete, result)
+                self._delete_answered(group, delete, result, latest)
         return len(due)
 
     def _deletes_failed(self, deletes: list[QueuedDelete]) -> None:
@@ -337,9 +344,20 @@ class ReplicaSync:
                 group.put_delete(_tried_again_later(delete, now))
 
     def _delete_answered(
-        self, group: TableGroup, delete: QueuedDelete, result: OperationResult
+        self,
+        group: TableGroup,
+        delete: QueuedDelete,
+        result: OperationResult,
+        latest: ServerRecord | None,
     ) -> None:
         kind, record_id = delete.kind, delete.record_id
+        current = next(
+            (d for d in group.deletes() if (d.kind, d.record_id) == (kind, record_id)),
+            None,
+        )
+        if current is None:
+            return  # abandoned while on the way: the feed brings the server's word
+        delete = current  # as it is now: its attempts, its error, since it was read
         outcome = result.outcome
         if outcome is OutcomeClass.APPLIED:
             assert result.record is not None
@@ -351,7 +369,6 @@ class ReplicaSync:
             group.remove_original(kind, record_id)
             group.remove_pulled(kind, record_id)
         elif outcome is OutcomeClass.CONFLICT:
-            latest = self.server.record(kind, record_id)
             if latest is None or latest.deleted:
                 group.remove_delete(kind, record_id)
                 group.remove_original(kind, record_id)
@@ -458,6 +475,12 @@ class ReplicaSync:
         result: OperationResult,
     ) -> None:
         kind = entry.kind
+        current = next(
+            (c for c in group.creates() if c.operation_id == entry.operation_id), None
+        )
+        if current is None:
+            return  # answered already (a replay's answer), nothing left to do
+        entry = current  # as it is now, not as the run read it before sending
         outcome = result.outcome
         if outcome is OutcomeClass.APPLIED:
             made = result.record

@@ -566,3 +566,65 @@ def test_a_follower_started_on_a_fresh_replica_brings_the_records(
     assert report.completed
     assert fresh.rows(CONTACT) == server.records(CONTACT)
     assert fresh.replica.state.replica(server.clock.now()).state is ReplicaState.UP_TO_DATE
+
+
+def test_an_edit_online_takes_a_field_the_server_added_since_the_last_sync(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    field = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
+    )
+    server.change(CONTACT, record, region="EMEA")
+    laptop.replica.edits.set_mode(Mode.ONLINE)
+    opened = laptop.replica.edits.refreshed(CONTACT, record)
+    assert opened.values["region"] == "EMEA"
+    laptop.replica.edits.edit(CONTACT, record, {"region": "APAC"}, server.clock.now())
+    assert laptop.replica.sync().completed
+    assert server.records(CONTACT)[record]["region"] == "APAC"
+
+
+def test_a_hybrid_write_answered_with_a_field_new_to_the_device_is_kept(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    assert laptop.replica.sync().completed
+    field = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
+    )
+    server.change(CONTACT, record, region="EMEA")
+    laptop.replica.edits.set_mode(Mode.HYBRID)
+    written = laptop.replica.edits.edit(
+        CONTACT, record, {"title": "Lady"}, server.clock.now()
+    )
+    assert written.values["region"] == "EMEA"
+    assert server.records(CONTACT)[record]["title"] == "Lady"
+    assert state_of(laptop, CONTACT, record) is RecordState.SYNCED
+
+
+def test_a_delete_abandoned_while_on_the_way_ends_as_the_server_answered(
+    server: Site, laptop: Device
+) -> None:
+    record = server.create(CONTACT, "op-1", last_name="Byron")
+    kept = server.create(CONTACT, "op-2", last_name="Shelley")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.delete(CONTACT, record, server.clock.now())
+    replica = laptop.replica
+    sending = replica.server.apply
+
+    def abandoned_meanwhile(operations):  # type: ignore[no-untyped-def]
+        replica.server.apply = sending  # type: ignore[method-assign]
+        replica.inbox.abandon(CONTACT, record)  # the person, while it is on the way
+        return sending(operations)
+
+    replica.server.apply = abandoned_meanwhile  # type: ignore[method-assign]
+    assert replica.sync().completed
+    assert replica.sync().completed
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    assert list(server.records(CONTACT)) == [kept]
+    with replica.tables.transaction() as group:
+        assert group.deletes() == ()
+    assert replica.state.replica(server.clock.now()).counts.pending == 0
