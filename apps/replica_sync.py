@@ -507,10 +507,14 @@ class ReplicaSync:
                 # A create sent again after a lost answer is answered with the record
                 # as first made: what the person changed since is still to be sent.
                 servers_own = schema_of(group, kind).read_only
+                fields = (set(row.values) | set(made.values)) - servers_own
+                # A field cleared since is absent from the row: None. (The server fills
+                # no field a person fills, only its read-only ones, so a field the row
+                # lacks and the answer holds is one the person cleared.)
                 unsent = {
-                    field: value
-                    for field, value in row.values.items()
-                    if field not in servers_own and made.values.get(field) != value
+                    field: row.values.get(field)
+                    for field in fields
+                    if made.values.get(field) != row.values.get(field)
                 }
                 self._answered_row(group, row, revision, made, dict(row.values), unsent)
             stale = group.pulled(kind, made.record_id)

@@ -628,3 +628,18 @@ def test_a_delete_abandoned_while_on_the_way_ends_as_the_server_answered(
     with replica.tables.transaction() as group:
         assert group.deletes() == ()
     assert replica.state.replica(server.clock.now()).counts.pending == 0
+
+
+def test_a_field_cleared_after_a_create_whose_answer_was_lost_stays_cleared(
+    server: Site, laptop: Device
+) -> None:
+    made = laptop.replica.edits.create(
+        CONTACT, {"last_name": "Byron", "title": "Lady"}, server.clock.now()
+    )
+    laptop.network.lose_next_answer = True
+    assert laptop.replica.sync().offline
+    laptop.replica.edits.edit(CONTACT, made.record_id, {"title": None}, server.clock.now())
+    assert laptop.replica.sync().completed
+    (record,) = server.records(CONTACT).values()
+    assert "title" not in record
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
