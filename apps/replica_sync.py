@@ -63,6 +63,7 @@ NEXT_RUN_AT = "next_run_at"
 PAGE_SIZE = 500
 DELETED = "was deleted on the server"
 CREATES_PER_BATCH = 200
+CHANGES_PER_BATCH = 200
 
 _TYPES: dict[FieldType, tuple[type, ...]] = {
     FieldType.NUMBER: (int, float),
@@ -565,23 +566,36 @@ class ReplicaSync:
 
     def merge(self) -> int:
         """Each row changed here merged with the server's (pulled, or its original
-        when the server did not change it); what changed here only is sent, what
-        changed there only is taken, what changed on both to different values waits
-        in the inbox while the rest goes on."""
+        when the server did not change it); what changed here only is sent, in
+        batches, what changed there only is taken, what changed on both to different
+        values waits in the inbox while the rest goes on."""
         pushed = 0
         for kind in self.kinds:
             with self.tables.transaction() as group:
-                originals = list(group.originals(kind))
-            for original in originals:
-                pushed += self._merged_row(kind, original.record_id)
+                changed = [original.record_id for original in group.originals(kind)]
+            for start in range(0, len(changed), CHANGES_PER_BATCH):
+                planned = [
+                    change
+                    for record_id in changed[start : start + CHANGES_PER_BATCH]
+                    if (change := self._planned_change(kind, record_id)) is not None
+                ]
+                if not planned:
+                    continue
+                results = self._sent([change.operation for change in planned], lambda: None)
+                with self.tables.transaction() as group:
+                    for change, result in zip(planned, results, strict=True):
+                        self._change_answered(group, change, result)
+                pushed += len(planned)
         return pushed
 
-    def _merged_row(self, kind: RecordKind, record_id: str) -> int:
+    def _planned_change(self, kind: RecordKind, record_id: str) -> "_PlannedChange | None":
+        """The row's merge: its conflicts in the inbox, and the change to send; None
+        when nothing is to be sent (the row then takes the server's side at once)."""
         with self.tables.transaction() as group:
             row = group.row(kind, record_id)
             original = group.original(kind, record_id)
             if row is None or original is None or row.error is not None:
-                return 0
+                return None
             server = group.pulled(kind, record_id) or original
             schema = schema_of(group, kind)
             held = {
@@ -605,26 +619,32 @@ class ReplicaSync:
                 self._answered_row(
                     group, row, row.revision, server, dict(row.values), keep_mine
                 )
-                return 0
-        (result,) = self._sent(
-            [SendChange(kind, record_id, server.version, to_send)], lambda: None
-        )
-        with self.tables.transaction() as group:
-            now = group.row(kind, record_id)
-            outcome_class = result.outcome
-            if outcome_class is OutcomeClass.APPLIED:
-                assert result.record is not None
-                group.remove_pulled(kind, record_id)
-                if now is not None:
-                    self._answered_row(
-                        group, now, row.revision, result.record, dict(row.values), keep_mine
-                    )
-            elif outcome_class is OutcomeClass.GONE:
-                _gone(group, kind, record_id, self.clock.now(), "is gone from the server")
-            elif outcome_class is OutcomeClass.PERMANENT and now is not None:
-                assert result.problem is not None
-                group.put_row(kind, attrs.evolve(now, error=result.problem.detail))
-        return 1
+                return None
+        operation = SendChange(kind, record_id, server.version, to_send)
+        return _PlannedChange(operation, row, keep_mine)
+
+    def _change_answered(
+        self, group: TableGroup, change: "_PlannedChange", result: OperationResult
+    ) -> None:
+        """A sent change's answer on the row as it is now; a conflict or no answer
+        leaves it changed, for the next iteration to pull the server's newer side and
+        merge again."""
+        kind, record_id = change.operation.kind, change.operation.record_id
+        now = group.row(kind, record_id)
+        outcome = result.outcome
+        if outcome is OutcomeClass.APPLIED:
+            assert result.record is not None
+            group.remove_pulled(kind, record_id)
+            if now is not None:
+                read = dict(change.row.values)
+                self._answered_row(
+                    group, now, change.row.revision, result.record, read, change.keep_mine
+                )
+        elif outcome is OutcomeClass.GONE:
+            _gone(group, kind, record_id, self.clock.now(), "is gone from the server")
+        elif outcome is OutcomeClass.PERMANENT and now is not None:
+            assert result.problem is not None
+            group.put_row(kind, attrs.evolve(now, error=result.problem.detail))
 
     # Pulled rows to main (L78).
 
@@ -784,3 +804,13 @@ def _deleted_here(group: TableGroup, entry: QueuedCreate) -> bool:
         (delete.kind, delete.record_id) == (entry.kind, entry.temporary_id)
         for delete in group.deletes()
     )
+
+
+@attrs.frozen
+class _PlannedChange:
+    """A change the merge sends, with the row as it was read and the conflicting
+    fields that keep the person's value until they choose."""
+
+    operation: SendChange
+    row: LocalRow
+    keep_mine: dict[str, FieldValue]

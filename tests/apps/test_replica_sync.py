@@ -643,3 +643,30 @@ def test_a_field_cleared_after_a_create_whose_answer_was_lost_stays_cleared(
     (record,) = server.records(CONTACT).values()
     assert "title" not in record
     assert laptop.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_edits_of_many_records_go_out_in_batches_each_answered(
+    server: Site, laptop: Device
+) -> None:
+    ids = [server.create(ACCOUNT, f"op-{n}", name=f"Mill {n}") for n in range(250)]
+    assert laptop.replica.sync().completed
+    for record_id in ids:
+        laptop.replica.edits.edit(
+            ACCOUNT, record_id, {"website": f"{record_id}.example"}, server.clock.now()
+        )
+    replica = laptop.replica
+    sending = replica.server.apply
+    batches: list[int] = []
+
+    def counted(operations):  # type: ignore[no-untyped-def]
+        batches.append(len(operations))
+        return sending(operations)
+
+    replica.server.apply = counted  # type: ignore[method-assign]
+    report = replica.sync()
+    assert report.completed
+    assert report.pushed == 250
+    assert batches == [200, 50]
+    records = server.records(ACCOUNT)
+    assert all(records[r]["website"] == f"{r}.example" for r in ids)
+    assert laptop.rows(ACCOUNT) == records
