@@ -2,7 +2,7 @@
 anchors' reported failures as named regressions (ADR/0024), each asserting what the
 person and the server end with."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,13 @@ from calldesk.domain.replica_merge import Choice, Resolution
 from calldesk.domain.replica_runs import SyncStage
 from calldesk.domain.replica_status import RecordState, ReplicaState
 from calldesk.domain.temporary_ids import is_temporary_id
-from calldesk.ports.replica import PulledRecord, ServerPage, ServerRecord
+from calldesk.ports.replica import (
+    Operation,
+    OperationResult,
+    PulledRecord,
+    ServerPage,
+    ServerRecord,
+)
 
 CONTACT, ACCOUNT = RecordKind.CONTACT, RecordKind.ACCOUNT
 
@@ -615,7 +621,7 @@ def test_a_delete_abandoned_while_on_the_way_ends_as_the_server_answered(
     replica = laptop.replica
     sending = replica.server.apply
 
-    def abandoned_meanwhile(operations):  # type: ignore[no-untyped-def]
+    def abandoned_meanwhile(operations: Sequence[Operation]) -> tuple[OperationResult, ...]:
         replica.server.apply = sending  # type: ignore[method-assign]
         replica.inbox.abandon(CONTACT, record)  # the person, while it is on the way
         return sending(operations)
@@ -658,7 +664,7 @@ def test_edits_of_many_records_go_out_in_batches_each_answered(
     sending = replica.server.apply
     batches: list[int] = []
 
-    def counted(operations):  # type: ignore[no-untyped-def]
+    def counted(operations: Sequence[Operation]) -> tuple[OperationResult, ...]:
         batches.append(len(operations))
         return sending(operations)
 
