@@ -6,11 +6,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from support.replicas import Crash, Device, Site, site
+from support.replicas import KINDS, Crash, Device, Site, site
 
 from calldesk.adapters.replica.follower import ReplicaFollower
 from calldesk.apps.records import AddField, RetireField
 from calldesk.apps.replica_edits import Mode
+from calldesk.apps.replica_sync import ReplicaSync
 from calldesk.domain.errors import NotFound
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
@@ -676,3 +677,33 @@ def test_edits_of_many_records_go_out_in_batches_each_answered(
     records = server.records(ACCOUNT)
     assert all(records[r]["website"] == f"{r}.example" for r in ids)
     assert laptop.rows(ACCOUNT) == records
+
+
+def test_an_edit_made_between_the_pages_of_a_first_sync_is_merged_not_written_over(
+    server: Site, tmp_path: Path
+) -> None:
+    ada = server.create(CONTACT, "op-1", last_name="Byron")
+    for n in range(3):
+        server.create(CONTACT, f"op-{n + 2}", last_name=f"Shelley {n}")
+    device = server.device(tmp_path)
+    replica = device.replica
+    reading = replica.server.changes
+    pages = 0
+
+    def paged(after: int, limit: int) -> ServerPage:
+        """The person edits Ada once her row is on the device, and the console changes
+        her again, so the feed brings her back in a later page of this first sync."""
+        nonlocal pages
+        pages += 1
+        if pages == 3:
+            replica.edits.edit(CONTACT, ada, {"title": "Lady"}, server.clock.now())
+            server.change(CONTACT, ada, first_name="Augusta")
+        return reading(after, limit)
+
+    replica.server.changes = paged  # type: ignore[method-assign]
+    run = ReplicaSync(replica.tables, replica.server, replica.clock, KINDS, page_size=1)
+    assert run.run().completed
+    assert ReplicaSync(replica.tables, replica.server, replica.clock, KINDS).run().completed
+    record = server.records(CONTACT)[ada]
+    assert (record["title"], record["first_name"]) == ("Lady", "Augusta")
+    assert device.rows(CONTACT) == server.records(CONTACT)
