@@ -36,6 +36,7 @@ from calldesk.adapters.replica.sqlite_tables import SQLiteReplicaTables
 from calldesk.apps.replica import Replica
 from calldesk.apps.replica_edits import Mode
 from calldesk.apps.replica_state import RecordLine
+from calldesk.apps.replica_sync import RunReport
 from calldesk.domain.errors import DomainError, InvalidValue, NotFound
 from calldesk.domain.record_fields import FieldValue, value_from_text
 from calldesk.domain.records import RecordKind
@@ -170,11 +171,7 @@ def replica_sync(
     context: typer.Context, replica_path: ReplicaPath = DEFAULT_PATH, token: Token = None
 ) -> None:
     """One sync run, both ways, until nothing is left to pull or push."""
-    if token is None:
-        fail(
-            EXIT_BAD_INPUT,
-            "a sync needs the device's token: --token or CALLDESK_REPLICA_TOKEN",
-        )
+    _needs_token(token, "sync")
     with replica_session(replica_path, token) as replica:
         if wants_json(context):
             report = replica.sync()
@@ -189,9 +186,35 @@ def replica_sync(
             f"in {report.iterations} iteration(s)"
         ),
     )
+    _completed(report, "sync")
+
+
+@replica_app.command("pull")
+def replica_pull(
+    context: typer.Context, replica_path: ReplicaPath = DEFAULT_PATH, token: Token = None
+) -> None:
+    """The server's changes since the last sync, applied; nothing sent (what waits
+    here stays for the next sync)."""
+    _needs_token(token, "pull")
+    with replica_session(replica_path, token) as replica:
+        report = replica.catch_up()
+    show(context, report, lambda: out.print(f"pulled {report.pulled}"))
+    _completed(report, "pull")
+
+
+def _needs_token(token: str | None, what: str) -> None:
+    if token is None:
+        fail(
+            EXIT_BAD_INPUT,
+            f"a {what} needs the device's token: --token or CALLDESK_REPLICA_TOKEN",
+        )
+
+
+def _completed(report: RunReport, what: str) -> None:
+    """Exit 1 saying why, unless the run completed."""
     if not report.completed:
         why = "offline" if report.offline else "refused"
-        fail(EXIT_REFUSED, f"the sync did not complete ({why}): {report.error}")
+        fail(EXIT_REFUSED, f"the {what} did not complete ({why}): {report.error}")
 
 
 class _StageBar:

@@ -267,3 +267,18 @@ def test_serve_prints_a_keyed_address_follows_the_server_live_and_stops_on_ctrl_
         serve.send_signal(signal.SIGINT)
         assert serve.wait(15) == 130  # stopped by Ctrl-C, as a shell reports it
         assert "Traceback" not in serve.stdout.read()
+
+
+def test_a_pull_brings_the_servers_changes_and_sends_nothing(laptop: Laptop) -> None:
+    record_id = on_server(laptop, "op-pull", last_name="Shelley")
+    made = laptop.json("create", "contact", "--set", "last_name=Byron")
+    pulled = laptop.json("pull")
+    assert pulled["completed"] is True
+    assert pulled["pulled"] == 1
+    assert pulled["pushed"] == 0
+    shown = {line["record_id"]: line["status"] for line in laptop.json("records")}
+    assert shown[record_id] == "synced"
+    assert shown[made["record_id"]] == "pending-create"  # still waiting here
+    code, _, said = laptop.run("pull", token=False)
+    assert code == EXIT_BAD_INPUT
+    assert "token" in said
