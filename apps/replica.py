@@ -28,7 +28,7 @@ class Replica:
         self.server = server
         self.clock = clock
         self.kinds = tuple(kinds)
-        self.edits = ReplicaEdits(tables, server)
+        self.edits = ReplicaEdits(tables, server, send_now=self.sync)
         self.inbox = ReplicaInbox(tables)
         self.state = ReplicaState(tables)
         self._on_close = on_close

@@ -11,6 +11,7 @@ table taking its answer; with no answer they wait like an offline write, never l
 
 import enum
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from calldesk.apps.replica_rows import local_changes, present, references, schema_of
@@ -44,9 +45,17 @@ class Mode(enum.Enum):
 class ReplicaEdits:
     """Create, edit and delete records on the device."""
 
-    def __init__(self, tables: ReplicaTables, server: ReplicaServer) -> None:
+    def __init__(
+        self,
+        tables: ReplicaTables,
+        server: ReplicaServer,
+        send_now: Callable[[], object] = lambda: None,
+    ) -> None:
         self.tables = tables
         self.server = server
+        # Hybrid: a create or a delete goes out at once through a sync run (the run
+        # maps ids and keeps operation ids; with no answer it waits like offline).
+        self._send_now = send_now
 
     def mode(self) -> Mode:
         with self.tables.transaction() as group:
@@ -74,6 +83,9 @@ class ReplicaEdits:
             group.enqueue_create(
                 QueuedCreate(0, operation_id, kind, row.record_id, queued_at=at)
             )
+        if self.mode() is Mode.HYBRID:
+            self._send_now()
+            return self.row(kind, row.record_id)  # under its server id once made
         return row
 
     def refreshed(self, kind: RecordKind, record_id: str) -> LocalRow:
@@ -190,8 +202,14 @@ class ReplicaEdits:
                 group.store_schema(described)
 
     def delete(self, kind: RecordKind, record_id: str, at: datetime) -> None:
-        """The record gone from the device at once, its delete sent with the next sync;
-        a record created here and not yet sent is just forgotten, nothing sent."""
+        """The record gone from the device at once, its delete sent with the next sync
+        (hybrid: at once); a record created here and not yet sent is just forgotten,
+        nothing sent."""
+        self._queued_delete(kind, record_id, at)
+        if self.mode() is Mode.HYBRID:
+            self._send_now()
+
+    def _queued_delete(self, kind: RecordKind, record_id: str, at: datetime) -> None:
         with self.tables.transaction() as group:
             row = _row(group, kind, record_id)
             record_id = row.record_id

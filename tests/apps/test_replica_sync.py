@@ -707,3 +707,22 @@ def test_an_edit_made_between_the_pages_of_a_first_sync_is_merged_not_written_ov
     record = server.records(CONTACT)[ada]
     assert (record["title"], record["first_name"]) == ("Lady", "Augusta")
     assert device.rows(CONTACT) == server.records(CONTACT)
+
+
+def test_hybrid_creates_and_deletes_go_straight_to_the_server(
+    server: Site, laptop: Device
+) -> None:
+    gone = server.create(CONTACT, "op-1", last_name="Shelley")
+    assert laptop.replica.sync().completed
+    laptop.replica.edits.set_mode(Mode.HYBRID)
+    made = laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    assert not is_temporary_id(made.record_id)
+    assert server.records(CONTACT)[made.record_id]["last_name"] == "Byron"
+    laptop.replica.edits.delete(CONTACT, gone, server.clock.now())
+    assert list(server.records(CONTACT)) == [made.record_id]
+    assert laptop.rows(CONTACT) == server.records(CONTACT)
+    laptop.network.down = True
+    waiting = laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace"}, server.clock.now()
+    )
+    assert state_of(laptop, CONTACT, waiting.record_id) is RecordState.PENDING_CREATE
