@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import attrs
-from annotated_types import MaxLen
+from annotated_types import Ge, Le, MaxLen
 from litestar import Litestar, Request, Router, delete, get, patch, post, put
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -50,6 +50,12 @@ from calldesk.ports.replica import InboxConflict, Notice
 
 #: The replica page and its scripts; the console's field controls are shared with it.
 PAGES = Path(__file__).parent / "pages"
+
+#: How many records a list shows unless asked for more, and the most it shows.
+LISTED = 100
+MAX_LISTED = 1000
+#: A list's order: what needs the person first.
+_URGENCY = {state.value: rank for rank, state in enumerate(RecordState)}
 
 RECORD = "/api/records/{kind:str}/{record_id:str}"
 CONFLICT = "/api/conflicts/{kind:str}/{record_id:str}/{field:str}"
@@ -129,8 +135,22 @@ def replica_page_app(
         ]
 
     @get("/api/records/{kind:str}", sync_to_thread=True)
-    def records(kind: FromPath[str]) -> list[dict[str, Any]]:
-        return [_line(line) for line in replica.state.records(_kind(replica, kind))]
+    def records(
+        kind: FromPath[str],
+        q: FromQuery[Annotated[str, MaxLen(200)]] = "",
+        limit: FromQuery[Annotated[int, Ge(1), Le(MAX_LISTED)]] = LISTED,
+    ) -> dict[str, Any]:
+        """The kind's records, those needing attention first, then by name; `q` keeps
+        those whose name or id holds it. At most `limit`, with how many match."""
+        lines = [_line(line) for line in replica.state.records(_kind(replica, kind))]
+        wanted = q.strip().casefold()
+        found = [
+            line
+            for line in lines
+            if wanted in line["title"].casefold() or wanted in line["record_id"].casefold()
+        ]
+        found.sort(key=lambda line: (_URGENCY[line["status"]["state"]], line["title"]))
+        return {"lines": found[:limit], "total": len(found)}
 
     @get(RECORD, sync_to_thread=True)
     def record(kind: FromPath[str], record_id: FromPath[str]) -> dict[str, Any]:

@@ -205,7 +205,7 @@ def test_a_record_created_offline_is_pending_then_synced_under_its_server_id(
     assert line["status"]["label"]  # said in words and a symbol, not by colour alone
     assert line["status"]["symbol"]
     listed = call(page, "GET", "/api/records/contact").json()
-    assert [each["record_id"] for each in listed] == [line["record_id"]]
+    assert [each["record_id"] for each in listed["lines"]] == [line["record_id"]]
     offline = call(page, "POST", "/api/sync").json()
     assert offline["completed"] is False
     assert offline["offline"] is True
@@ -390,3 +390,26 @@ def test_online_opening_an_edit_takes_the_servers_latest_first(
     assert "title" not in call(page, "GET", url).json()["values"]
     opened = call(page, "POST", f"{url}/edit").json()
     assert opened["values"]["title"] == "Countess"
+
+
+def test_a_list_puts_what_needs_the_person_first_and_is_searched_and_bounded(
+    page: TestClient[Litestar], laptop: Device, server: Site
+) -> None:
+    ids = [server.create(CONTACT, f"op-{n}", last_name=f"Byron {n:03}") for n in range(120)]
+    assert laptop.replica.sync().completed
+    call(page, "PATCH", f"/api/records/contact/{ids[50]}", {"values": {"title": "Lady"}})
+    listed = call(page, "GET", "/api/records/contact").json()
+    assert listed["total"] == 120
+    assert len(listed["lines"]) == 100
+    assert listed["lines"][0]["record_id"] == ids[50]  # waiting to be sent: first
+    titles = [line["title"] for line in listed["lines"][1:]]
+    assert titles == sorted(titles)
+    found = call(page, "GET", "/api/records/contact?q=byron 11").json()
+    assert {line["title"] for line in found["lines"]} == {
+        f"Byron {n:03}" for n in range(110, 120)
+    }
+    assert call(page, "GET", f"/api/records/contact?q={ids[7]}").json()["total"] == 1
+    every = call(page, "GET", "/api/records/contact?limit=1000").json()
+    assert len(every["lines"]) == 120
+    for wrong in ("limit=0", "limit=1001", "limit=many", "q=" + "x" * 201):
+        assert call(page, "GET", f"/api/records/contact?{wrong}").status_code == 400

@@ -63,9 +63,13 @@ def test_an_offline_edit_waits_with_its_badge_and_goes_out_after_reconnecting(
     desk: Desk,
 ) -> None:
     record_id = desk.server.create(CONTACT, "op-1", first_name="George", last_name="Byron")
+    desk.server.create(CONTACT, "op-2", first_name="Percy", last_name="Shelley")
     assert desk.laptop.replica.sync().completed
     page = desk.opened()
     assert "key=" not in page.url  # taken from the address, not left in its history
+    page.get_by_label("Search by name or id").fill("george")
+    page.get_by_role("button", name="Search").click()
+    expect(desk.row("Shelley")).to_have_count(0)
     row = desk.row("George Byron")
     expect(row).to_contain_text("✓ Synced")
     desk.laptop.network.down = True

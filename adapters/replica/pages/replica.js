@@ -64,6 +64,7 @@ class ReplicaPage {
   #status = null;
   #dirty = false; // a form holds what the person has not saved
   #drawn = ""; // what the view last showed, to redraw only on a change
+  #search = new Map(); // kind -> what its list was searched for
 
   async start() {
     $("sync-now").addEventListener("click", () => this.#sync());
@@ -159,7 +160,9 @@ class ReplicaPage {
   }
 
   async #list(kind) {
-    const lines = await api("GET", path("records", kind));
+    const query = this.#search.get(kind) || "";
+    const found = await api("GET", `${path("records", kind)}?q=${encodeURIComponent(query)}`);
+    const lines = found.lines;
     const table = element("table", "");
     const head = element("tr", "");
     head.append(element("th", "Status"), element("th", "Name"), element("th", "Id"));
@@ -178,10 +181,33 @@ class ReplicaPage {
       row.append(element("td", "").appendChild(badge(line.status)).parentNode, name, element("td", line.record_id, "muted"));
       table.append(row);
     }
+    const seen = JSON.stringify(["list", kind, query, found]);
+    if (seen === this.#drawn) return;
     const create = button(`New ${ONE_KIND[kind]}`, () => (location.hash = `#/${kind}/new`));
-    const parts = [heading(KIND_WORDS[kind]), create];
-    parts.push(lines.length ? table : element("p", "None on this device.", "muted"));
-    this.#show(JSON.stringify(["list", kind, lines]), parts);
+    const parts = [heading(KIND_WORDS[kind]), create, this.#searchBox(kind, query)];
+    const counted = found.total > lines.length ? `Showing ${lines.length} of ${found.total}: search to narrow.` : "";
+    parts.push(element("p", counted, "muted"));
+    parts.push(lines.length ? table : element("p", query ? "Nothing matches." : "None on this device.", "muted"));
+    this.#show(seen, parts);
+  }
+
+  /** A search of the list by name or id; it keeps its text and focus as the list
+   * follows the replica. */
+  #searchBox(kind, query) {
+    const form = element("form", "", "choice");
+    form.setAttribute("role", "search");
+    const box = Object.assign(document.createElement("input"), { type: "search", id: "search", value: query });
+    const label = element("label", "Search by name or id");
+    label.htmlFor = box.id;
+    const find = element("button", "Search");
+    find.type = "submit";
+    form.append(label, box, find);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#search.set(kind, box.value.trim());
+      this.#list(kind).catch((error) => this.#said(error));
+    });
+    return form;
   }
 
   /** A record's page: its fields to edit; online, the server's latest first. */
