@@ -300,22 +300,30 @@ def test_a_new_value_the_schema_refuses_leaves_the_conflict_open(
     assert tables_of(laptop) == before
 
 
-def test_a_change_the_server_refuses_is_listed_with_its_message_then_edited_and_retried(
-    page: TestClient[Litestar], laptop: Device, server: Site
-) -> None:
+def refused_region(page: TestClient[Litestar], laptop: Device, server: Site) -> str:
+    """A contact whose region (EU) the device changed to a value the server then
+    refuses, its field shortened meanwhile, synced: its id."""
     region = FieldDefinition("region", "Region", FieldType.TEXT, max_length=40)
     server.desk.add_field(
         AddField("acme", kind=CONTACT, definition=region, at=server.clock.advance())
     )
-    record_id = server.create(CONTACT, "op-1", last_name="Byron")
+    record_id = server.create(CONTACT, "op-1", last_name="Byron", region="EU")
     assert laptop.replica.sync().completed
-    url = f"/api/records/contact/{record_id}"
-    call(page, "PATCH", url, {"values": {"region": "Europe, the Middle East"}})
+    long = {"values": {"region": "Europe, the Middle East"}}
+    call(page, "PATCH", f"/api/records/contact/{record_id}", long)
     shorter = FieldDefinition("region", "Region", FieldType.TEXT, max_length=4)
     server.desk.change_field(
         ChangeField("acme", kind=CONTACT, definition=shorter, at=server.clock.advance())
     )
     assert call(page, "POST", "/api/sync").json()["completed"]
+    return record_id
+
+
+def test_a_change_the_server_refuses_is_listed_with_its_message_then_edited_and_retried(
+    page: TestClient[Litestar], laptop: Device, server: Site
+) -> None:
+    record_id = refused_region(page, laptop, server)
+    url = f"/api/records/contact/{record_id}"
     (refused,) = call(page, "GET", "/api/refused").json()
     assert refused["record_id"] == record_id
     assert "region" in refused["status"]["message"]
@@ -332,19 +340,8 @@ def test_a_change_the_server_refuses_is_listed_with_its_message_then_edited_and_
 def test_a_refused_change_abandoned_brings_back_the_servers_record(
     page: TestClient[Litestar], laptop: Device, server: Site
 ) -> None:
-    region = FieldDefinition("region", "Region", FieldType.TEXT, max_length=40)
-    server.desk.add_field(
-        AddField("acme", kind=CONTACT, definition=region, at=server.clock.advance())
-    )
-    record_id = server.create(CONTACT, "op-1", last_name="Byron", region="EU")
-    assert laptop.replica.sync().completed
+    record_id = refused_region(page, laptop, server)
     url = f"/api/records/contact/{record_id}"
-    call(page, "PATCH", url, {"values": {"region": "Europe, the Middle East"}})
-    shorter = FieldDefinition("region", "Region", FieldType.TEXT, max_length=4)
-    server.desk.change_field(
-        ChangeField("acme", kind=CONTACT, definition=shorter, at=server.clock.advance())
-    )
-    assert laptop.replica.sync().completed
     abandoned = call(page, "POST", f"/api/refused/contact/{record_id}/abandon")
     assert abandoned.status_code == 200
     line = call(page, "GET", url).json()

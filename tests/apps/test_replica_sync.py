@@ -575,9 +575,8 @@ def test_a_follower_started_on_a_fresh_replica_brings_the_records(
     assert fresh.replica.state.replica(server.clock.now()).state is ReplicaState.UP_TO_DATE
 
 
-def test_an_edit_online_takes_a_field_the_server_added_since_the_last_sync(
-    server: Site, laptop: Device
-) -> None:
+def region_added_since_the_sync(server: Site, laptop: Device) -> str:
+    """A contact the device synced, its region (a field the server added since) EMEA."""
     record = server.create(CONTACT, "op-1", last_name="Byron")
     assert laptop.replica.sync().completed
     field = FieldDefinition("region", "Region", FieldType.TEXT)
@@ -585,6 +584,13 @@ def test_an_edit_online_takes_a_field_the_server_added_since_the_last_sync(
         AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
     )
     server.change(CONTACT, record, region="EMEA")
+    return record
+
+
+def test_an_edit_online_takes_a_field_the_server_added_since_the_last_sync(
+    server: Site, laptop: Device
+) -> None:
+    record = region_added_since_the_sync(server, laptop)
     laptop.replica.edits.set_mode(Mode.ONLINE)
     opened = laptop.replica.edits.refreshed(CONTACT, record)
     assert opened.values["region"] == "EMEA"
@@ -596,13 +602,7 @@ def test_an_edit_online_takes_a_field_the_server_added_since_the_last_sync(
 def test_a_hybrid_write_answered_with_a_field_new_to_the_device_is_kept(
     server: Site, laptop: Device
 ) -> None:
-    record = server.create(CONTACT, "op-1", last_name="Byron")
-    assert laptop.replica.sync().completed
-    field = FieldDefinition("region", "Region", FieldType.TEXT)
-    server.desk.add_field(
-        AddField("acme", kind=CONTACT, definition=field, at=server.clock.advance())
-    )
-    server.change(CONTACT, record, region="EMEA")
+    record = region_added_since_the_sync(server, laptop)
     laptop.replica.edits.set_mode(Mode.HYBRID)
     written = laptop.replica.edits.edit(
         CONTACT, record, {"title": "Lady"}, server.clock.now()
