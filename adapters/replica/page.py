@@ -393,4 +393,6 @@ def _status(replica: Replica) -> dict[str, Any]:
         if status.last_success is None
         else status.last_success.isoformat(),
         "mode": replica.edits.mode().value,
+        # Where in the server's feed the replica stands: it moves with every pull.
+        "cursor": replica.state.cursor(),
     }

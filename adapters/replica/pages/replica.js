@@ -87,8 +87,11 @@ class ReplicaPage {
    * the person is filling). */
   async #poll() {
     try {
+      const before = JSON.stringify(this.#status);
       await this.#refreshStatus();
-      if (!this.#dirty) await this.#route(false);
+      // The view is read again only when the replica moved: a large list is not
+      // fetched every second for nothing.
+      if (!this.#dirty && JSON.stringify(this.#status) !== before) await this.#route(false);
     } catch (error) {
       this.#said(error);
     }
