@@ -20,9 +20,17 @@ settings.register_profile("default", deadline=None, max_examples=40)
 settings.register_profile(
     "thorough", deadline=None, max_examples=1000, stateful_step_count=100
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The thorough profile's long runs are meant: no per-test time limit for them."""
+    if PROFILE == "thorough":
+        for item in items:
+            item.add_marker(pytest.mark.timeout(0))
 
 
 def missing_peer(reason: str) -> None:

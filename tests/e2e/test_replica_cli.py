@@ -18,7 +18,7 @@ from support.clock import Clock
 from support.connector import serving
 from support.desk_driver import tenant_with_agent
 from support.replicas import AGENT, START
-from support.serve_process import CALLDESK, free_port
+from support.serve_process import CALLDESK, free_port, killed_if_left_running
 from typer.testing import CliRunner
 
 from calldesk.adapters.cli.console import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_REFUSED
@@ -240,13 +240,7 @@ def test_serve_prints_a_keyed_address_follows_the_server_live_and_stops_on_ctrl_
         "CALLDESK_REPLICA_TOKEN": SECRET,
     }
     command = [CALLDESK, "replica", "serve", "--port", str(port)]
-    with subprocess.Popen(
-        command,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as serve:
+    with killed_if_left_running(command, environment) as serve:
         assert serve.stdout is not None
         address = next(
             (line for line in serve.stdout if "the replica's page: " in line), ""
@@ -261,8 +255,8 @@ def test_serve_prints_a_keyed_address_follows_the_server_live_and_stops_on_ctrl_
             deadline = time.monotonic() + 20
             listed: set[str] = set()
             while record_id not in listed and time.monotonic() < deadline:
-                answer = page.get("/api/records/contact", headers=keyed)
-                listed = {line["record_id"] for line in answer.json()}
+                answer = page.get("/api/records/contact", headers=keyed).json()
+                listed = {line["record_id"] for line in answer["lines"]}
             assert record_id in listed, "the follower did not bring the server's record"
         serve.send_signal(signal.SIGINT)
         assert serve.wait(15) == 130  # stopped by Ctrl-C, as a shell reports it

@@ -24,6 +24,27 @@ def free_port() -> int:
 
 
 @contextmanager
+def killed_if_left_running(
+    command: Sequence[str], environment: dict[str, str]
+) -> Iterator[subprocess.Popen[str]]:
+    """The command's process, its output readable as text; the test stops it itself, and
+    it is killed if the test failed before: a failed test must fail, not wait forever on a
+    process nobody stopped."""
+    with subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+@contextmanager
 def calldesk_serve(
     arguments: Sequence[str],
     environment: dict[str, str],
