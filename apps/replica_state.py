@@ -30,7 +30,13 @@ from calldesk.domain.replica_status import (
     tally,
 )
 from calldesk.domain.temporary_ids import waiting_for
-from calldesk.ports.replica import LocalRow, ReplicaTables, TableGroup
+from calldesk.ports.replica import (
+    LocalRow,
+    QueuedCreate,
+    QueuedDelete,
+    ReplicaTables,
+    TableGroup,
+)
 
 
 @attrs.frozen
@@ -55,11 +61,17 @@ class ReplicaState:
             return tuple(_lines(group, kind))
 
     def record(self, kind: RecordKind, record_id: str) -> RecordLine | None:
+        """The record's line, found by its id: its row, or its delete not yet sent."""
         with self.tables.transaction() as group:
-            return next(
-                (line for line in _lines(group, kind) if line.record_id == record_id),
-                None,
-            )
+            if group.kind_schema(kind) is None:
+                return None  # not synced here: no line
+            queues = _Queues.read(group)
+            row = group.row(kind, record_id)
+            if row is not None:
+                references = schema_of(group, kind).references
+                return _row_line(group, kind, row, queues, references)
+            delete = queues.deletes.get((kind, record_id))
+            return None if delete is None else _delete_line(kind, record_id, delete, queues)
 
     def replica(self, now: datetime) -> ReplicaStatus:
         with self.tables.transaction() as group:
@@ -93,10 +105,8 @@ class ReplicaState:
             retry = group.property(NEXT_RUN_AT)
             if retry is not None and datetime.fromisoformat(retry) > now:
                 return NextRun.WAIT
-            lines = list(_lines(group, None))
-        if any(line.status.state.pending for line in lines):
-            return NextRun.SEND
-        return NextRun.CATCH_UP
+            pending = _anything_pending(group)
+        return NextRun.SEND if pending else NextRun.CATCH_UP
 
 
 class NextRun(enum.Enum):
@@ -105,41 +115,104 @@ class NextRun(enum.Enum):
     CATCH_UP = "catch-up"
 
 
-def _lines(group: TableGroup, only: RecordKind | None) -> Iterator[RecordLine]:
-    creates = {c.temporary_id: c for c in group.creates()}
-    deletes = {
-        (d.kind, d.record_id): d for d in group.deletes() if d.confirmed_version is None
-    }
-    conflicts: dict[tuple[RecordKind, str], list[str]] = {}
-    for conflict in group.conflicts():
-        conflicts.setdefault((conflict.kind, conflict.record_id), []).append(
-            conflict.conflict.field
+@attrs.frozen
+class _Queues:
+    """What the queues and the inbox hold, read once for the lines of a transaction:
+    the creates by temporary id, the deletes not yet confirmed, each record's fields
+    in conflict."""
+
+    creates: dict[str, QueuedCreate]
+    deletes: dict[tuple[RecordKind, str], QueuedDelete]
+    conflicts: dict[tuple[RecordKind, str], list[str]]
+
+    @classmethod
+    def read(cls, group: TableGroup) -> "_Queues":
+        conflicts: dict[tuple[RecordKind, str], list[str]] = {}
+        for conflict in group.conflicts():
+            conflicts.setdefault((conflict.kind, conflict.record_id), []).append(
+                conflict.conflict.field
+            )
+        return cls(
+            creates={c.temporary_id: c for c in group.creates()},
+            deletes={
+                (d.kind, d.record_id): d
+                for d in group.deletes()
+                if d.confirmed_version is None
+            },
+            conflicts=conflicts,
         )
+
+
+def _row_line(
+    group: TableGroup,
+    kind: RecordKind,
+    row: LocalRow,
+    queues: _Queues,
+    references: dict[str, RecordKind],
+) -> RecordLine:
+    create = queues.creates.get(row.record_id)
+    edited = bool(local_changes(row, group.original(kind, row.record_id)))
+    facts = RecordFacts(
+        created=create is not None,
+        edited=edited and create is None,
+        conflicts=tuple(queues.conflicts.get((kind, row.record_id), ())),
+        error=row.error or (create.error if create is not None else None),
+        waits_for=tuple(waiting_for(row.values, references).values())
+        if create is not None
+        else (),
+    )
+    return RecordLine(kind, row.record_id, row, record_status(facts))
+
+
+def _delete_line(
+    kind: RecordKind, record_id: str, delete: QueuedDelete, queues: _Queues
+) -> RecordLine:
+    facts = RecordFacts(
+        deleted=True,
+        error=delete.error,
+        conflicts=tuple(queues.conflicts.get((kind, record_id), ())),
+    )
+    return RecordLine(kind, record_id, None, record_status(facts))
+
+
+def _lines(group: TableGroup, only: RecordKind | None) -> Iterator[RecordLine]:
+    queues = _Queues.read(group)
     for kind in group.kinds():
         if only is not None and kind is not only:
             continue
         references = schema_of(group, kind).references
         for row in group.rows(kind):
-            create = creates.get(row.record_id)
-            edited = bool(local_changes(row, group.original(kind, row.record_id)))
-            facts = RecordFacts(
-                created=create is not None,
-                edited=edited and create is None,
-                conflicts=tuple(conflicts.get((kind, row.record_id), ())),
-                error=row.error or (create.error if create is not None else None),
-                waits_for=tuple(waiting_for(row.values, references).values())
-                if create is not None
-                else (),
-            )
-            yield RecordLine(kind, row.record_id, row, record_status(facts))
-        for (deleted_kind, record_id), delete in deletes.items():
+            yield _row_line(group, kind, row, queues, references)
+        for (deleted_kind, record_id), delete in queues.deletes.items():
             if deleted_kind is kind:
-                facts = RecordFacts(
-                    deleted=True,
-                    error=delete.error,
-                    conflicts=tuple(conflicts.get((kind, record_id), ())),
-                )
-                yield RecordLine(kind, record_id, None, record_status(facts))
+                yield _delete_line(kind, record_id, delete, queues)
+
+
+def _anything_pending(group: TableGroup) -> bool:
+    """Whether any line is pending, reading only the rows that can be: a row has local
+    changes only when its create is queued (a row created here keeps its temporary id,
+    and its create, until the server's answer rewrites it) or when it has an original,
+    so the main table is never read whole (the follower asks at every look)."""
+    queues = _Queues.read(group)
+    for kind in group.kinds():
+        references = schema_of(group, kind).references
+        candidates = dict.fromkeys(
+            [*queues.creates, *(original.record_id for original in group.originals(kind))]
+        )
+        for record_id in candidates:
+            row = group.row(kind, record_id)
+            if (
+                row is not None
+                and _row_line(group, kind, row, queues, references).status.state.pending
+            ):
+                return True
+        for (deleted_kind, record_id), delete in queues.deletes.items():
+            if (
+                deleted_kind is kind
+                and _delete_line(kind, record_id, delete, queues).status.state.pending
+            ):
+                return True
+    return False
 
 
 def _oldest_pending(

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
 from support.replicas import Crash, Device, Site, site
 
 from calldesk.apps.records import AddField
+from calldesk.apps.replica_state import NextRun
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
@@ -209,11 +210,19 @@ class Replicas(RuleBasedStateMachine):
                 for kind in group.kinds():
                     for row in group.rows(kind):
                         assert is_temporary_id(row.record_id) == (row.record_id in creates)
+                        assert not row.created or row.record_id in creates
             for line in device.replica.state.records():
                 in_conflict = (line.kind, line.record_id) in conflicted
                 assert (line.status.state is RecordState.CONFLICT) == in_conflict
-            status = device.replica.state.replica(self.site.clock.now())
+                # Read alone, by its id, a record has the line the listing gives it.
+                assert device.replica.state.record(line.kind, line.record_id) == line
+            now = self.site.clock.now()
+            status = device.replica.state.replica(now)
             lines = device.replica.state.records()
+            next_run = device.replica.state.next_run(now)
+            if next_run is not NextRun.WAIT:  # asked of the few rows that can be pending
+                sends = any(line.status.state.pending for line in lines)
+                assert next_run is (NextRun.SEND if sends else NextRun.CATCH_UP)
             assert status.counts.conflicts == sum(
                 line.status.state is RecordState.CONFLICT for line in lines
             )
