@@ -156,6 +156,9 @@ class SQLiteTableGroup:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Each kind's schema as read in this transaction: a sync asks for it for every
+        # row it writes, and reading it again from JSON took most of a first sync.
+        self._schemas: dict[RecordKind, KindSchema | None] = {}
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self._db.execute(sql, list(parameters))
@@ -180,8 +183,12 @@ class SQLiteTableGroup:
     # Kinds and their columns.
 
     def kind_schema(self, kind: RecordKind) -> KindSchema | None:
-        stored = self.property(f"schema:{kind.value}")
-        return None if stored is None else converter.structure(stored, KindSchema)
+        if kind not in self._schemas:
+            stored = self.property(f"schema:{kind.value}")
+            self._schemas[kind] = (
+                None if stored is None else converter.structure(stored, KindSchema)
+            )
+        return self._schemas[kind]
 
     def store_schema(self, schema: KindSchema) -> None:
         """Store the schema and give the kind's main, originals and pulled tables a
@@ -195,6 +202,7 @@ class SQLiteTableGroup:
         for name in columns:
             checked_field_name(name)
         self.set_property(f"schema:{kind.value}", converter.unstructure(schema))
+        self._schemas[kind] = schema
         for table, bookkeeping in (
             (kind.value, _MAIN_COLUMNS),
             (_orig(kind), _SERVER_ROW_COLUMNS),

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
 from support.replicas import Crash, Device, Site, site
 
 from calldesk.apps.records import AddField
+from calldesk.apps.replica_rows import WHOLE_RECORD
 from calldesk.apps.replica_state import NextRun
 from calldesk.domain.record_fields import FieldDefinition, FieldType, FieldValue
 from calldesk.domain.records import RecordKind
@@ -69,10 +70,14 @@ class Replicas(RuleBasedStateMachine):
 
     def _choose(self, name: str, kind: RecordKind, record_id: str, field: str) -> None:
         """A person chose for this field (or abandoned the record's change): their
-        write ends as they chose, which is its trace."""
-        values = self.devices[name].rows(kind).get(record_id, {})
+        write ends as they chose, which is its trace. Choosing for their delete is
+        choosing for the whole record, which their device may no longer show."""
+        values = self.devices[name].rows(kind).get(record_id) or self.site.records(
+            kind
+        ).get(record_id, {})
         marker = str(values.get("last_name", ""))
-        self.chosen.add((name, marker, field))
+        for chosen in EDITED if field == WHOLE_RECORD else (field,):
+            self.chosen.add((name, marker, chosen))
 
     # Work on a device, online or not.
 
