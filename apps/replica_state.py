@@ -21,6 +21,7 @@ from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_runs import RunProgress, SyncStage
 from calldesk.domain.replica_status import (
     RecordFacts,
+    RecordState,
     RecordStatus,
     ReplicaFacts,
     ReplicaStatus,
@@ -99,14 +100,14 @@ class ReplicaState:
             return int(group.property(CURSOR) or 0)
 
     def next_run(self, now: datetime) -> "NextRun":
-        """What the live follower does now: wait (offline, backing off), send (changes
-        wait to be sent: a full run), or catch up with the feed."""
+        """What the live follower does now: wait (offline, backing off), send (a change
+        can be sent now: a full run), or catch up with the feed."""
         with self.tables.transaction() as group:
             retry = group.property(NEXT_RUN_AT)
             if retry is not None and datetime.fromisoformat(retry) > now:
                 return NextRun.WAIT
-            pending = _anything_pending(group)
-        return NextRun.SEND if pending else NextRun.CATCH_UP
+            due = _anything_due(group, now)
+        return NextRun.SEND if due else NextRun.CATCH_UP
 
 
 class NextRun(enum.Enum):
@@ -188,31 +189,57 @@ def _lines(group: TableGroup, only: RecordKind | None) -> Iterator[RecordLine]:
                 yield _delete_line(kind, record_id, delete, queues)
 
 
-def _anything_pending(group: TableGroup) -> bool:
-    """Whether any line is pending, reading only the rows that can be: a row has local
-    changes only when its create is queued (a row created here keeps its temporary id,
-    and its create, until the server's answer rewrites it) or when it has an original,
-    so the main table is never read whole (the follower asks at every look)."""
+def _anything_due(group: TableGroup, now: datetime) -> bool:
+    """Whether a run would send something now, reading only the rows that can be
+    pending (the follower asks at every look, so the main table is never read whole).
+    A pending change is not due while it cannot go: a create waiting for a refused
+    create, an entry backing off after an attempt with no answer; the follower then
+    catches up with the feed instead of running every look for nothing."""
     queues = _Queues.read(group)
+    if _any_create_due(group, now):
+        return True
     for kind in group.kinds():
         references = schema_of(group, kind).references
-        candidates = dict.fromkeys(
-            [*queues.creates, *(original.record_id for original in group.originals(kind))]
-        )
-        for record_id in candidates:
-            row = group.row(kind, record_id)
-            if (
-                row is not None
-                and _row_line(group, kind, row, queues, references).status.state.pending
-            ):
+        for original in group.originals(kind):
+            row = group.row(kind, original.record_id)
+            if row is None or row.record_id in queues.creates:
+                continue
+            line = _row_line(group, kind, row, queues, references)
+            if line.status.state is RecordState.PENDING_EDIT:
                 return True
         for (deleted_kind, record_id), delete in queues.deletes.items():
             if (
                 deleted_kind is kind
+                and delete.base_version > 0  # else its create goes first
+                and _attempt_due(delete, now)
                 and _delete_line(kind, record_id, delete, queues).status.state.pending
             ):
                 return True
     return False
+
+
+def _any_create_due(group: TableGroup, now: datetime) -> bool:
+    """Whether a queued create can be sent now: not refused, not backing off, and not
+    waiting for a create ahead of it in the queue that cannot be sent."""
+    due: dict[str, bool] = {}
+    for entry in group.creates():  # first in, first out: a parent before its children
+        row = group.row(entry.kind, entry.temporary_id)
+        parents = (
+            waiting_for(row.values, schema_of(group, entry.kind).references).values()
+            if row is not None
+            else ()
+        )
+        due[entry.temporary_id] = (
+            entry.error is None
+            and _attempt_due(entry, now)
+            # One no longer queued was deleted here: the run refuses its child.
+            and all(due.get(parent, True) for parent in parents)
+        )
+    return any(due.values())
+
+
+def _attempt_due(entry: QueuedCreate | QueuedDelete, now: datetime) -> bool:
+    return entry.next_attempt_at is None or entry.next_attempt_at <= now
 
 
 def _oldest_pending(

@@ -121,6 +121,11 @@ class ReplicaSync:
         self.kinds = tuple(kinds)
         self.page_size = page_size
         self.on_progress = on_progress or (lambda _: None)
+        # What this run sent already: a create is tried once a run, and a delete or
+        # an edit the server put off (a transient answer) waits for the next run, not
+        # for the next iteration of this one.
+        self._tried_creates: set[str] = set()
+        self._put_off: set[tuple[RecordKind, str]] = set()
 
     def run(self) -> RunReport:
         """Iterate the stages until an iteration pulls and pushes nothing (L82), at
@@ -321,6 +326,7 @@ class ReplicaSync:
                 and delete.error is None
                 and delete.base_version > 0
                 and not _conflicted(group, delete.kind, delete.record_id)
+                and (delete.kind, delete.record_id) not in self._put_off
             ]
         if not due:
             return 0
@@ -384,6 +390,7 @@ class ReplicaSync:
             )
             group.put_pulled([latest])
         elif outcome is OutcomeClass.TRANSIENT:
+            self._put_off.add((kind, record_id))
             group.put_delete(_tried_again_later(delete, self.clock.now()))
         else:
             assert result.problem is not None
@@ -396,13 +403,12 @@ class ReplicaSync:
         a create not yet answered waits for it (sent in the same batch as "@ref" when
         it can be)."""
         pushed = 0
-        tried: set[str] = set()
         while True:
-            batch = self._next_creates(tried)
+            batch = self._next_creates()
             if not batch:
                 return pushed
             entries = [entry for entry, _, _ in batch]
-            tried.update(entry.operation_id for entry in entries)
+            self._tried_creates.update(entry.operation_id for entry in entries)
             with self.tables.transaction() as group:
                 for entry in entries:
                     group.update_create(attrs.evolve(entry, sent=True))
@@ -415,14 +421,14 @@ class ReplicaSync:
                     self._create_answered(group, entry, revision, result)
             pushed += len(batch)
 
-    def _next_creates(self, tried: set[str]) -> list[tuple[QueuedCreate, SendCreate, int]]:
+    def _next_creates(self) -> list[tuple[QueuedCreate, SendCreate, int]]:
         batch: list[tuple[QueuedCreate, SendCreate, int]] = []
         in_batch: dict[str, str] = {}
         with self.tables.transaction() as group:
             queued = {entry.temporary_id for entry in group.creates()}
             pointing = references(group)
             for entry in group.creates():
-                if entry.error is not None or entry.operation_id in tried:
+                if entry.error is not None or entry.operation_id in self._tried_creates:
                     continue
                 row = group.row(entry.kind, entry.temporary_id)
                 if row is None and entry.sent and _deleted_here(group, entry):
@@ -572,7 +578,11 @@ class ReplicaSync:
         pushed = 0
         for kind in self.kinds:
             with self.tables.transaction() as group:
-                changed = [original.record_id for original in group.originals(kind)]
+                changed = [
+                    original.record_id
+                    for original in group.originals(kind)
+                    if (kind, original.record_id) not in self._put_off
+                ]
             for start in range(0, len(changed), CHANGES_PER_BATCH):
                 planned = [
                     change
@@ -626,9 +636,9 @@ class ReplicaSync:
     def _change_answered(
         self, group: TableGroup, change: "_PlannedChange", result: OperationResult
     ) -> None:
-        """A sent change's answer on the row as it is now; a conflict or no answer
-        leaves it changed, for the next iteration to pull the server's newer side and
-        merge again."""
+        """A sent change's answer on the row as it is now; a conflict leaves it
+        changed, for the next iteration to pull the server's newer side and merge
+        again; a transient answer leaves it changed for the next run."""
         kind, record_id = change.operation.kind, change.operation.record_id
         now = group.row(kind, record_id)
         outcome = result.outcome
@@ -645,6 +655,8 @@ class ReplicaSync:
         elif outcome is OutcomeClass.PERMANENT and now is not None:
             assert result.problem is not None
             group.put_row(kind, attrs.evolve(now, error=result.problem.detail))
+        elif outcome is OutcomeClass.TRANSIENT:
+            self._put_off.add((kind, record_id))
 
     # Pulled rows to main (L78).
 

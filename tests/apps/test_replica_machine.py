@@ -5,6 +5,7 @@ everyone syncs with nothing left to choose every replica equals the server."""
 
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import count
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from calldesk.domain.records import RecordKind
 from calldesk.domain.replica_merge import Choice, Resolution
 from calldesk.domain.replica_status import RecordState
 from calldesk.domain.temporary_ids import is_temporary_id
+from calldesk.ports.replica import QueuedCreate
 
 CONTACT, ACCOUNT = RecordKind.CONTACT, RecordKind.ACCOUNT
 DEVICES = ("laptop", "tablet", "phone")
@@ -210,7 +212,8 @@ class Replicas(RuleBasedStateMachine):
     def the_status_matches_the_tables(self) -> None:
         for device in self.devices.values():
             with device.replica.tables.transaction() as group:
-                creates = {c.temporary_id for c in group.creates()}
+                creates_now = list(group.creates())
+                creates = {c.temporary_id for c in creates_now}
                 conflicted = {(c.kind, c.record_id) for c in group.conflicts()}
                 for kind in group.kinds():
                     for row in group.rows(kind):
@@ -226,8 +229,16 @@ class Replicas(RuleBasedStateMachine):
             lines = device.replica.state.records()
             next_run = device.replica.state.next_run(now)
             if next_run is not NextRun.WAIT:  # asked of the few rows that can be pending
-                sends = any(line.status.state.pending for line in lines)
-                assert next_run is (NextRun.SEND if sends else NextRun.CATCH_UP)
+                # A run only for what can go: a change waiting, and one that can go now
+                # (an edit, a create waiting for nothing and not backing off) runs one.
+                if next_run is NextRun.SEND:
+                    assert any(line.status.state.pending for line in lines)
+                ready = {c.temporary_id for c in creates_now if _ready(c, now)}
+                assert next_run is NextRun.SEND or not any(
+                    line.status.state is RecordState.PENDING_EDIT
+                    or (line.record_id in ready and line.status.message is None)
+                    for line in lines
+                )
             assert status.counts.conflicts == sum(
                 line.status.state is RecordState.CONFLICT for line in lines
             )
@@ -277,6 +288,12 @@ class Replicas(RuleBasedStateMachine):
                 continue  # deleted since, by someone: the delete is the later word
             kept = on_server.get(written.field) == written.value
             assert kept or ids[written.marker] in told, written.__dict__
+
+
+def _ready(create: QueuedCreate, now: datetime) -> bool:
+    """Not refused, not backing off after an attempt with no answer."""
+    waited = create.next_attempt_at is None or create.next_attempt_at <= now
+    return create.error is None and waited
 
 
 def _chosen(

@@ -22,6 +22,7 @@ from calldesk.domain.temporary_ids import is_temporary_id
 from calldesk.ports.replica import (
     Operation,
     OperationResult,
+    Problem,
     PulledRecord,
     ServerPage,
     ServerRecord,
@@ -330,6 +331,76 @@ def test_the_follower_sends_what_waits_and_backs_off_while_the_server_is_away(
     assert laptop.rows(CONTACT) == server.records(CONTACT)
     status = laptop.replica.state.replica(server.clock.now())
     assert status.state is ReplicaState.UP_TO_DATE
+
+
+class Watching:
+    """The real server, noting the device's full runs (each asks the kinds' schemas;
+    a catch-up with the feed does not) and answering its creates 503 while busy."""
+
+    def __init__(self, device: Device) -> None:
+        self.real = device.replica.server
+        self.full_runs = 0
+        self.batches = 0
+        self.busy = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def schema(self, kind: RecordKind) -> object:
+        self.full_runs += kind is CONTACT
+        return self.real.schema(kind)
+
+    def apply(self, operations: Sequence[Operation]) -> tuple[OperationResult, ...]:
+        self.batches += 1
+        if self.busy:
+            busy = Problem(503, None, "busy, try again later")
+            return tuple(OperationResult(None, busy) for _ in operations)
+        return self.real.apply(operations)
+
+
+def test_the_follower_runs_no_sync_for_changes_that_cannot_go_yet(
+    server: Site, laptop: Device
+) -> None:
+    """A create the server refused and one waiting for it wait for the person; a create
+    the server put off waits for its time: meanwhile the follower only follows the
+    feed, it does not run a full sync at every look."""
+    region = FieldDefinition("region", "Region", FieldType.TEXT)
+    server.desk.add_field(
+        AddField("acme", kind=ACCOUNT, definition=region, at=server.clock.advance())
+    )
+    assert laptop.replica.sync().completed
+    now = server.clock.now()
+    account = laptop.replica.edits.create(ACCOUNT, {"name": "Engines", "region": "EU"}, now)
+    server.desk.retire_field(
+        RetireField("acme", kind=ACCOUNT, name="region", at=server.clock.advance())
+    )
+    assert laptop.replica.sync().completed
+    contact = laptop.replica.edits.create(
+        CONTACT, {"last_name": "Lovelace", "account": account.record_id}, now
+    )
+    assert state_of(laptop, ACCOUNT, account.record_id) is RecordState.ERROR
+    assert state_of(laptop, CONTACT, contact.record_id) is RecordState.PENDING_CREATE
+    watching = Watching(laptop)
+    laptop.replica.server = watching  # type: ignore[assignment]
+    follower = ReplicaFollower(laptop.replica)
+    for _ in range(3):
+        follower.step()
+        server.clock.advance(1)
+    assert watching.full_runs == 0
+    laptop.replica.inbox.abandon(ACCOUNT, account.record_id)
+    watching.busy = True
+    laptop.replica.edits.create(CONTACT, {"last_name": "Byron"}, server.clock.now())
+    follower.step()  # sent, and put off by the server
+    runs, batches = watching.full_runs, watching.batches
+    assert batches == 1  # not sent again by the same run
+    server.clock.advance(0.5)
+    follower.step()
+    assert (watching.full_runs, watching.batches) == (runs, 1)  # not yet its time
+    watching.busy = False
+    server.clock.advance(60)
+    follower.step()
+    assert watching.full_runs > runs
+    assert "Byron" in {values["last_name"] for values in server.records(CONTACT).values()}
 
 
 def test_the_status_and_the_inbox_survive_a_restart(server: Site, laptop: Device) -> None:
