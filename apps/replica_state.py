@@ -76,7 +76,7 @@ class ReplicaState:
 
     def replica(self, now: datetime) -> ReplicaStatus:
         with self.tables.transaction() as group:
-            lines = list(_lines(group, None))
+            lines = list(_unsynced_lines(group))
             counts = tally(line.status for line in lines)
             run = group.property(RUN)
             last = group.property(LAST_SUCCESS)
@@ -189,31 +189,47 @@ def _lines(group: TableGroup, only: RecordKind | None) -> Iterator[RecordLine]:
                 yield _delete_line(kind, record_id, delete, queues)
 
 
-def _anything_due(group: TableGroup, now: datetime) -> bool:
-    """Whether a run would send something now, reading only the rows that can be
-    pending (the follower asks at every look, so the main table is never read whole).
-    A pending change is not due while it cannot go: a create waiting for a refused
-    create, an entry backing off after an attempt with no answer; the follower then
-    catches up with the feed instead of running every look for nothing."""
+def _unsynced_lines(group: TableGroup) -> Iterator[RecordLine]:
+    """The lines of every record that can be other than synced, and perhaps a few
+    synced ones: rows created or changed here (a queued create, an original), refused
+    or in conflict, and deletes not yet confirmed. The status counts them at every
+    look of the page, so the main table is never read whole."""
     queues = _Queues.read(group)
-    if _any_create_due(group, now):
-        return True
     for kind in group.kinds():
         references = schema_of(group, kind).references
-        for original in group.originals(kind):
-            row = group.row(kind, original.record_id)
-            if row is None or row.record_id in queues.creates:
-                continue
-            line = _row_line(group, kind, row, queues, references)
-            if line.status.state is RecordState.PENDING_EDIT:
-                return True
+        candidates = dict.fromkeys(
+            [
+                *queues.creates,
+                *(original.record_id for original in group.originals(kind)),
+                *(row.record_id for row in group.refused_rows(kind)),
+                *(record_id for of, record_id in queues.conflicts if of is kind),
+            ]
+        )
+        for record_id in candidates:
+            row = group.row(kind, record_id)
+            if row is not None:
+                yield _row_line(group, kind, row, queues, references)
         for (deleted_kind, record_id), delete in queues.deletes.items():
-            if (
-                deleted_kind is kind
-                and delete.base_version > 0  # else its create goes first
-                and _attempt_due(delete, now)
-                and _delete_line(kind, record_id, delete, queues).status.state.pending
-            ):
+            if deleted_kind is kind:
+                yield _delete_line(kind, record_id, delete, queues)
+
+
+def _anything_due(group: TableGroup, now: datetime) -> bool:
+    """Whether a run would send something now. A pending change is not due while it
+    cannot go: a create waiting for a refused create, an entry backing off after an
+    attempt with no answer; the follower then catches up with the feed instead of
+    running every look for nothing."""
+    if _any_create_due(group, now):
+        return True
+    deletes = {(d.kind, d.record_id): d for d in group.deletes()}
+    for line in _unsynced_lines(group):
+        state = line.status.state
+        if state is RecordState.PENDING_EDIT:
+            return True
+        if state is RecordState.PENDING_DELETE:
+            delete = deletes[(line.kind, line.record_id)]
+            # A delete of a record whose create is unanswered goes after the create.
+            if delete.base_version > 0 and _attempt_due(delete, now):
                 return True
     return False
 

@@ -281,8 +281,11 @@ class ReplicaSync:
                             self._stored_schema(group, change.schema)
                     elif change.record.kind in self.kinds:
                         records.append(_checked_record(group, change))
-                for record in records:
-                    (_applied_first if first else _waiting)(group, record)
+                if first:
+                    _applied_first(group, records)
+                else:
+                    for record in records:
+                        _waiting(group, record)
                 group.set_property(CURSOR, page.cursor)
             pulled += len(records)
             self.on_progress(RunProgress(SyncStage.PULL, iteration, pulled))
@@ -725,18 +728,27 @@ def _checked_record(group: TableGroup, change: PulledRecord) -> ServerRecord:
     return record
 
 
-def _applied_first(group: TableGroup, record: ServerRecord) -> None:
-    """A first sync with nothing local writes straight into main (L62); a row the
-    person changed since the first sync began waits for the merge like any other."""
-    row = group.row(record.kind, record.record_id)
-    if row is not None and (row.created or row.updated):
-        _waiting(group, record)
-        return
-    if record.deleted:
-        group.remove_row(record.kind, record.record_id)
-        return
-    values = present(record.values)
-    group.put_row(record.kind, LocalRow(record.record_id, record.version, 1, values))
+def _applied_first(group: TableGroup, records: Sequence[ServerRecord]) -> None:
+    """A first sync's page with nothing local: written straight into main (L62), the
+    new rows at once; a row the person changed since the first sync began waits for
+    the merge like any other. Each record's last change in the page is its word."""
+    latest = {(record.kind, record.record_id): record for record in records}
+    here = {
+        kind: group.rows_of(kind, [i for of, i in latest if of is kind])
+        for kind in {kind for kind, _ in latest}
+    }
+    fresh: dict[RecordKind, list[LocalRow]] = {}
+    for (kind, record_id), record in latest.items():
+        row = here[kind].get(record_id)
+        if row is not None and (row.created or row.updated):
+            _waiting(group, record)
+        elif record.deleted:
+            group.remove_row(kind, record_id)
+        else:
+            values = present(record.values)
+            fresh.setdefault(kind, []).append(LocalRow(record_id, record.version, 1, values))
+    for kind, rows in fresh.items():
+        group.put_rows(kind, rows)
 
 
 def _waiting(group: TableGroup, record: ServerRecord) -> None:

@@ -47,6 +47,8 @@ _MAIN_COLUMNS = {
     "_cd_changed_at": str,
     "_cd_error": str,
 }
+#: Ids bound in one query: far under SQLite's limit on a statement's variables.
+_IDS_A_QUERY = 500
 _SERVER_ROW_COLUMNS = {"_cd_id": str, "_cd_version": int, "_cd_deleted": int}
 _COLUMN_TYPES = {FieldType.NUMBER: "NUMERIC", FieldType.BOOLEAN: "INTEGER"}
 
@@ -212,6 +214,11 @@ class SQLiteTableGroup:
         self._db.table(_server_deletes(kind)).create(
             {"_cd_id": str, "_cd_version": int}, pk="_cd_id", if_not_exists=True
         )
+        # The few refused rows, found by the status without a scan of the table.
+        self._db.execute(
+            f"CREATE INDEX IF NOT EXISTS {quoted('_cd_refused_' + kind.value)} "
+            f"ON {quoted(kind.value)} (_cd_id) WHERE _cd_error IS NOT NULL"
+        )
 
     def _with_columns(
         self,
@@ -261,12 +268,21 @@ class SQLiteTableGroup:
         return {name: values.get(name) for name in sorted(known)}
 
     def _put(self, table: str, row: Mapping[str, Any]) -> None:
-        columns = ", ".join(quoted(name) for name in row)
-        marks = ", ".join("?" for _ in row)
-        self._db.execute(
-            f"INSERT OR REPLACE INTO {quoted(table)} ({columns}) VALUES ({marks})",
-            list(row.values()),
-        )
+        self._put_all(table, [row])
+
+    def _put_all(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The rows, in order, one statement for all that have the same columns (the
+        rows of a kind do): a page of a first sync is written at once."""
+        by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(row), []).append(list(row.values()))
+        for names, values in by_columns.items():
+            columns = ", ".join(quoted(name) for name in names)
+            marks = ", ".join("?" for _ in names)
+            self._db.conn.executemany(
+                f"INSERT OR REPLACE INTO {quoted(table)} ({columns}) VALUES ({marks})",
+                values,
+            )
 
     # Main.
 
@@ -296,13 +312,35 @@ class SQLiteTableGroup:
         for found in self._rows(f"SELECT * FROM {quoted(kind.value)} ORDER BY rowid"):
             yield self._local_row(kind, found)
 
+    def rows_of(self, kind: RecordKind, record_ids: Sequence[str]) -> dict[str, LocalRow]:
+        if self.kind_schema(kind) is None or not record_ids:
+            return {}
+        found: dict[str, LocalRow] = {}
+        for start in range(0, len(record_ids), _IDS_A_QUERY):
+            some = record_ids[start : start + _IDS_A_QUERY]
+            marks = ", ".join("?" for _ in some)
+            for row in self._rows(
+                f"SELECT * FROM {quoted(kind.value)} WHERE _cd_id IN ({marks})", some
+            ):
+                found[row["_cd_id"]] = self._local_row(kind, row)
+        return found
+
+    def refused_rows(self, kind: RecordKind) -> Iterator[LocalRow]:
+        if self.kind_schema(kind) is None:
+            return
+        table = quoted(kind.value)
+        for found in self._rows(
+            f"SELECT * FROM {table} WHERE _cd_error IS NOT NULL ORDER BY rowid"
+        ):
+            yield self._local_row(kind, found)
+
     def put_row(self, kind: RecordKind, row: LocalRow) -> None:
         self.put_rows(kind, [row])
 
     def put_rows(self, kind: RecordKind, rows: Sequence[LocalRow]) -> None:
-        for row in rows:
-            self._put(
-                kind.value,
+        self._put_all(
+            kind.value,
+            [
                 {
                     "_cd_id": row.record_id,
                     "_cd_version": row.version,
@@ -312,8 +350,10 @@ class SQLiteTableGroup:
                     "_cd_changed_at": _time(row.changed_at),
                     "_cd_error": row.error,
                     **self._field_columns(kind, row.values),
-                },
-            )
+                }
+                for row in rows
+            ],
+        )
 
     def remove_row(self, kind: RecordKind, record_id: str) -> None:
         self._db.execute(f"DELETE FROM {quoted(kind.value)} WHERE _cd_id = ?", [record_id])

@@ -122,3 +122,32 @@ def test_another_process_sees_a_transaction_only_once_it_commits(tmp_path: Path)
         group.put_row(CONTACT, LocalRow("C-1", 1, 1, {"last_name": "Byron"}))
         assert other.execute("SELECT count(*) FROM contact").fetchone() == (0,)
     assert other.execute("SELECT count(*) FROM contact").fetchone() == (1,)
+
+
+def test_the_refused_rows_are_found_by_an_index_not_a_scan(tmp_path: Path) -> None:
+    made = tables(tmp_path)
+    refused = LocalRow("C-2", 1, 2, {"last_name": "Lovelace"}, error="too long")
+    with made.transaction() as group:
+        group.put_rows(
+            CONTACT,
+            [LocalRow(f"C-{n}", 1, 1, {"last_name": f"Byron {n}"}) for n in range(5)],
+        )
+        group.put_row(CONTACT, refused)
+        assert list(group.refused_rows(CONTACT)) == [refused]
+        assert list(group.refused_rows(ACCOUNT)) == []
+    plan = sqlite3.connect(tmp_path / "replica.sqlite").execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM contact WHERE _cd_error IS NOT NULL"
+    )
+    assert "_cd_refused_contact" in " ".join(str(step) for step in plan.fetchall())
+
+
+def test_rows_are_read_by_their_ids_many_at_once(tmp_path: Path) -> None:
+    made = tables(tmp_path)
+    rows = [LocalRow(f"C-{n}", 1, 1, {"last_name": f"Byron {n}"}) for n in range(1200)]
+    with made.transaction() as group:
+        group.put_rows(CONTACT, rows)
+        wanted = [f"C-{n}" for n in range(0, 1200, 2)] + ["C-none"]
+        found = group.rows_of(CONTACT, wanted)
+        assert found == {row.record_id: row for row in rows[::2]}
+        assert group.rows_of(CONTACT, []) == {}
+        assert group.rows_of(ACCOUNT, ["C-1"]) == {}

@@ -99,6 +99,22 @@ def test_a_create_retried_after_a_lost_answer_is_made_once(
     assert laptop.rows(CONTACT) == server.records(CONTACT)
 
 
+def test_a_first_sync_takes_each_records_last_word_in_the_feed(
+    server: Site, tmp_path: Path
+) -> None:
+    kept = server.create(CONTACT, "op-1", last_name="Byron")
+    gone = server.create(CONTACT, "op-2", last_name="Lovelace")
+    server.change(CONTACT, kept, title="Countess")
+    server.delete(CONTACT, gone)
+    back = server.create(CONTACT, "op-3", last_name="Somerville")
+    server.delete(CONTACT, back)
+    server.restore(CONTACT, back)
+    device = server.device(tmp_path)
+    assert device.replica.sync().completed
+    assert device.rows(CONTACT) == server.records(CONTACT)
+    assert sorted(device.rows(CONTACT)) == sorted([kept, back])
+
+
 def test_a_child_created_offline_under_a_parent_created_offline(
     server: Site, laptop: Device
 ) -> None:
