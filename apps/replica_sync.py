@@ -745,8 +745,8 @@ def _applied_first(group: TableGroup, records: Sequence[ServerRecord]) -> None:
         elif record.deleted:
             group.remove_row(kind, record_id)
         else:
-            values = present(record.values)
-            fresh.setdefault(kind, []).append(LocalRow(record_id, record.version, 1, values))
+            row = LocalRow(record_id, record.version, 1, present(record.values))
+            fresh.setdefault(kind, []).append(row)
     for kind, rows in fresh.items():
         group.put_rows(kind, rows)
 
