@@ -739,14 +739,14 @@ def _applied_first(group: TableGroup, records: Sequence[ServerRecord]) -> None:
     }
     fresh: dict[RecordKind, list[LocalRow]] = {}
     for (kind, record_id), record in latest.items():
-        row = here[kind].get(record_id)
-        if row is not None and (row.created or row.updated):
+        mine = here[kind].get(record_id)
+        if mine is not None and (mine.created or mine.updated):
             _waiting(group, record)
         elif record.deleted:
             group.remove_row(kind, record_id)
         else:
-            row = LocalRow(record_id, record.version, 1, present(record.values))
-            fresh.setdefault(kind, []).append(row)
+            servers = LocalRow(record_id, record.version, 1, present(record.values))
+            fresh.setdefault(kind, []).append(servers)
     for kind, rows in fresh.items():
         group.put_rows(kind, rows)
 
