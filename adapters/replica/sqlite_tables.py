@@ -330,7 +330,7 @@ class SQLiteTableGroup:
             return
         table = quoted(kind.value)
         for found in self._rows(
-            f"SELECT * FROM {table} WHERE _cd_error IS NOT NULL ORDER BY rowid"
+            f"SELECT * FROM {table} WHERE _cd_error IS NOT NULL ORDER BY _cd_id"
         ):
             yield self._local_row(kind, found)
 
