@@ -4,7 +4,6 @@ loopback: offline writes, a sync, the conflict inbox, refusals, --json, bad inpu
 import json
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
