@@ -102,7 +102,8 @@ class TokenView:
 @attrs.frozen
 class Principal:
     """Who a request comes from: one agent of one tenant, or one device of the agent,
-    and whom it may watch."""
+    whom it may watch, and until when its token lets it in (a stream that outlives
+    its request ends then)."""
 
     tenant: str
     agent: str
@@ -110,6 +111,7 @@ class Principal:
     supervises: tuple[str, ...]
     all_agents: bool
     device: str | None = None
+    expires_at: datetime = attrs.field(kw_only=True)
 
     def may_watch(self, agent: str) -> bool:
         """Within the principal's tenant only: handles of other tenants mean nothing."""
@@ -200,6 +202,7 @@ class Access(Service):
             supervises=tuple(token.supervises),
             all_agents=token.all_agents,
             device=token.device,
+            expires_at=token.expires_at,
         )
 
     def _token(self, tenant: str, secret: str) -> AccessToken:

@@ -10,7 +10,7 @@ from calldesk.apps.replica_state import ReplicaState
 from calldesk.apps.replica_sync import Progress, ReplicaSync, RunReport
 from calldesk.domain.records import RecordKind
 from calldesk.ports.clock import Clock
-from calldesk.ports.replica import ReplicaServer, ReplicaTables
+from calldesk.ports.replica import ReplicaServer, ReplicaTables, SessionExpired
 
 
 class Replica:
@@ -58,3 +58,10 @@ class Replica:
         run = ReplicaSync(self.tables, self.server, self.clock, self.kinds)
         with self._running:
             return run.catch_up()
+
+    def record_refused_session(self, error: SessionExpired) -> None:
+        """The server refused the token outside a run (the live follower's stream): the
+        status says so, as after a refused run, until a run succeeds."""
+        run = ReplicaSync(self.tables, self.server, self.clock, self.kinds)
+        with self._running:
+            run.record_refused_session(error)

@@ -74,7 +74,8 @@ _TYPES: dict[FieldType, tuple[type, ...]] = {
 @attrs.frozen
 class RunReport:
     """What a run did: rows pulled and operations pushed over all its iterations,
-    whether it completed, and why not."""
+    whether it completed, and why not (`session_refused`: the server refused the token,
+    so trying again with it is no use)."""
 
     pulled: int = 0
     pushed: int = 0
@@ -82,6 +83,7 @@ class RunReport:
     completed: bool = False
     error: str | None = None
     offline: bool = False
+    session_refused: bool = False
 
 
 Progress = Callable[[RunProgress], None]
@@ -96,10 +98,20 @@ class _Counts:
     iterations: int = 0
 
     def report(
-        self, completed: bool = False, error: str | None = None, offline: bool = False
+        self,
+        completed: bool = False,
+        error: str | None = None,
+        offline: bool = False,
+        session_refused: bool = False,
     ) -> RunReport:
         return RunReport(
-            self.pulled, self.pushed, self.iterations, completed, error, offline
+            self.pulled,
+            self.pushed,
+            self.iterations,
+            completed,
+            error,
+            offline,
+            session_refused,
         )
 
 
@@ -179,7 +191,9 @@ class ReplicaSync:
                 offline=True,
             )
         except SessionExpired as error:
-            why = f"the server no longer takes this device's token ({error})"
+            why = _token_refused(error)
+            self._ended(online=True, error=why)
+            return counts.report(error=why, session_refused=True)
         except BadServerAnswer as error:
             why = f"the server's answer was refused, nothing of it applied: {error}"
         except Exception as error:
@@ -193,6 +207,11 @@ class ReplicaSync:
             )
         self._ended(online=True, error=why)
         return counts.report(error=why)
+
+    def record_refused_session(self, error: SessionExpired) -> None:
+        """The server refused the token outside a run (the live follower's stream):
+        said in the status as a refused run says it, until a run succeeds."""
+        self._ended(online=True, error=_token_refused(error))
 
     def _iteration(self, iteration: int) -> tuple[int, int]:
         self._stage(SyncStage.SCHEMA, iteration)
@@ -838,3 +857,7 @@ class _PlannedChange:
     operation: SendChange
     row: LocalRow
     keep_mine: dict[str, FieldValue]
+
+
+def _token_refused(error: SessionExpired) -> str:
+    return f"the server no longer takes this device's token ({error})"

@@ -35,6 +35,7 @@ from calldesk.adapters.http.problems import (
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.record_routes import record_api
 from calldesk.adapters.http.routes import Who, api
+from calldesk.adapters.http.stream_session import StreamSession
 from calldesk.adapters.http.strict_bodies import BodyRefused, StrictAttrsSchemas
 from calldesk.adapters.http.webhooks import Webhooks, vendor_event
 from calldesk.adapters.http.workspace_routes import workspace_api
@@ -92,7 +93,8 @@ def create_app(
     async def events(
         request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
     ) -> ServerSentEvent:
-        """What concerns the agent, as it is recorded; reconnect with Last-Event-ID."""
+        """What concerns the agent, as it is recorded; reconnect with Last-Event-ID.
+        It ends (`session-ended`) once the token no longer lets it in (ADR/0030)."""
         await asyncio.to_thread(desk.agent, who.tenant, agent)  # unknown: 404, no stream
         header = request.headers.get("last-event-id")
         try:
@@ -102,7 +104,7 @@ def create_app(
                 f"Last-Event-ID {header!r} is not a position in the log"
             ) from None
         return ServerSentEvent(
-            hub.messages(who.tenant, agent, last_seen),
+            hub.messages(who.tenant, agent, last_seen, StreamSession.of(request)),
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 

@@ -36,15 +36,21 @@ async def checked_first(request: Request[Any, Any, Any]) -> None:
     handler = request.route_handler
     if not ASKING & handler.parsed_fn_signature.parameters.keys():
         return  # pages, the schema, health, webhooks (signed), metrics
-    who = await asyncio.to_thread(_authenticated, request)
-    request.state.who = who
-    reaching(who, handler.opt.get(AREA, Area.DESK))
+    request.state.who = await asyncio.to_thread(admitted, request)
+    data = handler.parsed_data_field
+    checked_body(await request.body(), None if data is None else data.annotation)
+
+
+def admitted(request: Request[Any, Any, Any]) -> Principal:
+    """The token's principal if it lets its holder into the route now: checked before
+    the handler, and again while a stream the route serves lasts (StreamSession)."""
+    who = _authenticated(request)
+    reaching(who, request.route_handler.opt.get(AREA, Area.DESK))
     agent = request.path_params.get("agent")
     if agent is not None:
         changing = request.method in STATE_CHANGING
         (acting_as if changing else watching)(who, agent)
-    data = handler.parsed_data_field
-    checked_body(await request.body(), None if data is None else data.annotation)
+    return who
 
 
 def _authenticated(request: Request[Any, Any, Any]) -> Principal:

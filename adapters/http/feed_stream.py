@@ -1,7 +1,9 @@
 """The tenant's record change feed as server-sent events, for devices that follow it
 live (ADR/0024): each message is a page of the feed (as GET /record-changes answers
 it) whose id is its cursor, so a client that reconnects with Last-Event-ID goes on
-exactly after what it got, nothing missed or doubled."""
+exactly after what it got, nothing missed or doubled. The stream's token is checked
+again before each page and at each heartbeat (ADR/0030): once it no longer lets the
+device in, the stream ends with a `session-ended` event instead of the page."""
 
 import asyncio
 import contextlib
@@ -19,6 +21,7 @@ from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.push import PushHub
 from calldesk.adapters.http.routes import Who, desk_of
+from calldesk.adapters.http.stream_session import StreamSession
 from calldesk.apps.change_feed import MAX_PAGE
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import Area
@@ -36,7 +39,8 @@ async def record_change_stream(
     after: FromQuery[Annotated[int, Ge(0)]] = 0,
 ) -> ServerSentEvent:
     """The feed after the cursor (or Last-Event-ID), page by page, then each change
-    as it is recorded, with heartbeats while nothing happens."""
+    as it is recorded, with heartbeats while nothing happens, while the token lets the
+    device in."""
     header = request.headers.get("last-event-id")
     try:
         cursor = int(header) if header is not None else after
@@ -49,14 +53,20 @@ async def record_change_stream(
     await asyncio.to_thread(desk.record_changes, who.tenant, after=cursor, limit=1)
     hub: PushHub = request.app.state.hub
     config: ConnectorConfig = request.app.state.config
+    session = StreamSession.of(request)
     return ServerSentEvent(
-        _pages(desk, hub, who.tenant, cursor, config.heartbeat_seconds),
+        _pages(desk, hub, session, who.tenant, cursor, config.heartbeat_seconds),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
 async def _pages(
-    desk: Desk, hub: PushHub, tenant: str, cursor: int, heartbeat: float
+    desk: Desk,
+    hub: PushHub,
+    session: StreamSession,
+    tenant: str,
+    cursor: int,
+    heartbeat: float,
 ) -> AsyncIterator[ServerSentEventMessage]:
     moved = hub.watch()
     try:
@@ -66,6 +76,10 @@ async def _pages(
                 desk.record_changes, tenant, after=cursor, limit=MAX_PAGE
             )
             if page.changes:
+                # Checked after the read: what the page holds was recorded before.
+                if last := await session.ended():
+                    yield last
+                    return
                 cursor = page.cursor
                 data = encode_json(page).decode()
                 yield ServerSentEventMessage(data=data, id=str(cursor), event="changes")
@@ -74,6 +88,9 @@ async def _pages(
             try:
                 await asyncio.wait_for(moved.wait(), heartbeat)
             except TimeoutError:
+                if last := await session.ended():
+                    yield last
+                    return
                 yield ServerSentEventMessage(comment="heartbeat", data=None)
     finally:
         with contextlib.suppress(Exception):

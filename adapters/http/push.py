@@ -9,6 +9,10 @@ of the agent and its calls. A stream that reconnects with Last-Event-ID replays 
 agent's own events after that id, from the log's index, with the states they had: a
 resumed stream sends exactly what a connected one got. A stream whose queue fills (a
 stalled client) is closed; it resumes by id.
+
+A stream is served only while its bearer token still lets it in (`StreamSession`,
+ADR/0030): a token revoked or expired meanwhile ends it with a `session-ended` event,
+and nothing recorded after the revocation is sent.
 """
 
 import asyncio
@@ -23,10 +27,12 @@ from eventsourcing.domain import Aggregate
 from litestar.response import ServerSentEventMessage
 
 from calldesk.adapters.http.config import ConnectorConfig
+from calldesk.adapters.http.stream_session import StreamSession
 from calldesk.apps.call_views import CallView
 from calldesk.apps.conversion import converter
 from calldesk.apps.presence import AgentView
 from calldesk.apps.softphone import SoftphoneProjection
+from calldesk.domain.access import AccessToken
 from calldesk.domain.crm_records import CrmRecord
 from calldesk.domain.record_schemas import RecordSchema
 from calldesk.ports.log import EventLog, Logged
@@ -44,6 +50,9 @@ FEED_TOPICS = tuple(
     kind.TOPIC.rpartition(".")[0] + "." for kind in (CrmRecord, RecordSchema)
 )
 
+#: The topics of the events of bearer tokens ("calldesk.access."): issued, revoked.
+TOKEN_TOPICS = (AccessToken.TOPIC.rpartition(".")[0] + ".",)
+
 #: The softphone of (tenant, agent) as of a position, ready to advance event by event.
 Projections = Callable[[str, str, int], SoftphoneProjection]
 
@@ -55,6 +64,8 @@ class Stream:
         self.key = (tenant, agent)
         self.queue: asyncio.Queue[Logged] = asyncio.Queue(size)
         self.overflowed = False
+        #: A token was issued or revoked since the stream's token was last checked.
+        self.tokens_moved = False
 
     def offer(self, logged: Logged) -> None:
         try:
@@ -148,11 +159,21 @@ class PushHub:
         feed_moved = False
         for logged in page:
             self.position = logged.position
+            if logged.topic.startswith(TOKEN_TOPICS):
+                self._tokens_moved()
             self.hand_out(logged)
             feed_moved = feed_moved or logged.topic.startswith(FEED_TOPICS)
         if feed_moved:
             for watcher in self._watchers:
                 watcher.set()
+
+    def _tokens_moved(self) -> None:
+        """Every stream checks its token again before it sends what comes after: in
+        the log's order, so what was recorded after a revocation waits for the check.
+        Tokens change seldom; which stream's token it was is not worth knowing."""
+        for streams in self.streams.values():
+            for stream in streams:
+                stream.tokens_moved = True
 
     def watch(self) -> asyncio.Event:
         """An event set whenever a record or a schema is saved: a record feed's stream
@@ -183,28 +204,46 @@ class PushHub:
         self.streams.get(stream.key, set()).discard(stream)
 
     async def messages(
-        self, tenant: str, agent: str, last_seen: int | None
+        self,
+        tenant: str,
+        agent: str,
+        last_seen: int | None,
+        session: StreamSession | None = None,
     ) -> AsyncIterator[ServerSentEventMessage]:
         """The stream of one agent: replay after `last_seen`, then live, with heartbeats.
 
         Without an id, or past `replay_limit` of the agent's own missed events, the
-        stream starts from a snapshot of the softphone at the log's head instead.
+        stream starts from a snapshot of the softphone at the log's head instead. With
+        a session (the connector's route always gives one), it ends with the session's
+        last message once its token no longer lets it in; without, the caller vouches.
         """
         stream = self.open(tenant, agent)
+        checked = _Checks(stream, session)
         try:
             head = await asyncio.to_thread(self.log.head)
             if last_seen is not None and last_seen > head:
                 last_seen = None  # an id this log never gave: start afresh
             frames = _Frames(await self._projection(tenant, agent, last_seen))
             if last_seen is None:
-                yield await self._snapshot(frames, stream)
+                snapshot = await self._snapshot(frames, stream)
+                if last := await checked.ended(now=True):
+                    yield last
+                    return
+                yield snapshot
             else:
                 replayed = 0
                 async for page in self._replay(stream, last_seen):
                     replayed += len(page)
                     if replayed > self.config.replay_limit:
-                        yield await self._snapshot(frames, stream)
+                        snapshot = await self._snapshot(frames, stream)
+                        if last := await checked.ended(now=True):
+                            yield last
+                            return
+                        yield snapshot
                         break
+                    if last := await checked.ended(now=True):  # read from the log
+                        yield last
+                        return
                     for logged in page:
                         if frame := frames.of(logged):
                             yield frame
@@ -214,9 +253,16 @@ class PushHub:
                         stream.queue.get(), self.config.heartbeat_seconds
                     )
                 except TimeoutError:
+                    if last := await checked.ended(now=True):
+                        yield last
+                        return
                     yield ServerSentEventMessage(comment="heartbeat", data=None)
                     continue
-                for logged in _with_queued(first, stream):
+                queued = _with_queued(first, stream)
+                if last := await checked.ended(now=False):
+                    yield last
+                    return
+                for logged in queued:
                     if logged.position > frames.sent and (frame := frames.of(logged)):
                         yield frame
         finally:
@@ -245,6 +291,27 @@ class PushHub:
             if len(page) < PAGE:
                 return
             after = page[-1].position
+
+
+class _Checks:
+    """When a stream's token is checked again: before anything read from the log is
+    sent and at each heartbeat (`now`); before live frames, only when the hub saw a
+    token issued or revoked since the last check, or when the session is due (the
+    token's expiry came, or a heartbeat interval went by)."""
+
+    def __init__(self, stream: Stream, session: StreamSession | None) -> None:
+        self.stream, self.session = stream, session
+
+    async def ended(self, now: bool) -> ServerSentEventMessage | None:
+        session = self.session
+        if session is None:
+            return None
+        if not (now or self.stream.tokens_moved or session.due()):
+            return None
+        # Cleared before the check: a token event handed out during it is checked for
+        # next time, and what was queued before the check was recorded before it.
+        self.stream.tokens_moved = False
+        return await session.ended()
 
 
 class _Frames:

@@ -1,7 +1,8 @@
 """The feed's stream over real loopback HTTP, on SQLite and PostgreSQL: a device
 following it hears each change as it is recorded and pulls it into its main table;
 a stream resumed from its last cursor sends nothing twice; a bad cursor is refused
-before any stream opens."""
+before any stream opens; a follower whose token the server refuses stops, saying why
+in the replica's status (ADR/0030); an event past the device's bound is refused."""
 
 import threading
 import time
@@ -19,13 +20,15 @@ from support.desk_driver import tenant_with_agent
 from support.replicas import AGENT, START
 
 from calldesk.adapters.replica.feed_events import FeedStream
-from calldesk.adapters.replica.follower import ReplicaFollower
+from calldesk.adapters.replica.follower import Reconnects, ReplicaFollower
 from calldesk.adapters.replica.opening import open_replica
-from calldesk.apps.access import IssueToken
+from calldesk.apps.access import IssueToken, RevokeToken
 from calldesk.apps.desk import Desk
 from calldesk.apps.records import ChangeRecord, CreateRecord
 from calldesk.apps.replica import Replica
 from calldesk.domain.records import RecordKind
+from calldesk.domain.replica_status import ReplicaState
+from calldesk.ports.replica import BadServerAnswer
 
 CONTACT = RecordKind.CONTACT
 SECRET = "device-secret-of-the-stream-test".ljust(40, "x")
@@ -156,3 +159,80 @@ def arrived(condition: Callable[[], bool], within: float = 10.0) -> bool:
             return False
         threading.Event().wait(0.01)
     return True
+
+
+def revoked(served: Served) -> None:
+    served.desk.revoke_token(RevokeToken("acme", at=served.clock.advance()), SECRET)
+
+
+class Pauses:
+    """The follower's waits before it opens the stream again, none waited out; the
+    third stops the follower, so one that never gives up fails instead of hanging."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def __call__(self, seconds: float) -> bool:
+        self.asked.append(seconds)
+        return len(self.asked) >= 3
+
+
+class RevokedOnceConnected(Reconnects):
+    """The device's token is revoked as soon as its stream first works: the server
+    then ends the open stream (`session-ended`) instead of refusing to open it."""
+
+    def __init__(self, served: Served) -> None:
+        super().__init__()
+        self.served, self.done = served, False
+
+    def connected(self) -> None:
+        super().connected()
+        if not self.done:
+            self.done = True
+            revoked(self.served)
+
+
+def assert_stopped_saying_why(served: Served, follower: ReplicaFollower) -> None:
+    assert not follower.following
+    status = served.replica.state.replica(served.clock.now())
+    assert status.state is ReplicaState.ERROR, status
+    assert "no longer takes this device's token" in (status.message or ""), status
+
+
+@pytest.mark.parametrize("when", ["before it connects", "while it follows"])
+def test_a_following_device_stops_once_its_token_is_revoked_and_says_why(
+    served: Served, when: str
+) -> None:
+    reconnects = Reconnects()
+    if when == "before it connects":
+        revoked(served)  # the stream is refused with a 401
+    else:
+        reconnects = RevokedOnceConnected(served)
+    pauses = Pauses()
+    stream = FeedStream(served.url, lambda: SECRET)
+    follower = ReplicaFollower(
+        served.replica, stream=stream, reconnects=reconnects, pause=pauses
+    )
+    follower.listen()  # returns once it stopped following
+    assert pauses.asked == []  # not tried again: the same token is no use
+    assert_stopped_saying_why(served, follower)
+
+
+def test_a_looking_follower_stops_once_the_server_refuses_its_token(
+    served: Served,
+) -> None:
+    revoked(served)
+    follower = ReplicaFollower(served.replica, interval=3600)
+    follower.start()  # its first look is refused; the next would be an hour away
+    follower.threads[0].join(timeout=10)
+    assert not follower.threads[0].is_alive()
+    assert_stopped_saying_why(served, follower)
+
+
+def test_an_event_larger_than_the_devices_bound_ends_the_stream(served: Served) -> None:
+    created(served, "op-1")  # the stream's first page holds it, some 300 bytes
+    with closing(FeedStream(served.url, lambda: SECRET, max_event_bytes=200)) as stream:
+        cursors = stream.announcements(0)
+        with pytest.raises(BadServerAnswer, match="larger than 200 bytes"):
+            next(cursors)
+        assert next(cursors, None) is None  # the connection is closed, nothing more

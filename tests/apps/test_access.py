@@ -75,7 +75,7 @@ def test_an_issued_token_authenticates_its_agent(
         device=None,
         token_id=str(AccessToken.create_id(token_digest(SECRET))),
     )
-    expected = Principal("acme", "a-17", Role.AGENT, (), False)
+    expected = Principal("acme", "a-17", Role.AGENT, (), False, expires_at=view.expires_at)
     assert desk.authenticate(SECRET, clock.advance()) == expected
     with Desk.at(database_url) as restarted:
         assert restarted.authenticate(SECRET, clock.advance()) == expected
@@ -146,10 +146,12 @@ def test_an_agent_watches_itself_and_a_supervisor_also_its_agents_or_all(
         desk.register_agent(RegisterAgent("acme", handle, name="Bo", at=clock()))
     named, everyone = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     issue(desk, clock())
-    issue(desk, clock(), secret=named, role=Role.SUPERVISOR, supervises=("a-2",))
+    view = issue(desk, clock(), secret=named, role=Role.SUPERVISOR, supervises=("a-2",))
     issue(desk, clock(), secret=everyone, role=Role.SUPERVISOR, all_agents=True)
     supervisor = desk.authenticate(named, clock())
-    assert supervisor == Principal("acme", "a-17", Role.SUPERVISOR, ("a-2",), False)
+    assert supervisor == Principal(
+        "acme", "a-17", Role.SUPERVISOR, ("a-2",), False, expires_at=view.expires_at
+    )
     watched = [
         [desk.authenticate(secret, clock()).may_watch(a) for a in ("a-17", "a-2", "a-3")]
         for secret in (SECRET, named, everyone)
@@ -263,7 +265,9 @@ def test_a_device_token_authenticates_its_agent_as_that_device_and_reaches_recor
     tenant_with_agent(desk, clock())
     view = issue(desk, clock(), secret=LAPTOP, device="laptop-3")
     assert (view.agent, view.device, view.role) == ("a-17", "laptop-3", Role.AGENT)
-    laptop = Principal("acme", "a-17", Role.AGENT, (), False, device="laptop-3")
+    laptop = Principal(
+        "acme", "a-17", Role.AGENT, (), False, "laptop-3", expires_at=view.expires_at
+    )
     assert desk.authenticate(LAPTOP, clock.advance()) == laptop
     with Desk.at(database_url) as restarted:
         assert restarted.authenticate(LAPTOP, clock.advance()) == laptop
