@@ -27,6 +27,7 @@ from support.telephony import (
 )
 
 from calldesk.adapters.telephony.simulator import Caller, Faults, PhoneSimulator
+from calldesk.apps.access import RevokeToken
 from calldesk.apps.desk import Desk
 from calldesk.apps.tenancy import SetWrapUpPolicy
 from calldesk.domain.call_commands import CONFIRMATION_DEADLINE, CommandKind
@@ -279,6 +280,30 @@ def test_the_console_and_its_frame_read_the_agents_events_through_one_stream(
         page.close()
     assert len(streams) == 1
     assert "/pages/softphone.html" in streams[0]
+
+
+def test_a_revoked_token_signs_the_frame_out_and_it_stops_asking(
+    browser: object, desk_and_phone: tuple[Desk, PhoneSimulator]
+) -> None:
+    """Revoked while the console is open: the frame says so and why, offers nothing
+    that could no longer work, and does not knock again and again with that token."""
+    desk, phone = desk_and_phone
+    requests: list[Any] = []
+    with serving(desk, phone) as url:
+        page, frame = logged_in_console(
+            browser, desk, phone, url, requests, clock_at=phone.now()
+        )
+        frame.get_by_role("button", name="Ready", exact=True).click()
+        page.get_by_text("Ada Lovelace (a-17): available").wait_for()
+        secret = page.url.rpartition("#token=")[2]
+        desk.revoke_token(RevokeToken("acme", at=phone.now()), secret)
+        expect(frame.get_by_role("alert")).to_contain_text("Signed out: ")
+        expect(frame.locator("#agent-state")).to_have_text("signed out")
+        expect(frame.get_by_role("button", name="Ready", exact=True)).to_have_count(0)
+        page.clock.run_for(120_000)  # two minutes on the page's clock: any retry is due
+        streams = [r for r in requests if r.url.endswith("/agents/a-17/events")]
+        page.close()
+    assert len(streams) == 1
 
 
 def test_a_message_from_a_foreign_origin_is_ignored_by_the_softphone(

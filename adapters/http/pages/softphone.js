@@ -408,6 +408,17 @@ window.addEventListener("message", (event) => {
   if (message && message.type === "calldesk.dial" && message.number) dial(message.number);
 });
 
+/** The connector no longer takes the token: nothing here is live or can act any more,
+ * so the controls go, and the agent is told why and what to do. */
+function signedOut(why) {
+  timed = new Map();
+  document.getElementById("agent-state").textContent = "signed out";
+  document.getElementById("presence-buttons").replaceChildren();
+  document.getElementById("calls").replaceChildren();
+  document.getElementById("problem").textContent =
+    `Signed out: ${why}. Open the console again with a new token.`;
+}
+
 followEvents(agent, auth, received, () => {
   document.getElementById("agent-state").textContent = "reconnecting…";
-});
+}, signedOut);
