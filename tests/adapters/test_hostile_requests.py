@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
-from litestar.response import ServerSentEvent
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
-from support.connector import token_for
+from support.connector import event_stream_paths, token_for
 from support.desk_driver import tenant_with_agent
 
 from calldesk.adapters.http.app import create_app
@@ -87,19 +86,6 @@ def asking_routes(app: Litestar) -> list[tuple[str, str, bool]]:
     return found
 
 
-def streaming_paths(app: Litestar) -> set[str]:
-    """The paths of the routes that answer with a stream of events: it never ends by
-    itself, so a test client, which reads an answer whole, would wait for it forever
-    (their tokens are checked by tests/adapters/test_stream_credentials.py)."""
-    return {
-        route.path_format.format(**PATH_VALUES)
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-        for handler in route.route_handlers
-        if handler.parsed_return_field.annotation is ServerSentEvent
-    }
-
-
 def problem_of(response: Any) -> dict[str, Any]:
     assert response.headers["content-type"].startswith(PROBLEM), response.text
     body: dict[str, Any] = response.json()
@@ -125,7 +111,8 @@ def test_every_route_that_takes_a_token_is_covered(console: Console) -> None:
     assert ("GET", f"/calls/{PATH_VALUES['call']}/matches", False) in routes
     assert len(routes) >= 35
     # Sent bodies too, but for the two streams, which never end by themselves.
-    assert streaming_paths(console.app) == {"/agents/a-17/events", "/record-changes/stream"}
+    streams = {"/agents/{agent}/events", "/record-changes/stream"}
+    assert event_stream_paths(console.app) == streams
 
 
 def test_no_token_is_refused_before_the_body_is_read(console: Console) -> None:
@@ -450,7 +437,7 @@ json_values = st.recursive(
 def test_no_body_makes_a_route_fail_and_a_refused_one_records_nothing(
     console: Console, data: st.DataObject, body: object
 ) -> None:
-    streams = streaming_paths(console.app)
+    streams = {path.format(**PATH_VALUES) for path in event_stream_paths(console.app)}
     ended = [route for route in asking_routes(console.app) if route[1] not in streams]
     method, path, _ = data.draw(st.sampled_from(ended))
     head = console.desk.head()

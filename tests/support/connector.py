@@ -5,6 +5,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
+from litestar import Litestar
+from litestar.response import ServerSentEvent
+from litestar.routes import HTTPRoute
 
 from calldesk.adapters.http.app import create_app
 from calldesk.adapters.http.config import ConnectorConfig
@@ -13,6 +16,20 @@ from calldesk.apps.access import IssueToken
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import Role
 from calldesk.ports.clock import Clock
+
+
+def event_stream_paths(app: Litestar) -> set[str]:
+    """The path templates of the routes that answer with a stream of events. A stream
+    never ends by itself, and an in-process client reads an answer whole: tests that
+    send every route something leave these out (their tokens and their ends are
+    tests/adapters/test_stream_credentials.py's)."""
+    return {
+        route.path_format
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if handler.parsed_return_field.annotation is ServerSentEvent
+    }
 
 
 @contextmanager
