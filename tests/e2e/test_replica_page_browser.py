@@ -4,12 +4,13 @@ record created offline follows its server id, a conflict is settled in the three
 view with each of its choices, and a change the server refused is edited and sent
 again, all against a real server over the replica's HTTP surface (ADR/0028)."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 from support.page_checks import checked_for_access_and_width
 from support.replicas import Device, Site, site
 
@@ -86,6 +87,39 @@ def test_an_offline_edit_waits_with_its_badge_and_goes_out_after_reconnecting(
     expect(page.locator("#view .status-badge")).to_have_text("✓ Synced")
     expect(page.locator("#replica-status")).to_contain_text("Up to date")
     assert desk.server.records(CONTACT)[record_id]["title"] == "Lord"
+
+
+def test_a_list_read_before_a_search_and_answered_after_it_is_not_drawn(
+    desk: Desk,
+) -> None:
+    """The page reads the list again when the replica moves; that read, answered late,
+    must not put back what the person's search took away."""
+    desk.server.create(CONTACT, "op-1", first_name="George", last_name="Byron")
+    desk.server.create(CONTACT, "op-2", first_name="Percy", last_name="Shelley")
+    assert desk.laptop.replica.sync().completed
+    page = desk.opened()
+    expect(desk.row("Shelley")).to_have_count(1)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    unsearched = re.compile(r"/api/records/contact\?q=$")
+    page.route(unsearched, hold)
+    with page.expect_request(unsearched):  # the replica moved: the page reads again
+        desk.server.create(CONTACT, "op-3", first_name="Mary", last_name="Shelley")
+        assert desk.laptop.replica.sync().completed
+    page.get_by_label("Search by name or id").fill("george")
+    page.get_by_role("button", name="Search").click()
+    expect(desk.row("George Byron")).to_have_count(1)
+    expect(desk.row("Shelley")).to_have_count(0)
+    assert held, "the read the replica's move asked for was not held"
+    for late in held:
+        with page.expect_response(unsearched):
+            late.continue_()  # answered now, after the search's
+    # The page's turns after the answer came: its body read, and drawn if it were.
+    page.evaluate("() => new Promise((turned) => setTimeout(turned, 0))")
+    expect(desk.row("Shelley")).to_have_count(0)
 
 
 def test_a_record_created_offline_follows_its_server_id_once_synced(desk: Desk) -> None:

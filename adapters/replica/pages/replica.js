@@ -65,6 +65,7 @@ class ReplicaPage {
   #dirty = false; // a form holds what the person has not saved
   #drawn = ""; // what the view last showed, to redraw only on a change
   #search = new Map(); // kind -> what its list was searched for
+  #asked = 0; // the views read so far: only the last one asked is drawn
 
   async start() {
     $("sync-now").addEventListener("click", () => this.#sync());
@@ -131,6 +132,7 @@ class ReplicaPage {
 
   async #route(moved) {
     if (moved) {
+      this.#ask(); // what was being read for the place left is not drawn over this one
       this.#dirty = false;
       this.#drawn = "";
       $("problem").textContent = "";
@@ -155,6 +157,15 @@ class ReplicaPage {
     return this.#list(place);
   }
 
+  /** A ticket for a view about to be read: its answer is drawn only if no other view
+   * was asked for meanwhile (a poll's read that comes back after a search's does not
+   * draw the list as it was before the search). */
+  #ask() {
+    this.#asked += 1;
+    const ticket = this.#asked;
+    return () => ticket === this.#asked;
+  }
+
   /** The view's parts, unless it already shows exactly this (`seen`). */
   #show(seen, parts) {
     if (seen === this.#drawn) return;
@@ -164,7 +175,9 @@ class ReplicaPage {
 
   async #list(kind) {
     const query = this.#search.get(kind) || "";
+    const latest = this.#ask();
     const found = await api("GET", `${path("records", kind)}?q=${encodeURIComponent(query)}`);
+    if (!latest()) return;
     const lines = found.lines;
     const table = element("table", "");
     const head = element("tr", "");
@@ -215,7 +228,9 @@ class ReplicaPage {
 
   /** A record's page: its fields to edit; online, the server's latest first. */
   async #record(kind, id, moved) {
+    const latest = this.#ask();
     const line = await api(moved ? "POST" : "GET", moved ? `${path("records", kind, id)}/edit` : path("records", kind, id));
+    if (!latest()) return;
     if (line.record_id !== id) {
       location.replace(`#/${kind}/${encodeURIComponent(line.record_id)}`);
       return;
@@ -326,7 +341,9 @@ class ReplicaPage {
   /** The conflict inbox: per field, the value both sides started from, this device's
    * and the server's, and the three choices. */
   async #conflicts() {
+    const latest = this.#ask();
     const conflicts = await api("GET", "/conflicts");
+    if (!latest()) return;
     if (!conflicts.length) {
       this.#show("conflicts:none", [heading("Conflicts"), element("p", "No conflicts: nothing to choose.", "muted")]);
       return;
@@ -371,7 +388,9 @@ class ReplicaPage {
   }
 
   async #refused() {
+    const latest = this.#ask();
     const lines = await api("GET", "/refused");
+    if (!latest()) return;
     const parts = [heading("Refused by the server")];
     if (!lines.length) parts.push(element("p", "The server refused nothing.", "muted"));
     for (const line of lines) {
@@ -394,7 +413,9 @@ class ReplicaPage {
   }
 
   async #notices() {
+    const latest = this.#ask();
     const notices = await api("GET", "/notices");
+    if (!latest()) return;
     const parts = [heading("Notices")];
     if (!notices.length) parts.push(element("p", "Nothing to tell.", "muted"));
     for (const notice of notices) {
