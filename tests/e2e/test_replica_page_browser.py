@@ -122,6 +122,24 @@ def test_a_list_read_before_a_search_and_answered_after_it_is_not_drawn(
     expect(desk.row("Shelley")).to_have_count(0)
 
 
+def test_what_is_typed_in_the_search_stays_while_the_list_follows_the_replica(
+    desk: Desk,
+) -> None:
+    desk.server.create(CONTACT, "op-1", first_name="George", last_name="Byron")
+    assert desk.laptop.replica.sync().completed
+    page = desk.opened()
+    expect(desk.row("Byron")).to_have_count(1)
+    box = page.get_by_label("Search by name or id")
+    box.fill("geo")
+    unsearched = re.compile(r"/api/records/contact\?q=$")
+    with page.expect_response(unsearched):  # the replica moved: the list is read again
+        desk.server.create(CONTACT, "op-2", first_name="Percy", last_name="Shelley")
+        assert desk.laptop.replica.sync().completed
+    expect(desk.row("Shelley")).to_have_count(1)  # redrawn
+    expect(box).to_have_value("geo")
+    expect(box).to_be_focused()
+
+
 def test_a_record_created_offline_follows_its_server_id_once_synced(desk: Desk) -> None:
     assert desk.laptop.replica.sync().completed
     desk.laptop.network.down = True

@@ -59,6 +59,15 @@ function heading(text) {
   return made;
 }
 
+/** What the person has typed in this kind's search box, searched for or not, and
+ * whether they are typing there: a redraw of the list must not take it away. */
+function typedSearch(kind) {
+  const box = document.getElementById("search");
+  if (!box || box.dataset.kind !== kind) return null;
+  const focused = document.activeElement === box;
+  return { value: box.value, focused, start: box.selectionStart, end: box.selectionEnd };
+}
+
 class ReplicaPage {
   #kinds = new Map(); // kind -> its fields
   #status = null;
@@ -200,19 +209,26 @@ class ReplicaPage {
     const seen = JSON.stringify(["list", kind, query, found]);
     if (seen === this.#drawn) return;
     const create = button(`New ${ONE_KIND[kind]}`, () => (location.hash = `#/${kind}/new`));
-    const parts = [heading(KIND_WORDS[kind]), create, this.#searchBox(kind, query)];
+    const typing = typedSearch(kind);
+    const search = this.#searchBox(kind, typing ? typing.value : query);
+    const parts = [heading(KIND_WORDS[kind]), create, search.form];
     const counted = found.total > lines.length ? `Showing ${lines.length} of ${found.total}: search to narrow.` : "";
     parts.push(element("p", counted, "muted"));
     parts.push(lines.length ? table : element("p", query ? "Nothing matches." : "None on this device.", "muted"));
     this.#show(seen, parts);
+    if (typing?.focused) {
+      search.box.focus();
+      search.box.setSelectionRange(typing.start, typing.end);
+    }
   }
 
-  /** A search of the list by name or id; it keeps its text and focus as the list
-   * follows the replica. */
-  #searchBox(kind, query) {
+  /** A search of the list by name or id, holding `text`; the list redrawn as it
+   * follows the replica keeps what the person typed and where (`typedSearch`). */
+  #searchBox(kind, text) {
     const form = element("form", "", "choice");
     form.setAttribute("role", "search");
-    const box = Object.assign(document.createElement("input"), { type: "search", id: "search", value: query });
+    const box = Object.assign(document.createElement("input"), { type: "search", id: "search", value: text });
+    box.dataset.kind = kind;
     const label = element("label", "Search by name or id");
     label.htmlFor = box.id;
     const find = element("button", "Search");
@@ -223,7 +239,7 @@ class ReplicaPage {
       this.#search.set(kind, box.value.trim());
       this.#list(kind).catch((error) => this.#said(error));
     });
-    return form;
+    return { form, box };
   }
 
   /** A record's page: its fields to edit; online, the server's latest first. */
