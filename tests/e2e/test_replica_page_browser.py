@@ -39,6 +39,8 @@ class Desk:
         self.page.goto(f"{self.url}/#key={KEY}")
         expect(self.page.locator("#replica-status")).not_to_contain_text("Reading")
         self.page.get_by_role("link", name="Contacts").click()
+        # The contacts are drawn: until then the search box on show is the accounts'.
+        expect(self.page.get_by_role("heading", name="Contacts")).to_be_visible()
         return self.page
 
     def row(self, text: str) -> Locator:
