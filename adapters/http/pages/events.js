@@ -4,15 +4,11 @@
 // the stream's `session-ended` once it is revoked or expires) ends it for good: trying
 // it again is no use (ADR/0030).
 
-const FIRST_RETRY_MS = 500;
-const LONGEST_RETRY_MS = 30_000;
-
 /** Hand each event's fields (id, event, data) to onEvent until the session ends;
- * onBreak after each break, before trying again (after 0.5 s doubling to 30 s, from
- * 0.5 s again once the stream sends); onEnded with the connector's reason, once. */
-export async function followEvents(agent, auth, onEvent, onBreak = () => {}, onEnded = () => {}) {
+ * onBreak after each break, before trying again; onEnded with the connector's reason,
+ * once. */
+export async function followEvents(agent, auth, onEvent, onBreak = () => {}, onEnded = () => {}, retryMs = 500) {
   let lastId = null;
-  let retryMs = FIRST_RETRY_MS;
   for (;;) {
     try {
       const headers = lastId === null ? auth : { ...auth, "Last-Event-ID": lastId };
@@ -27,7 +23,6 @@ export async function followEvents(agent, auth, onEvent, onBreak = () => {}, onE
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        retryMs = FIRST_RETRY_MS;
         buffer += value.replaceAll("\r\n", "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -46,7 +41,6 @@ export async function followEvents(agent, auth, onEvent, onBreak = () => {}, onE
       onBreak();
     }
     await new Promise((resume) => setTimeout(resume, retryMs));
-    retryMs = Math.min(retryMs * 2, LONGEST_RETRY_MS);
   }
 }
 
