@@ -20,12 +20,11 @@ from calldesk.adapters.cli.console import (
     run,
     show,
 )
+from calldesk.apps.app_refusals import MAX_REFUSALS_PAGE, RefusalsPage
 from calldesk.apps.client_apps import (
-    MAX_REFUSALS_PAGE,
     AppCommand,
     AppView,
     InstallApp,
-    RefusalsPage,
     RegisterApp,
     UninstallApp,
 )

@@ -2,6 +2,7 @@
 server checks again on every request of an app (docs/proxy.md, ADR/0031)."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -212,7 +213,7 @@ class Registration(RuleBasedStateMachine):
         self.status = AppStatus.REGISTERED
         self.key = KEYS[0]
         self.installed: set[str] = set()
-        self.events: list[ClientApp.Event] = []
+        self.events: list[Any] = []
 
     def _at(self) -> datetime:
         self.now += timedelta(seconds=1)
