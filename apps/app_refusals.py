@@ -11,12 +11,19 @@ from calldesk.apps.commands import TenantCommand
 from calldesk.apps.unit_of_work import Service, UnitOfWork
 from calldesk.domain.app_refusals import RefusalReason, RefusedWhere, SecurityLog
 from calldesk.domain.identity import checked_slug
+from calldesk.domain.rate_limits import RequestBudget
 
 #: Alike refusals (same app, origin, agent, reason, place) are recorded once in this
 #: long, the next with how many were left out: a flood of forged messages cannot
 #: flood the log.
 REFUSALS_COALESCED_FOR = timedelta(seconds=10)
 MAX_REFUSALS_PAGE = 500
+#: Past this many refusals a minute for one agent (a forged-message flood, with a new
+#: origin in each), they are counted together as one line, whatever they were.
+MAX_SEPARATE_REFUSALS_PER_MINUTE = 60
+FLOODED = "more refusals than 60 a minute for this agent: counted together"
+#: Beyond this many remembered kinds of refusal, those older than the window go.
+MAX_REMEMBERED = 10_000
 
 
 @attrs.frozen
@@ -57,6 +64,7 @@ class AppRefusals(Service):
     def __init__(self, work: UnitOfWork) -> None:
         super().__init__(work)
         self._coalesced: dict[tuple[object, ...], tuple[datetime, int]] = {}
+        self._budgets: dict[tuple[str, str | None], RequestBudget] = {}
         self._memory = threading.Lock()
 
     def record(self, report: ReportRefusal) -> None:
@@ -65,15 +73,29 @@ class AppRefusals(Service):
 
     def recorded(self, report: ReportRefusal) -> None:
         """Within a command that holds the desk already."""
-        alike = (
-            report.tenant,
-            report.app,
-            report.origin,
-            report.agent,
-            report.reason,
-            report.where,
-        )
         with self._memory:
+            budget = self._budgets.setdefault(
+                (report.tenant, report.agent),
+                RequestBudget.full(MAX_SEPARATE_REFUSALS_PER_MINUTE, report.at),
+            )
+            if budget.take(report.at) is not None:
+                report = attrs.evolve(
+                    report,
+                    app=None,
+                    origin=None,
+                    reason=RefusalReason.RATE_LIMITED,
+                    detail=FLOODED,
+                )
+            alike = (
+                report.tenant,
+                report.app,
+                report.origin,
+                report.agent,
+                report.reason,
+                report.where,
+            )
+            if len(self._coalesced) > MAX_REMEMBERED:
+                self._forget_before(report.at - REFUSALS_COALESCED_FOR)
             last = self._coalesced.get(alike)
             if last is not None and report.at - last[0] < REFUSALS_COALESCED_FOR:
                 self._coalesced[alike] = (last[0], last[1] + 1)
@@ -94,6 +116,11 @@ class AppRefusals(Service):
                 report.at,
             ),
         )
+
+    def _forget_before(self, moment: datetime) -> None:
+        for alike, (at, _) in list(self._coalesced.items()):
+            if at < moment:
+                del self._coalesced[alike]
 
     def page(self, tenant: str, after: int = 0, limit: int = 100) -> RefusalsPage:
         """The tenant's refusals after the cursor, oldest first."""

@@ -118,3 +118,26 @@ def test_what_a_browser_reports_is_cut_and_cleaned_never_refused(
     assert "\r" not in refusal.origin
     assert len(refusal.origin) <= 300
     assert len(refusal.detail) <= 200
+
+
+def test_a_flood_of_refusals_from_one_agent_is_counted_not_written_one_by_one(
+    desk: Desk, clock: Clock
+) -> None:
+    tenant_with_agent(desk, clock())
+    at = clock()
+    for n in range(200):
+        desk.record_app_refusal(
+            ReportRefusal(
+                "acme",
+                app=None,
+                origin=f"https://forger-{n}.example.com",
+                agent="a-17",
+                reason=RefusalReason.WRONG_ORIGIN,
+                where=RefusedWhere.BROWSER,
+                at=at,
+            )
+        )
+    refusals = desk.app_refusals("acme", limit=500).refusals
+    assert len(refusals) == 61  # 60 one by one, then one line for the rest
+    assert refusals[-1].reason is RefusalReason.RATE_LIMITED
+    assert refusals[-1].origin is None
