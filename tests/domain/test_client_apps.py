@@ -191,6 +191,20 @@ def test_a_refused_request_says_how_long_to_wait() -> None:
     assert budget.take(START + timedelta(seconds=30)) is None
 
 
+def registered() -> ClientApp:
+    return ClientApp.register(
+        "acme",
+        "order-lookup",
+        "Order lookup",
+        ("http://127.0.0.1:8766",),
+        "http://127.0.0.1:8766/index.html",
+        (READ_CONTACT,),
+        60,
+        KEYS[0],
+        START,
+    )
+
+
 class Registration(RuleBasedStateMachine):
     """Any sequence of an administrator's commands: the status follows its machine,
     revoked is for good, only the current key is held, and the app runs for an agent
@@ -199,17 +213,7 @@ class Registration(RuleBasedStateMachine):
     @initialize()
     def register(self) -> None:
         self.now = START
-        self.app = ClientApp.register(
-            "acme",
-            "order-lookup",
-            "Order lookup",
-            ("http://127.0.0.1:8766",),
-            "http://127.0.0.1:8766/index.html",
-            (READ_CONTACT,),
-            60,
-            KEYS[0],
-            START,
-        )
+        self.app = registered()
         self.status = AppStatus.REGISTERED
         self.key = KEYS[0]
         self.installed: set[str] = set()
@@ -304,16 +308,6 @@ TestRegistration = Registration.TestCase
 
 
 def test_an_installation_grants_no_scope_the_endpoints_do_not_need() -> None:
-    app = ClientApp.register(
-        "acme",
-        "order-lookup",
-        "Order lookup",
-        ("http://127.0.0.1:8766",),
-        "http://127.0.0.1:8766/index.html",
-        (READ_CONTACT,),
-        60,
-        KEYS[0],
-        START,
-    )
+    app = registered()
     with pytest.raises(InvalidValue, match="feed:write"):
         app.install("a-17", {}, {Scope.RECORDS_READ, Scope.FEED_WRITE}, START)
