@@ -259,7 +259,7 @@ export class RefusalBudget {
     this.sentAt.push(now);
     this.kinds.set(kind, { at: now, held: 0 });
     const detail = last.held ? `${refusal.detail} (and ${last.held} like it before)` : refusal.detail;
-    return { ...refusal, detail: detail.slice(0, 300) };
+    return { ...refusal, detail: detail.slice(0, 200) };
   }
 }
 
@@ -348,8 +348,7 @@ export class ProxyCore {
       result = { outcome: "upstream-error", reason: null };
     }
     if (!this.pending.has(id)) return; // timed out, cancelled or closed meanwhile
-    if (result.outcome === "denied") this.refuse(result.reason, `the server refused ${request.method} ${request.path}`);
-    this.settle(id, result);
+    this.settle(id, result); // a server's refusal is in its own log already
     if (result.reason === "session-ended") this.close("session-ended");
   }
 
