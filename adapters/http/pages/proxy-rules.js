@@ -347,8 +347,8 @@ export class ProxyCore {
     } catch {
       result = { outcome: "upstream-error", reason: null };
     }
-    if (!this.pending.has(id)) return; // timed out, cancelled or closed meanwhile
-    this.settle(id, result); // a server's refusal is in its own log already
+    this.settle(id, result); // dropped if timed out, cancelled or closed meanwhile; a
+    // server's refusal is in its own log already
     if (result.reason === "session-ended") this.close("session-ended");
   }
 
