@@ -7,13 +7,15 @@ with the command; only its digest goes further (ADR/0009, ADR/0025).
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import IntegrityError
 
 from calldesk.apps.aggregates import agent_named
+from calldesk.apps.client_apps import AppGrant, ClientApps
 from calldesk.apps.commands import AgentCommand, TenantCommand, instant
-from calldesk.apps.unit_of_work import Service, writes
+from calldesk.apps.unit_of_work import Service, UnitOfWork, writes
 from calldesk.domain.access import (
     SECRET_MAX_LENGTH,
     SECRET_MIN_LENGTH,
@@ -112,6 +114,10 @@ class Principal:
     all_agents: bool
     device: str | None = None
     expires_at: datetime = attrs.field(kw_only=True)
+    #: The agent's token this came with, directly or through an app session.
+    token_id: UUID | None = attrs.field(default=None, kw_only=True)
+    #: Set for an app session: the request is the app's, within its registration.
+    app: AppGrant | None = attrs.field(default=None, kw_only=True)
 
     def may_watch(self, agent: str) -> bool:
         """Within the principal's tenant only: handles of other tenants mean nothing."""
@@ -124,7 +130,11 @@ class Principal:
 
 class Access(Service):
     """Bearer tokens: issued per agent or per device, listed, revoked, and checked on
-    every request."""
+    every request, as are the app sessions opened under them (ADR/0031)."""
+
+    def __init__(self, work: UnitOfWork, app_sessions: ClientApps) -> None:
+        super().__init__(work)
+        self.app_sessions = app_sessions
 
     @writes
     def issue_token(self, command: IssueToken, secret: str) -> TokenView:
@@ -188,10 +198,11 @@ class Access(Service):
             raise InvalidValue("at must be a timezone-aware date and time")
         if not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
             raise Unauthorized(NOT_AUTHENTICATED)
-        token = self.work.find(AccessToken, AccessToken.create_id(token_digest(secret)))
-        if token is None:
-            raise Unauthorized(NOT_AUTHENTICATED)
+        digest = token_digest(secret)
+        token = self.work.find(AccessToken, AccessToken.create_id(digest))
         try:
+            if token is None:
+                return self._app_principal(digest, at)
             token.check(at)
         except Unauthorized:
             raise Unauthorized(NOT_AUTHENTICATED) from None
@@ -203,6 +214,24 @@ class Access(Service):
             all_agents=token.all_agents,
             device=token.device,
             expires_at=token.expires_at,
+            token_id=token.id,
+        )
+
+    def _app_principal(self, digest: str, at: datetime) -> Principal:
+        """An app session acts for its agent, as an agent and never as a supervisor,
+        and only within its app's registration."""
+        session = self.app_sessions.session_of(digest, at)
+        if session is None:
+            raise Unauthorized(NOT_AUTHENTICATED)
+        return Principal(
+            tenant=session.tenant,
+            agent=session.agent,
+            role=Role.AGENT,
+            supervises=(),
+            all_agents=False,
+            expires_at=session.expires_at,
+            token_id=session.token_id,
+            app=AppGrant(session.app, session.id, session.origin),
         )
 
     def _token(self, tenant: str, secret: str) -> AccessToken:

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from calldesk.domain.agents import Agent
 from calldesk.domain.call_logs import CallLogBook
 from calldesk.domain.calls import Call
+from calldesk.domain.client_apps import ClientApp
 from calldesk.domain.crm_records import CrmRecord
 from calldesk.domain.dialing import DialRequest
 from calldesk.domain.feed import Publisher
@@ -73,6 +74,12 @@ def _viewed_feed(feed: Feed) -> ViewedRecord:
     return (feed.tenant, feed.kind.value, feed.record_id)
 
 
+def _client_app(app: ClientApp, _: Viewers) -> Audience:
+    """A registration's change concerns every agent it was ever installed for: their
+    consoles close a suspended app's channel at once (docs/proxy.md)."""
+    return Audience(app.tenant, frozenset(app.concerned))
+
+
 #: The rule of each kind; kinds not listed (tenants, tokens, links, queues) concern no
 #: agent's screen.
 AUDIENCES: dict[type[Aggregate], Callable[[Any, Viewers], Audience | None]] = {
@@ -84,6 +91,7 @@ AUDIENCES: dict[type[Aggregate], Callable[[Any, Viewers], Audience | None]] = {
     Workspace: _workspace,
     Feed: _feed,
     CrmRecord: _record,
+    ClientApp: _client_app,
 }
 
 

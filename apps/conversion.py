@@ -15,8 +15,11 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from calldesk.domain.access import Role
 from calldesk.domain.agents import AgentState, CallWork, Pick, Presence, Work
+from calldesk.domain.app_paths import Endpoint, Method, Scope
+from calldesk.domain.app_refusals import RefusalReason, RefusedWhere
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import CallState, Offer, OfferState, Outcome, SignalMeta
+from calldesk.domain.client_apps import AppStatus, Installation
 from calldesk.domain.crm_records import Author, FieldChange
 from calldesk.domain.drafts import Draft, DraftState
 from calldesk.domain.feed_batches import ItemResult, PublishedBatch
@@ -106,6 +109,13 @@ STORED_VALUE_TYPES: Mapping[str, type] = {
     "calldesk.FieldDefinition": FieldDefinition,
     "calldesk.Author": Author,
     "calldesk.FieldChange": FieldChange,
+    "calldesk.Method": Method,
+    "calldesk.Scope": Scope,
+    "calldesk.Endpoint": Endpoint,
+    "calldesk.AppStatus": AppStatus,
+    "calldesk.Installation": Installation,
+    "calldesk.RefusalReason": RefusalReason,
+    "calldesk.RefusedWhere": RefusedWhere,
 }
 
 

@@ -16,6 +16,7 @@ from calldesk.apps.access import Access
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
 from calldesk.apps.change_feed import ChangeFeed
+from calldesk.apps.client_apps import ClientApps
 from calldesk.apps.directory import RecordLookups
 from calldesk.apps.directory_projection import DirectoryProjection, FollowingDirectory
 from calldesk.apps.feeds import Publishing
@@ -60,6 +61,7 @@ class _Via(Generic[S]):
 _tenancy = _Via[Tenancy](lambda desk: desk.tenancy)
 _presence = _Via[AgentPresence](lambda desk: desk.presence)
 _access = _Via[Access](lambda desk: desk.access)
+_client_apps = _Via[ClientApps](lambda desk: desk.client_apps)
 _calls = _Via[Calls](lambda desk: desk.calls)
 _call_logs = _Via[CallLogs](lambda desk: desk.call_logs)
 _workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
@@ -78,6 +80,7 @@ class Desk:
     tenancy: Tenancy
     presence: AgentPresence
     access: Access
+    client_apps: ClientApps
     calls: Calls
     call_logs: CallLogs
     workspaces: Workspaces
@@ -105,7 +108,8 @@ class Desk:
         self.log = DeskLog(store)
         self.tenancy = Tenancy(self.work)
         self.presence = AgentPresence(self.work)
-        self.access = Access(self.work)
+        self.client_apps = ClientApps(self.work)
+        self.access = Access(self.work, self.client_apps)
         self.calls = Calls(self.work)
         self.call_logs = CallLogs(self.work)
         self.workspaces = Workspaces(self.work)
@@ -195,6 +199,25 @@ class Desk:
     revoke_token = _access(Access.revoke_token)
     tokens = _access(Access.tokens)
     authenticate = _access(Access.authenticate)
+
+    # Third-party apps.
+    register_app = _client_apps(ClientApps.register_app)
+    publish_app = _client_apps(ClientApps.publish_app)
+    suspend_app = _client_apps(ClientApps.suspend_app)
+    reinstate_app = _client_apps(ClientApps.reinstate_app)
+    revoke_app = _client_apps(ClientApps.revoke_app)
+    rotate_app_key = _client_apps(ClientApps.rotate_app_key)
+    install_app = _client_apps(ClientApps.install_app)
+    uninstall_app = _client_apps(ClientApps.uninstall_app)
+    apps = _client_apps(ClientApps.apps)
+    app = _client_apps(ClientApps.app)
+    apps_of = _client_apps(ClientApps.apps_of)
+    app_of = _client_apps(ClientApps.app_of)
+    open_app_session = _client_apps(ClientApps.open_app_session)
+    end_app_session = _client_apps(ClientApps.end_app_session)
+    check_app_request = _client_apps(ClientApps.check_request)
+    record_app_refusal = _client_apps(ClientApps.record_refusal)
+    app_refusals = _client_apps(ClientApps.refusals)
 
     # Calls.
     attach = _calls(Calls.attach)

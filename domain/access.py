@@ -41,6 +41,8 @@ class Role(enum.Enum):
 
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+    #: Manages the tenant's third-party apps (ADR/0031); watches no one but themselves.
+    ADMINISTRATOR = "administrator"
 
 
 class Area(enum.Enum):
@@ -104,15 +106,15 @@ def checked_supervision(
     """The agents a token supervises: none for an agent or a device; for a supervisor,
     a list of handles or every agent of the tenant, never both and never neither."""
     handles = tuple(checked_slug(handle, "a supervised agent") for handle in supervises)
-    if device is not None and role is Role.SUPERVISOR:
+    if device is not None and role is not Role.AGENT:
         raise InvalidValue(
             f"device {device} of {agent} syncs records and watches no one; "
-            "issue its token without --supervisor"
+            f"issue its token without --{role.value}"
         )
-    if role is Role.AGENT:
+    if role is not Role.SUPERVISOR:
         if handles or all_agents:
             raise InvalidValue(
-                f"an agent token lets {agent} watch only themselves; "
+                f"an {role.value} token lets {agent} watch only themselves; "
                 "issue a supervisor token to watch other agents"
             )
         return ()

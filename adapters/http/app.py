@@ -19,7 +19,8 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 from litestar.static_files import create_static_files_router
 
-from calldesk.adapters.http.auth import acting, checked_first, principal
+from calldesk.adapters.http.app_routes import app_api, app_session_api
+from calldesk.adapters.http.auth import PROXIABLE, acting, checked_first, principal
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.feed_routes import feed_api
 from calldesk.adapters.http.feed_stream import record_change_stream
@@ -89,7 +90,7 @@ def create_app(
             hub.stop()
             await task
 
-    @get("/agents/{agent:str}/events", responses=PROBLEM_RESPONSES)
+    @get("/agents/{agent:str}/events", responses=PROBLEM_RESPONSES, opt={PROXIABLE: False})
     async def events(
         request: Request[Any, Any, Any], who: Who, agent: FromPath[str]
     ) -> ServerSentEvent:
@@ -118,6 +119,8 @@ def create_app(
             feed_api,
             workspace_api,
             record_api,
+            app_api,
+            app_session_api,
             record_change_stream,
             events,
             health,

@@ -24,6 +24,13 @@ from calldesk.ports.clock import Clock
 #: The parameters by which a handler names who is asking: its route takes a token.
 ASKING = frozenset({"who", "acting", "about"})
 
+#: The key of a router's or route's `opt` that says whether a request made with an app
+#: session may reach it: by default when the app's registration names it (ADR/0031);
+#: never (False) for the apps' own routes and the streams; `OWN_SESSION` for the route
+#: by which a session ends itself.
+PROXIABLE = "proxiable"
+OWN_SESSION = "own-session"
+
 #: The key of a router's or route's `opt` that says what it reaches; a route that does
 #: not say reaches the agent's desk, so a new route is closed to devices until it says.
 AREA = "area"
@@ -45,6 +52,8 @@ def admitted(request: Request[Any, Any, Any]) -> Principal:
     """The token's principal if it lets its holder into the route now: checked before
     the handler, and again while a stream the route serves lasts (StreamSession)."""
     who = _authenticated(request)
+    if who.app is not None:
+        proxied(request, who)
     reaching(who, request.route_handler.opt.get(AREA, Area.DESK))
     agent = request.path_params.get("agent")
     if agent is not None:
@@ -60,6 +69,28 @@ def _authenticated(request: Request[Any, Any, Any]) -> Principal:
     desk: Desk = request.app.state.desk
     clock: Clock = request.app.state.clock
     return desk.authenticate(secret.strip(), clock.now())
+
+
+def proxied(request: Request[Any, Any, Any], who: Principal) -> None:
+    """A request of an app session goes where its registration lets it, and nowhere
+    else: the server checks again what the proxy frame checked (docs/proxy.md)."""
+    assert who.app is not None
+    proxiable = request.route_handler.opt.get(PROXIABLE, True)
+    if proxiable == OWN_SESSION:
+        return
+    query = request.scope.get("query_string", b"")
+    path = request.scope.get("raw_path", request.scope["path"].encode()).decode("latin-1")
+    desk: Desk = request.app.state.desk
+    clock: Clock = request.app.state.clock
+    desk.check_app_request(
+        who.tenant,
+        who.agent,
+        who.app,
+        request.method,
+        f"{path}?{query.decode('latin-1')}" if query else path,
+        clock.now(),
+        reachable=proxiable is True,
+    )
 
 
 def principal(request: Request[Any, Any, Any]) -> Principal:

@@ -16,7 +16,7 @@ from litestar.params import FromQuery
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.serialization import encode_json
 
-from calldesk.adapters.http.auth import AREA
+from calldesk.adapters.http.auth import AREA, PROXIABLE
 from calldesk.adapters.http.config import ConnectorConfig
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES
 from calldesk.adapters.http.push import PushHub
@@ -31,7 +31,7 @@ from calldesk.domain.errors import InvalidValue
 @get(
     "/record-changes/stream",
     responses=PROBLEM_RESPONSES,
-    opt={AREA: Area.RECORDS},
+    opt={AREA: Area.RECORDS, PROXIABLE: False},
 )
 async def record_change_stream(
     request: Request[Any, Any, Any],

@@ -13,6 +13,7 @@ from calldesk.adapters.http.strict_bodies import BodyRefused
 from calldesk.apps.calls import PhoneSystemRefused
 from calldesk.apps.unit_of_work import ConcurrentChange
 from calldesk.domain.access import Unauthorized
+from calldesk.domain.app_refusals import AppDenied, RateLimited
 from calldesk.domain.crm_records import DeleteConflict, EditConflict
 from calldesk.domain.errors import (
     AlreadyExists,
@@ -68,6 +69,7 @@ PROBLEM_RESPONSES = {
         (413, "The body is larger than the connector takes"),
         (421, "The Host is not one of the connector's names"),
         (422, "A value breaks its rule"),
+        (429, "An app asked more often than its registration allows"),
         (502, "The phone system refused or could not be reached"),
     )
 }
@@ -108,12 +110,15 @@ def domain_problem(
     _: Request[Any, Any, Any], error: DomainError
 ) -> Response[dict[str, Any]]:
     document = refusal_document(error)
-    headers = {"WWW-Authenticate": 'Bearer realm="calldesk"'}
+    headers = {
+        401: {"WWW-Authenticate": 'Bearer realm="calldesk"'},
+        429: {"Retry-After": str(document.get("retry_after", 1))},
+    }
     return Response(
         document,
         status_code=document["status"],
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers if document["status"] == 401 else None,
+        headers=headers.get(document["status"]),
     )
 
 
@@ -123,6 +128,16 @@ def refusal_document(error: DomainError) -> dict[str, Any]:
     a conflict with their three values."""
     if isinstance(error, Forbidden):
         return _refusal(403, "forbidden", error)
+    if isinstance(error, RateLimited):
+        return _refusal(
+            429,
+            "rate-limited",
+            error,
+            reason=error.reason.value,
+            retry_after=error.retry_after_seconds,
+        )
+    if isinstance(error, AppDenied):  # the reason says which rule, nothing of the app
+        return _refusal(403, "app-denied", error, reason=error.reason.value)
     if isinstance(error, BatchNotPublishable):  # which drafts held the batch back
         results = [attrs.asdict(result) for result in error.results]
         return _refusal(409, "batch-not-publishable", error, results=results)

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from calldesk.apps.conversion import STORED_VALUE_TYPES
 from calldesk.apps.store import Store
 from calldesk.domain.agents import CallWork, Pick, Presence, Work
+from calldesk.domain.app_paths import Endpoint, Method, Scope
 from calldesk.domain.call_commands import CommandKind, PendingCommand
 from calldesk.domain.call_states import Offer, OfferState, SignalMeta
+from calldesk.domain.client_apps import Installation
 from calldesk.domain.crm_records import AUTHOR_KINDS, Author, FieldChange
 from calldesk.domain.drafts import Draft, DraftState
 from calldesk.domain.feed_batches import ItemResult, PublishedBatch
@@ -179,6 +181,21 @@ STRATEGIES |= {
     )
     | st.builds(Author.of_device, agent=codes, device=codes),
     FieldChange: st.builds(FieldChange, field=codes, old=field_values, new=field_values),
+}
+
+STRATEGIES |= {
+    Endpoint: st.builds(
+        Endpoint,
+        method=st.sampled_from(Method),
+        path=st.sampled_from(["/records/contact/{id}", "/agents/{agent}/calls"]),
+        scope=st.sampled_from(Scope),
+    ),
+    Installation: st.builds(
+        Installation,
+        agent=codes,
+        parameters=st.dictionaries(codes, labels, max_size=3),
+        scopes=st.frozensets(st.sampled_from(Scope)),
+    ),
 }
 
 

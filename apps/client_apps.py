@@ -1,0 +1,544 @@
+"""Use cases of third-party apps: register, publish, suspend, reinstate, revoke, rotate
+the key, install; open and end the app sessions the proxy frame works with; check every
+request an app session sends; record and list the refusals (docs/proxy.md, ADR/0031).
+
+Keys and session secrets arrive beside the commands, never in them, as token secrets
+do (ADR/0009): only their digests go further.
+"""
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import IntegrityError
+
+from calldesk.apps.aggregates import agent_named
+from calldesk.apps.commands import AgentCommand, TenantCommand, slug
+from calldesk.apps.unit_of_work import Service, UnitOfWork, writes
+from calldesk.domain.access import (
+    AccessToken,
+    Unauthorized,
+    checked_secret,
+    token_digest,
+)
+from calldesk.domain.app_paths import BadPath, Endpoint, Scope, endpoint_for
+from calldesk.domain.app_refusals import (
+    AppDenied,
+    RateLimited,
+    RefusalReason,
+    RefusedWhere,
+    SecurityLog,
+)
+from calldesk.domain.app_sessions import AppSession
+from calldesk.domain.client_apps import (
+    AppNotRunnable,
+    AppStatus,
+    ClientApp,
+    TenantApps,
+    checked_origin,
+)
+from calldesk.domain.errors import AlreadyExists, NotFound
+from calldesk.domain.identity import checked_slug
+from calldesk.domain.rate_limits import RequestBudget
+
+#: Alike refusals (same app, origin, agent, reason, place) are recorded once in this
+#: long, the next with how many were left out: a flood of forged messages cannot
+#: flood the log.
+REFUSALS_COALESCED_FOR = timedelta(seconds=10)
+MAX_REFUSALS_PAGE = 500
+
+#: The one answer an app gets for a handshake that does not open a session; which
+#: check failed is the security event's, not the app's.
+NOT_OPENED = "this app cannot be opened here"
+
+
+@attrs.frozen
+class AppCommand(TenantCommand):
+    """A command about one app of a tenant."""
+
+    app: str = attrs.field(validator=slug("an app id"))
+
+
+@attrs.frozen
+class RegisterApp(AppCommand):
+    """A new app; its key is passed to register_app beside it."""
+
+    name: str
+    origins: tuple[str, ...]
+    entry_url: str
+    endpoints: tuple[Endpoint, ...]
+    rate_limit: int
+
+
+@attrs.frozen
+class InstallApp(AppCommand):
+    agent: str = attrs.field(validator=slug("an agent handle"))
+    parameters: Mapping[str, str] = attrs.field(factory=dict)
+    scopes: tuple[Scope, ...] = ()
+
+
+@attrs.frozen
+class UninstallApp(AppCommand):
+    agent: str = attrs.field(validator=slug("an agent handle"))
+
+
+@attrs.frozen
+class OpenAppSession(AgentCommand):
+    """The proxy frame of this agent opens a session for the app it runs, as loaded
+    from this origin; the app's key and the session's secret come beside it."""
+
+    app: str = attrs.field(validator=slug("an app id"))
+    origin: str
+    token_id: UUID
+
+
+@attrs.frozen
+class AppView:
+    """A registration as an administrator sees it: everything but its key."""
+
+    app: str
+    name: str
+    origins: tuple[str, ...]
+    entry_url: str
+    endpoints: tuple[Endpoint, ...]
+    rate_limit: int
+    status: AppStatus
+    key_generation: int
+    installed_for: tuple[str, ...]
+    version: int
+
+    @classmethod
+    def of(cls, app: ClientApp) -> "AppView":
+        return cls(
+            app=app.app,
+            name=app.name,
+            origins=app.origins,
+            entry_url=app.entry_url,
+            endpoints=app.endpoints,
+            rate_limit=app.rate_limit,
+            status=app.status,
+            key_generation=app.key_generation,
+            installed_for=tuple(sorted(app.installations)),
+            version=app.version,
+        )
+
+
+@attrs.frozen
+class InstalledAppView:
+    """An app as the agent's console and proxy frame see it."""
+
+    app: str
+    name: str
+    entry_url: str
+    origins: tuple[str, ...]
+    status: AppStatus
+    endpoints: tuple[Endpoint, ...]
+    rate_limit: int
+    parameters: dict[str, str]
+    scopes: tuple[Scope, ...]
+
+    @classmethod
+    def of(cls, app: ClientApp, agent: str) -> "InstalledAppView":
+        installation = app.installations[agent]
+        return cls(
+            app=app.app,
+            name=app.name,
+            entry_url=app.entry_url,
+            origins=app.origins,
+            status=app.status,
+            endpoints=app.endpoints,
+            rate_limit=app.rate_limit,
+            parameters=dict(installation.parameters),
+            scopes=tuple(sorted(installation.scopes, key=lambda s: s.value)),
+        )
+
+
+@attrs.frozen
+class AppContext:
+    """What the app is told at its handshake: whom it runs for, with what."""
+
+    agent: str
+    app: str
+    parameters: dict[str, str]
+
+
+@attrs.frozen
+class AppSessionView:
+    expires_at: datetime
+    context: AppContext
+
+
+@attrs.frozen
+class AppGrant:
+    """What a request made with an app session may do: that app's endpoints, within
+    the scopes its installation grants."""
+
+    app: str
+    session_id: UUID
+    origin: str
+
+
+@attrs.frozen
+class Refusal:
+    """A recorded refusal: an auditor's line."""
+
+    position: int
+    at: datetime
+    app: str | None
+    origin: str | None
+    agent: str | None
+    reason: RefusalReason
+    where: RefusedWhere
+    detail: str
+    repeats: int
+
+
+@attrs.frozen
+class RefusalsPage:
+    refusals: tuple[Refusal, ...]
+    #: Where the next page starts (`after`).
+    cursor: int
+
+
+@attrs.frozen
+class ReportRefusal(TenantCommand):
+    app: str | None
+    origin: str | None
+    agent: str | None
+    reason: RefusalReason
+    where: RefusedWhere
+    detail: str = ""
+
+
+class ClientApps(Service):
+    """Registrations, installations, app sessions and their refusals."""
+
+    def __init__(self, work: UnitOfWork) -> None:
+        super().__init__(work)
+        self._budgets: dict[tuple[str, str, str], RequestBudget] = {}
+        self._coalesced: dict[tuple[object, ...], tuple[datetime, int]] = {}
+        self._memory = threading.Lock()
+
+    # Registration, by an administrator.
+
+    @writes
+    def register_app(self, command: RegisterApp, key: str) -> AppView:
+        app = ClientApp.register(
+            command.tenant,
+            command.app,
+            command.name,
+            command.origins,
+            command.entry_url,
+            command.endpoints,
+            command.rate_limit,
+            key,
+            command.at,
+        )
+        exists = f"{app} is registered already; rotate its key or revoke it"
+        if self.work.exists(app.id):
+            raise AlreadyExists(exists)
+        listed_id = TenantApps.create_id(command.tenant)
+        listed = self.work.find(TenantApps, listed_id) or TenantApps(command.tenant)
+        listed.add(app.app)
+        try:
+            self.work.save(app, listed)  # one transaction: never an app unlisted
+        except IntegrityError:
+            raise AlreadyExists(exists) from None
+        return AppView.of(app)
+
+    @writes
+    def publish_app(self, command: AppCommand) -> AppView:
+        return self._changed(command, lambda app: app.publish(command.at))
+
+    @writes
+    def suspend_app(self, command: AppCommand) -> AppView:
+        return self._changed(command, lambda app: app.suspend(command.at))
+
+    @writes
+    def reinstate_app(self, command: AppCommand) -> AppView:
+        return self._changed(command, lambda app: app.reinstate(command.at))
+
+    @writes
+    def revoke_app(self, command: AppCommand) -> AppView:
+        return self._changed(command, lambda app: app.revoke(command.at))
+
+    @writes
+    def rotate_app_key(self, command: AppCommand, key: str) -> AppView:
+        """The new key works at once; the old one, and every session it opened, no more."""
+        return self._changed(command, lambda app: app.rotate_key(key, command.at))
+
+    @writes
+    def install_app(self, command: InstallApp) -> AppView:
+        agent_named(self.work, command.tenant, command.agent)
+        return self._changed(
+            command,
+            lambda app: app.install(
+                command.agent, command.parameters, command.scopes, command.at
+            ),
+        )
+
+    @writes
+    def uninstall_app(self, command: UninstallApp) -> AppView:
+        return self._changed(command, lambda app: app.uninstall(command.agent, command.at))
+
+    def apps(self, tenant: str) -> tuple[AppView, ...]:
+        """Every registration of the tenant, by app id."""
+        checked_slug(tenant, "a tenant")
+        listed = self.work.find(TenantApps, TenantApps.create_id(tenant))
+        names = sorted(listed.apps) if listed is not None else []
+        return tuple(AppView.of(self._app(tenant, app)) for app in names)
+
+    def app(self, tenant: str, app: str) -> AppView:
+        return AppView.of(self._app(tenant, app))
+
+    # What an agent runs.
+
+    def apps_of(self, tenant: str, agent: str) -> tuple[InstalledAppView, ...]:
+        """The published or suspended apps installed for the agent; a suspended one is
+        listed so that the console can say so."""
+        return tuple(
+            self.app_of(tenant, agent, view.app)
+            for view in self.apps(tenant)
+            if agent in view.installed_for
+            and view.status in (AppStatus.PUBLISHED, AppStatus.SUSPENDED)
+        )
+
+    def app_of(self, tenant: str, agent: str, app: str) -> InstalledAppView:
+        registration = self._app(tenant, app)
+        if agent not in registration.installations or registration.status in (
+            AppStatus.REGISTERED,
+            AppStatus.REVOKED,
+        ):
+            raise NotFound(f"no app {app} for agent {agent}")
+        return InstalledAppView.of(registration, agent)
+
+    @writes
+    def open_app_session(
+        self, command: OpenAppSession, key: str, secret: str
+    ) -> AppSessionView:
+        """A session for the app the agent's proxy frame runs, if the key is the app's
+        current one, the origin one of its own, and the app may run for the agent;
+        every refusal is recorded, and answered alike."""
+        refused = self._refused_opening(command, key)
+        if refused is not None:
+            self._record_refusal(
+                ReportRefusal(
+                    command.tenant,
+                    app=command.app,
+                    origin=command.origin,
+                    agent=command.agent,
+                    reason=refused[0],
+                    where=RefusedWhere.SERVER,
+                    detail=refused[1],
+                    at=command.at,
+                )
+            )
+            raise AppDenied(refused[0], NOT_OPENED)
+        app = self._app(command.tenant, command.app)
+        token = self.work.load(AccessToken, command.token_id, "the agent's token is gone")
+        digest = token_digest(checked_secret(secret))
+        session = AppSession.open(
+            digest,
+            command.tenant,
+            command.agent,
+            command.app,
+            command.origin,
+            app.key_generation,
+            token.id,
+            token.expires_at,
+            command.at,
+        )
+        self.work.create(session, "this secret is already a session; make a new one")
+        installation = app.installations[command.agent]
+        context = AppContext(command.agent, command.app, dict(installation.parameters))
+        return AppSessionView(session.expires_at, context)
+
+    def _refused_opening(
+        self, command: OpenAppSession, key: str
+    ) -> tuple[RefusalReason, str] | None:
+        app = self.work.find(ClientApp, ClientApp.create_id(command.tenant, command.app))
+        if app is None:
+            return RefusalReason.UNKNOWN_APP, "no such app in the tenant"
+        try:
+            checked_origin(command.origin)
+        except ValueError:
+            return RefusalReason.WRONG_ORIGIN, "not an origin"
+        if command.origin not in app.origins:
+            return RefusalReason.WRONG_ORIGIN, "not one of the app's origins"
+        try:
+            app.installation_for(command.agent)
+        except AppNotRunnable as error:
+            return RefusalReason.NOT_RUNNABLE, str(error)
+        if not app.holds_key(key):
+            return RefusalReason.BAD_KEY, "not the app's current key"
+        return None
+
+    @writes
+    def end_app_session(self, session_id: UUID, at: datetime) -> None:
+        self.work.change(
+            lambda: self.work.load(AppSession, session_id, "no such app session"),
+            lambda session: session.end(at),
+        )
+
+    def session_of(self, digest: str, at: datetime) -> AppSession | None:
+        """The app session with this digest, if it lets its app in now: not ended, its
+        agent's token still good, its app still runnable for the agent, its key
+        still current."""
+        session = self.work.find(AppSession, AppSession.create_id(digest))
+        if session is None:
+            return None
+        session.check(at)
+        token = self.work.find(AccessToken, session.token_id)
+        if token is None:
+            raise Unauthorized(f"{session} has ended")
+        token.check(at)
+        app = self._app(session.tenant, session.app)
+        if app.key_generation != session.key_generation:
+            raise Unauthorized(f"{session} has ended: the app's key was rotated")
+        try:
+            app.installation_for(session.agent)
+        except AppNotRunnable:
+            raise Unauthorized(f"{session} has ended: {app} may not run now") from None
+        return session
+
+    # Every request of an app session.
+
+    def check_request(
+        self,
+        tenant: str,
+        agent: str,
+        grant: AppGrant,
+        method: str,
+        path: str,
+        at: datetime,
+        reachable: bool = True,
+    ) -> None:
+        """Refuses what the app's registration does not let through, recorded: a path
+        that is not plain, an endpoint it did not register or a route no app reaches
+        (`reachable`), a scope its installation does not grant, more requests than
+        its rate limit."""
+        app = self._app(tenant, grant.app)
+        try:
+            installation = app.installation_for(agent)
+            endpoint = endpoint_for(app.endpoints, method, path)
+            if endpoint is None or not reachable:
+                raise AppDenied(
+                    RefusalReason.ENDPOINT_NOT_ALLOWED,
+                    f"{method} {path.partition('?')[0]} is not among the app's endpoints",
+                )
+            if endpoint.scope not in installation.scopes:
+                raise AppDenied(
+                    RefusalReason.SCOPE_NOT_GRANTED,
+                    f"scope {endpoint.scope.value} is not granted to this app here",
+                )
+            self._spend(tenant, app, agent, at)
+        except (AppDenied, AppNotRunnable, BadPath) as error:
+            reason = (
+                error.reason
+                if isinstance(error, AppDenied)
+                else RefusalReason.BAD_PATH
+                if isinstance(error, BadPath)
+                else RefusalReason.NOT_RUNNABLE
+            )
+            self.record_refusal(
+                ReportRefusal(
+                    tenant,
+                    app=grant.app,
+                    origin=grant.origin,
+                    agent=agent,
+                    reason=reason,
+                    where=RefusedWhere.SERVER,
+                    detail=f"{method} {path.partition('?')[0]}"[:200],
+                    at=at,
+                )
+            )
+            if isinstance(error, AppDenied):
+                raise
+            raise AppDenied(reason, str(error)) from None
+
+    def _spend(self, tenant: str, app: ClientApp, agent: str, at: datetime) -> None:
+        with self._memory:
+            key = (tenant, app.app, agent)
+            budget = self._budgets.get(key)
+            if budget is None or budget.per_minute != app.rate_limit:
+                budget = self._budgets[key] = RequestBudget.full(app.rate_limit, at)
+            wait = budget.take(at)
+        if wait is not None:
+            raise RateLimited(wait)
+
+    # Refusals.
+
+    def record_refusal(self, report: ReportRefusal) -> None:
+        with self.work.writing():
+            self._record_refusal(report)
+
+    def _record_refusal(self, report: ReportRefusal) -> None:
+        alike = (
+            report.tenant,
+            report.app,
+            report.origin,
+            report.agent,
+            report.reason,
+            report.where,
+        )
+        with self._memory:
+            last = self._coalesced.get(alike)
+            if last is not None and report.at - last[0] < REFUSALS_COALESCED_FOR:
+                self._coalesced[alike] = (last[0], last[1] + 1)
+                return
+            repeats = 0 if last is None else last[1]
+            self._coalesced[alike] = (report.at, 0)
+        log_id = SecurityLog.create_id(report.tenant)
+        self.work.change(
+            lambda: self.work.find(SecurityLog, log_id) or SecurityLog(report.tenant),
+            lambda log: log.record(
+                report.app,
+                report.origin,
+                report.agent,
+                report.reason,
+                report.where,
+                report.detail,
+                repeats,
+                report.at,
+            ),
+        )
+
+    def refusals(self, tenant: str, after: int = 0, limit: int = 100) -> RefusalsPage:
+        """The tenant's refusals after the cursor, oldest first."""
+        checked_slug(tenant, "a tenant")
+        limit = max(1, min(limit, MAX_REFUSALS_PAGE))
+        events = self.work.store.events.get(
+            SecurityLog.create_id(tenant), gt=max(after, 1), limit=limit
+        )
+        refusals = tuple(
+            Refusal(
+                position=event.originator_version,
+                at=event.timestamp,
+                app=event.app,
+                origin=event.origin,
+                agent=event.agent,
+                reason=event.reason,
+                where=event.where,
+                detail=event.detail,
+                repeats=event.repeats,
+            )
+            for event in events
+            if isinstance(event, SecurityLog.Refused)
+        )
+        cursor = refusals[-1].position if refusals else max(after, 1)
+        return RefusalsPage(refusals, cursor)
+
+    def _app(self, tenant: str, app: str) -> ClientApp:
+        checked_slug(tenant, "a tenant")
+        checked_slug(app, "an app id")
+        return self.work.load(
+            ClientApp, ClientApp.create_id(tenant, app), f"no app {app} in tenant {tenant}"
+        )
+
+    def _changed(
+        self, command: AppCommand, change: Callable[[ClientApp], object]
+    ) -> AppView:
+        app = self.work.change(lambda: self._app(command.tenant, command.app), change)
+        return AppView.of(app)

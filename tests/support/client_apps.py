@@ -1,0 +1,66 @@
+"""A third-party app registered, published and installed for agent a-17, as an
+administrator would leave it (docs/proxy.md)."""
+
+import secrets
+from datetime import datetime
+
+from calldesk.apps.client_apps import AppCommand, InstallApp, RegisterApp
+from calldesk.apps.desk import Desk
+from calldesk.domain.app_paths import Endpoint, Method, Scope
+
+APP_ORIGIN = "http://127.0.0.1:8766"
+ORDER_LOOKUP_ENDPOINTS = (
+    Endpoint(Method.GET, "/agents/{agent}/calls", Scope.CALLS_READ),
+    Endpoint(Method.GET, "/records/contact/{id}", Scope.RECORDS_READ),
+    Endpoint(
+        Method.POST,
+        "/agents/{agent}/records/{kind}/{id}/publisher/drafts",
+        Scope.FEED_WRITE,
+    ),
+    Endpoint(
+        Method.PUT,
+        "/agents/{agent}/records/{kind}/{id}/publisher/drafts/{draft}",
+        Scope.FEED_WRITE,
+    ),
+    Endpoint(
+        Method.POST,
+        "/agents/{agent}/records/{kind}/{id}/publisher/drafts/{draft}/publish",
+        Scope.FEED_WRITE,
+    ),
+)
+
+
+def installed_app(
+    desk: Desk,
+    at: datetime,
+    origin: str = APP_ORIGIN,
+    app: str = "order-lookup",
+    tenant: str = "acme",
+    agent: str = "a-17",
+    rate_limit: int = 600,
+    endpoints: tuple[Endpoint, ...] = ORDER_LOOKUP_ENDPOINTS,
+) -> str:
+    """The app's key, once it is published and installed for the agent with every
+    scope its endpoints need."""
+    key = secrets.token_urlsafe(32)
+    desk.register_app(
+        RegisterApp(
+            tenant,
+            app=app,
+            name="Order lookup",
+            origins=(origin,),
+            entry_url=f"{origin}/index.html",
+            endpoints=endpoints,
+            rate_limit=rate_limit,
+            at=at,
+        ),
+        key,
+    )
+    desk.publish_app(AppCommand(tenant, app=app, at=at))
+    scopes = tuple(sorted({e.scope for e in endpoints}, key=lambda s: s.value))
+    desk.install_app(
+        InstallApp(
+            tenant, app=app, agent=agent, parameters={"shop": "EU"}, scopes=scopes, at=at
+        )
+    )
+    return key
