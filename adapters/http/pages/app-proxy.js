@@ -14,6 +14,10 @@ const agent = params.get("agent") || "";
 const appId = params.get("app") || "";
 const consoleOrigin = params.get("console") || "";
 const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+// The token leaves the address (a document of this origin could read it there), and
+// fetch is kept as it is now (such a document could replace window.fetch later).
+history.replaceState(null, "", location.pathname + location.search);
+const fetch = window.fetch.bind(window);
 const agentAuth = { Authorization: `Bearer ${token}` };
 const appPath = `/agents/${encodeURIComponent(agent)}/apps/${encodeURIComponent(appId)}`;
 
@@ -25,6 +29,7 @@ let frame = null;
 let channel = null; // {core, port, secret} of the current channel
 let hellos = 0; // the latest hello wins: an older one's session, opened late, is ended
 let reads = 0; // likewise the latest read of the app's view
+let flushing = null; // the timer that reports refusals held back
 
 const randomHex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -45,11 +50,21 @@ async function readView() {
  * counted into the next one of their kind). */
 function report(reason, origin, detail) {
   const admitted = budget.admit({ app: appId, origin: String(origin).slice(0, 300), reason, detail }, performance.now());
-  if (!admitted) return;
+  if (admitted) send(admitted);
+  else if (!flushing) flushing = setTimeout(flush, 1000);
+}
+
+function flush() {
+  flushing = null;
+  budget.held(performance.now()).forEach(send);
+  if (budget.holding) flushing = setTimeout(flush, 1000);
+}
+
+function send(refusal) {
   fetch(`/agents/${encodeURIComponent(agent)}/app-refusals`, {
     method: "POST",
     headers: { ...agentAuth, "Content-Type": "application/json" },
-    body: JSON.stringify(admitted),
+    body: JSON.stringify(refusal),
   }).catch(() => {}); // a lost report must not stop the proxy
 }
 
@@ -61,7 +76,8 @@ function refuseHello(event, nonce, reason, detail) {
 }
 
 window.addEventListener("message", (event) => {
-  if (event.source === window.parent && event.origin === consoleOrigin) return heardConsole(event.data);
+  const fromConsole = event.source === window.parent && event.origin === consoleOrigin;
+  if (fromConsole && event.data && event.data.type === "calldesk.apps-changed") return heardConsole();
   if (!frame || event.source !== frame.contentWindow) {
     if (isProtocolMessage(event.data)) report("wrong-source", event.origin, "a message from a window other than the app's frame");
     return;
@@ -170,8 +186,7 @@ async function upstream(secret, request, signal) {
 
 /** The console says the agent's apps changed: the view is read again, and a channel
  * the app may no longer run closes at once; an app runnable again is loaded again. */
-async function heardConsole(message) {
-  if (!message || message.type !== "calldesk.apps-changed") return;
+async function heardConsole() {
   const before = view;
   const mine = ++reads;
   let read;

@@ -238,28 +238,48 @@ export class TokenBucket {
 }
 
 /** Which refusals are worth reporting to the server: the first of a kind (reason and
- * origin) in a second, at most `perSecond` in all; those held back are counted into
- * the next one sent of their kind. */
+ * origin) in a second, at most `perSecond` in all; those held back are counted, and
+ * reported as one refusal of their kind once the budget allows (`held`). */
 export class RefusalBudget {
   constructor(perSecond = 4) {
     this.perSecond = perSecond;
     this.sentAt = [];
-    this.kinds = new Map();
+    this.kinds = new Map(); // kind → {at, held, last}
   }
 
-  /** The refusal to send now (with how many like it were held back), or null. */
+  /** The refusal to send now, or null when it is held back. */
   admit(refusal, now) {
     const kind = `${refusal.reason} ${refusal.origin}`;
-    const last = this.kinds.get(kind) || { at: -Infinity, held: 0 };
-    this.sentAt = this.sentAt.filter((at) => now - at < 1000);
-    if (now - last.at < 1000 || this.sentAt.length >= this.perSecond) {
-      this.kinds.set(kind, { ...last, held: last.held + 1 });
+    const seen = this.kinds.get(kind) || { at: -Infinity, held: 0, last: null };
+    if (now - seen.at < 1000 || !this.spend(now)) {
+      this.kinds.set(kind, { ...seen, held: seen.held + 1, last: refusal });
       return null;
     }
+    this.kinds.set(kind, { at: now, held: 0, last: null });
+    return { ...refusal, detail: refusal.detail.slice(0, 200) };
+  }
+
+  /** The refusals held back that may go now: one for each kind, saying how many. */
+  held(now) {
+    const due = [];
+    for (const [kind, seen] of this.kinds) {
+      if (!seen.held || now - seen.at < 1000 || !this.spend(now)) continue;
+      const detail = `${seen.held} like it in a second, the last: ${seen.last.detail}`;
+      due.push({ ...seen.last, detail: detail.slice(0, 200) });
+      this.kinds.set(kind, { at: now, held: 0, last: null });
+    }
+    return due;
+  }
+
+  get holding() {
+    return [...this.kinds.values()].some((seen) => seen.held > 0);
+  }
+
+  spend(now) {
+    this.sentAt = this.sentAt.filter((at) => now - at < 1000);
+    if (this.sentAt.length >= this.perSecond) return false;
     this.sentAt.push(now);
-    this.kinds.set(kind, { at: now, held: 0 });
-    const detail = last.held ? `${refusal.detail} (and ${last.held} like it before)` : refusal.detail;
-    return { ...refusal, detail: detail.slice(0, 200) };
+    return true;
   }
 }
 
