@@ -171,10 +171,11 @@ def connected(origins: ThreeOrigins) -> Frame:
 
 def request(frame: Frame, method: str, path: str, **options: Any) -> dict[str, Any]:
     """What the app's SDK answers to one call through the proxy."""
-    return frame.evaluate(
+    answer: dict[str, Any] = frame.evaluate(
         "async ([method, path, options]) => probe.app.request(method, path, options)",
         [method, path, options],
     )
+    return answer
 
 
 def test_the_demo_app_reads_the_callers_contact_and_posts_a_note_on_her_feed(
@@ -269,7 +270,7 @@ def test_a_suspended_app_is_refused_at_once_without_a_reload(probe: ThreeOrigins
     assert request(probe.app_frame(), "GET", "/records/contact/003-ada")["outcome"] == "ok"
 
 
-def held(page: Page, pattern: str) -> tuple[list[Route], Callable[[], None]]:
+def held(page: Page, pattern: re.Pattern[str]) -> tuple[list[Route], Callable[[], None]]:
     """Requests to the pattern held until released, so that they stay pending."""
     routes: list[Route] = []
     page.route(pattern, lambda route: routes.append(route))

@@ -447,7 +447,7 @@ class OneChannel(RuleBasedStateMachine):
 
     def receive(self, message: str, argument: object) -> bool:
         """Send a message built in the page; whether the channel was ready for it."""
-        return self.page.evaluate(
+        ready: bool = self.page.evaluate(
             f"""async (argument) => {{
               const ready = machine.core.state === "ready";
               await machine.receive({message});
@@ -455,6 +455,7 @@ class OneChannel(RuleBasedStateMachine):
             }}""",
             argument,
         )
+        return ready
 
     def answers(self) -> list[dict[str, Any]]:
         return [
