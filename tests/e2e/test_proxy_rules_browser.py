@@ -428,6 +428,56 @@ def test_a_body_goes_only_as_json_of_64_kib_or_less(
     assert said.get("reason") == body_reason(method, body)
 
 
+#: More kinds than the budget's four a second, so that the budget is what bounds them.
+REASONS_SEEN = [
+    "malformed",
+    "bad-path",
+    "wrong-source",
+    "too-large",
+    "bad-header",
+    "wrong-origin",
+]
+
+
+@SOME
+@given(
+    refusals=st.lists(
+        st.tuples(st.sampled_from(REASONS_SEEN), st.integers(0, 1500)),
+        max_size=60,
+    )
+)
+def test_refusals_reported_are_bounded_and_none_goes_uncounted(
+    page: Page, refusals: list[tuple[str, int]]
+) -> None:
+    """At most four reports a second; every refusal is one report, or counted in a
+    report of its kind held back for later (the proxy frame asks each second)."""
+    sent = page.evaluate(
+        """(refusals) => {
+          const budget = new rules.RefusalBudget(4);
+          const sent = [];
+          let now = 0;
+          const report = (refusal, held) => sent.push({ at: now, held });
+          for (const [reason, gap] of refusals) {
+            now += gap;
+            budget.held(now).forEach((r) => report(r, Number(r.detail.split(" ")[0])));
+            const refusal = { app: "a", origin: "o", reason, detail: "d" };
+            const admitted = budget.admit(refusal, now);
+            if (admitted) report(admitted, 1);
+          }
+          while (budget.holding) {
+            now += 1000;
+            budget.held(now).forEach((r) => report(r, Number(r.detail.split(" ")[0])));
+          }
+          return sent;
+        }""",
+        refusals,
+    )
+    assert sum(report["held"] for report in sent) == len(refusals)
+    times = [report["at"] for report in sent]
+    for first in times:
+        assert sum(1 for at in times if first <= at < first + 1000) <= 4
+
+
 request_ids = st.text(alphabet="abc123", min_size=1, max_size=3)
 
 
