@@ -353,3 +353,41 @@ def test_forged_messages_fail_closed_and_the_proxy_keeps_listening(
         "unsupported-version browser",
         "too-large browser",
     )
+
+
+def test_a_rotated_key_ends_the_channel_at_its_next_request(probe: ThreeOrigins) -> None:
+    frame = connected(probe)
+    probe.desk.rotate_app_key(AppCommand("acme", app="order-lookup", at=START), "new-" * 8)
+
+    ended = request(frame, "GET", "/records/contact/003-ada")
+    assert (ended["outcome"], ended["status"], ended["reason"]) == (
+        "denied",
+        401,
+        "session-ended",
+    )
+    frame.wait_for_function("probe.closed === 'session-ended'")
+    expect(probe.status()).to_have_text("Order lookup: session ended")
+
+
+def test_the_server_checks_again_what_a_stale_view_let_through(probe: ThreeOrigins) -> None:
+    """The proxy frame is made to read a view that names an endpoint more and a higher
+    rate limit than the registration: the server refuses what it lets through."""
+
+    def widened(route: Route) -> None:
+        view = route.fetch().json()
+        more = {"method": "GET", "path": "/records/case/{id}", "scope": "records:read"}
+        route.fulfill(json={**view, "endpoints": [*view["endpoints"], more]})
+
+    probe.page.route(re.compile(r".*/agents/a-17/apps/order-lookup$"), widened)
+    frame = connected(probe)
+
+    denied = request(frame, "GET", "/records/case/500-invoice")
+    assert (denied["outcome"], denied["status"], denied["reason"]) == (
+        "denied",
+        403,
+        "endpoint-not-allowed",
+    )
+    assert denied["headers"] == {"content-type": "application/problem+json"}
+    probe.refusals("endpoint-not-allowed server")
+    assert frame.evaluate("probe.closed") is None  # a denial leaves the channel open
+    assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"

@@ -150,7 +150,7 @@ function closed(core, port, secret, reason) {
   endSession(secret);
   if (channel && channel.core === core) {
     channel = null;
-    show(reason === "reloaded" ? "disconnected" : reason);
+    show(reason === "reloaded" ? "disconnected" : reason.replace("-", " "));
   }
 }
 
