@@ -331,9 +331,62 @@ async function showCallLog() {
   document.getElementById("call-log").replaceChildren(...rows);
 }
 
+// The agent's apps (docs/proxy.md): each opens beside the call in a proxy frame from
+// the connector's own origin (the softphone's), which alone talks to the app's frame.
+const openApps = new Map(); // app id → its proxy frame
+
+async function showApps() {
+  let apps;
+  try {
+    apps = await request("GET", `/agents/${encodeURIComponent(agent)}/apps`);
+  } catch {
+    return; // the next change of the agent's apps asks again
+  }
+  const items = apps.map((app) => {
+    const item = text("li", "");
+    const runnable = app.status === "published";
+    const label = text("span", runnable ? `${app.name} ` : `${app.name} (${app.status}) `);
+    const open = text("button", openApps.has(app.app) ? `Close ${app.name}` : `Open ${app.name}`);
+    open.type = "button";
+    open.disabled = !runnable && !openApps.has(app.app);
+    open.addEventListener("click", () => toggleApp(app));
+    item.append(label, open);
+    return item;
+  });
+  document.getElementById("apps").replaceChildren(...(items.length ? items : [text("li", "No app yet.", "muted")]));
+}
+
+function toggleApp(app) {
+  if (openApps.has(app.app)) {
+    openApps.get(app.app).remove();
+    openApps.delete(app.app);
+  } else {
+    const proxy = document.createElement("iframe");
+    proxy.className = "app-proxy";
+    proxy.title = `${app.name} (app)`;
+    proxy.dataset.app = app.app;
+    proxy.src = `${softphoneOrigin}/pages/app-proxy.html?agent=${encodeURIComponent(agent)}` +
+      `&app=${encodeURIComponent(app.app)}&console=${encodeURIComponent(location.origin)}` +
+      `#token=${encodeURIComponent(token)}`;
+    document.getElementById("app-frames").append(proxy);
+    openApps.set(app.app, proxy);
+  }
+  showApps();
+}
+
+/** An app changed for the agent: the list is read again, and each open proxy frame
+ * told, at its exact origin, to read its app again (a suspended app stops at once). */
+function appsChanged() {
+  showApps();
+  for (const proxy of openApps.values()) {
+    proxy.contentWindow.postMessage({ type: "calldesk.apps-changed" }, softphoneOrigin);
+  }
+}
+
 /** What one event of the agent's stream changed: a snapshot (null) may hide anything. */
 function heard(recorded) {
   const topic = recorded ? recorded.topic : "";
+  if (!recorded || topic.startsWith("calldesk.client_app.")) appsChanged();
   if (!recorded || topic.startsWith("calldesk.workspace.")) workspace.refresh();
   if (!recorded || topic.startsWith("calldesk.publisher.")) {
     publisher.refresh({ feed: !recorded || topic.endsWith(".BatchPublished") });
@@ -362,4 +415,5 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 showCallLog();
+showApps();
 workspace.refresh();

@@ -1,0 +1,235 @@
+// The proxy frame of one app (docs/proxy.md): served from the connector's own origin
+// inside the console, it loads the app's entry page in a child frame, takes the app's
+// hello from that frame only, opens an app session, and from then on sends the app's
+// requests to the API itself, with the session's secret, on a MessagePort only that
+// document holds. The agent's token stays here; the app sees neither it nor the
+// session's secret. Every rule is proxy-rules.js's.
+
+import {
+  ProxyCore, RefusalBudget, checkEnvelope, envelope, isProtocolMessage, notRunnableReason, originAllowed,
+} from "./proxy-rules.js";
+
+const params = new URLSearchParams(location.search);
+const agent = params.get("agent") || "";
+const appId = params.get("app") || "";
+const consoleOrigin = params.get("console") || "";
+const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+// The token leaves the address (a document of this origin could read it there), and
+// fetch is kept as it is now (such a document could replace window.fetch later).
+history.replaceState(null, "", location.pathname + location.search);
+const fetch = window.fetch.bind(window);
+const agentAuth = { Authorization: `Bearer ${token}` };
+const appPath = `/agents/${encodeURIComponent(agent)}/apps/${encodeURIComponent(appId)}`;
+
+const statusLine = document.getElementById("app-status");
+const budget = new RefusalBudget();
+const timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) };
+let view = null;
+let frame = null;
+let channel = null; // {core, port, secret} of the current channel
+let hellos = 0; // the latest hello wins: an older one's session, opened late, is ended
+let reads = 0; // likewise the latest read of the app's view
+let flushing = null; // the timer that reports refusals held back
+
+const randomHex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+function show(state) {
+  statusLine.textContent = `${view ? view.name : appId}: ${state}`;
+  document.body.dataset.state = state;
+}
+
+/** The app's view for this agent, or null when it is not installed for them. */
+async function readView() {
+  const response = await fetch(appPath, { headers: agentAuth, cache: "no-store" });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`the connector answered ${response.status}`);
+  return response.json();
+}
+
+/** Tell the server of a refusal made here (a few a second at most: the rest are
+ * counted into the next one of their kind). */
+function report(reason, origin, detail) {
+  const admitted = budget.admit({ app: appId, origin: String(origin).slice(0, 300), reason, detail }, performance.now());
+  if (admitted) send(admitted);
+  else if (!flushing) flushing = setTimeout(flush, 1000);
+}
+
+function flush() {
+  flushing = null;
+  budget.held(performance.now()).forEach(send);
+  if (budget.holding) flushing = setTimeout(flush, 1000);
+}
+
+function send(refusal) {
+  fetch(`/agents/${encodeURIComponent(agent)}/app-refusals`, {
+    method: "POST",
+    headers: { ...agentAuth, "Content-Type": "application/json" },
+    body: JSON.stringify(refusal),
+  }).catch(() => {}); // a lost report must not stop the proxy
+}
+
+function refuseHello(event, nonce, reason, detail) {
+  report(reason, event.origin, detail);
+  if (typeof nonce === "string" && /^[0-9a-f]{32}$/.test(nonce)) {
+    frame.contentWindow.postMessage(envelope("refused", { nonce, reason }), event.origin);
+  }
+}
+
+window.addEventListener("message", (event) => {
+  const fromConsole = event.source === window.parent && event.origin === consoleOrigin;
+  if (fromConsole && event.data && event.data.type === "calldesk.apps-changed") return heardConsole();
+  if (!frame || event.source !== frame.contentWindow) {
+    if (isProtocolMessage(event.data)) report("wrong-source", event.origin, "a message from a window other than the app's frame");
+    return;
+  }
+  if (!view || !originAllowed(event.origin, view.origins)) {
+    if (isProtocolMessage(event.data)) report("wrong-origin", event.origin, "a message from an origin the app is not registered for");
+    return; // an unregistered origin hears nothing back
+  }
+  if (!isProtocolMessage(event.data)) return;
+  const nonce = event.data.nonce;
+  const checked = checkEnvelope(event.data, ["hello"]);
+  if (!checked.ok) {
+    const reason = isProtocolMessage(event.data) && ["request", "cancel", "pong"].includes(event.data.type)
+      ? "channel-not-ready" : checked.reason; // requests travel on the port only
+    return refuseHello(event, nonce, reason, `a ${String(event.data.type).slice(0, 40)} on the window`);
+  }
+  const hello = checked.message;
+  if (hello.app !== appId) return refuseHello(event, nonce, "unknown-app", `a hello for ${hello.app.slice(0, 64)}`);
+  if (notRunnableReason(view)) return refuseHello(event, nonce, "not-runnable", `the app is ${view.status}`);
+  openChannel(event.origin, hello);
+});
+
+/** A new channel for a hello: the old one closes first (the app reloaded). */
+async function openChannel(origin, hello) {
+  const mine = ++hellos;
+  if (channel) channel.core.close("reloaded");
+  show("connecting");
+  let response;
+  let answer = null;
+  try {
+    response = await fetch(`${appPath}/sessions`, {
+      method: "POST",
+      headers: { ...agentAuth, "Content-Type": "application/json" },
+      body: JSON.stringify({ key: hello.key, origin }),
+    });
+    answer = await response.json().catch(() => null);
+  } catch {
+    response = null;
+  }
+  if (!response || response.status !== 201) {
+    if (mine !== hellos) return;
+    const reason = answer && typeof answer.reason === "string" ? answer.reason : "not-runnable";
+    show(`refused (${reason})`);
+    frame.contentWindow.postMessage(envelope("refused", { nonce: hello.nonce, reason }), origin);
+    return; // the server recorded its own refusal
+  }
+  if (mine !== hellos) return endSession(answer.secret); // a newer hello took over
+  const id = randomHex();
+  const ports = new MessageChannel();
+  const core = new ProxyCore({
+    channel: id,
+    view,
+    upstream: (request, signal) => upstream(answer.secret, request, signal),
+    post: (message) => ports.port1.postMessage(message),
+    refuse: (reason, detail) => report(reason, origin, detail),
+    onClosed: (reason) => closed(core, ports.port1, answer.secret, reason),
+    now: () => performance.now(),
+    timers,
+  });
+  channel = { core, port: ports.port1, secret: answer.secret };
+  ports.port1.onmessage = (message) => core.receive(message.data);
+  core.ready();
+  frame.contentWindow.postMessage(
+    envelope("welcome", { nonce: hello.nonce, channel: id, context: answer.context }), origin, [ports.port2]);
+  show("connected");
+}
+
+function closed(core, port, secret, reason) {
+  port.close();
+  endSession(secret);
+  if (channel && channel.core === core) {
+    channel = null;
+    show(reason === "reloaded" ? "disconnected" : reason.replace("-", " "));
+  }
+}
+
+function endSession(secret, keepalive = false) {
+  fetch("/app-sessions/current", {
+    method: "DELETE", headers: { Authorization: `Bearer ${secret}` }, keepalive,
+  }).catch(() => {});
+}
+
+/** One API call on the app's behalf, built here from checked parts, to this origin. */
+async function upstream(secret, request, signal) {
+  const url = new URL(request.path, location.origin);
+  if (url.origin !== location.origin) throw new Error("a path that leaves the connector");
+  const response = await fetch(url, {
+    method: request.method,
+    headers: { ...request.headers, Authorization: `Bearer ${secret}` },
+    body: request.body,
+    credentials: "omit",
+    redirect: "error",
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
+    signal,
+  });
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null; // not JSON: the app gets the status alone
+  }
+  return { status: response.status, headers: Object.fromEntries(response.headers), body };
+}
+
+/** The console says the agent's apps changed: the view is read again, and a channel
+ * the app may no longer run closes at once; an app runnable again is loaded again. */
+async function heardConsole() {
+  const before = view;
+  const mine = ++reads;
+  let read;
+  try {
+    read = await readView();
+  } catch {
+    return; // the connector did not answer: the server still checks every request
+  }
+  if (mine !== reads) return; // a later read was asked for: it decides
+  view = read;
+  const stopped = notRunnableReason(view);
+  if (channel) channel.core.updateView(view);
+  if (stopped) {
+    show(stopped === "uninstalled" ? "not installed" : stopped);
+  } else if (!channel && (!before || notRunnableReason(before))) {
+    loadApp();
+  }
+}
+
+function loadApp() {
+  if (!frame) {
+    frame = document.createElement("iframe");
+    frame.className = "app-frame";
+    frame.title = view.name;
+    frame.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin");
+    frame.referrerPolicy = "no-referrer";
+    // A document loaded in the frame: the SDK of the one holding the port answers ping.
+    frame.addEventListener("load", () => channel && channel.core.ping());
+    document.getElementById("app-slot").append(frame);
+  }
+  show("loading");
+  frame.src = view.entry_url;
+}
+
+window.addEventListener("pagehide", () => {
+  if (channel) endSession(channel.secret, true);
+});
+
+try {
+  view = await readView();
+  const stopped = notRunnableReason(view);
+  if (stopped) show(stopped === "uninstalled" ? "not installed" : stopped);
+  else loadApp();
+} catch (error) {
+  show(`unavailable (${error.message})`);
+}

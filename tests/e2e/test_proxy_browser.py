@@ -1,0 +1,393 @@
+"""Third-party apps in the console, through the proxy frame, in Debian's chromium, on
+three loopback origins (docs/proxy.md): the console from http://127.0.0.1:P, the proxy
+frame from http://localhost:P (the connector's own, like the softphone), the app from
+http://127.0.0.1:Q (tests/support/app_origin.py).
+
+The demo app (adapters/cli/demo_app) shows that an app does its work; a probe app
+(tests/support/probe_app.html, served as the same registration's entry page) lets a
+test act as a hostile app would.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+from playwright.sync_api import Browser, Error, Frame, FrameLocator, Page, Route, expect
+from support.app_origin import DEMO_APP, app_config, demo_app_files, serving_files
+from support.client_apps import installed_app
+from support.connector import serving, token_for
+from support.desk_driver import log_in, ready, tenant_with_agent
+from support.telephony import ADA_NUMBER, Desktop, StaticDirectory
+
+from calldesk.adapters.telephony.simulator import Caller, PhoneSimulator
+from calldesk.apps.client_apps import AppCommand
+from calldesk.apps.desk import Desk
+from calldesk.apps.presence import RegisterAgent
+from calldesk.apps.records import CreateRecord
+from calldesk.domain.access import Role
+from calldesk.domain.crm_records import Author
+from calldesk.domain.records import RecordKind
+
+START = datetime(2026, 12, 4, 9, tzinfo=UTC)
+PROBE = (Path(__file__).parents[1] / "support" / "probe_app.html").read_bytes()
+DRAFTS = "/agents/a-17/records/contact/003-ada/publisher/drafts"
+PROTOCOL = "{ protocol: 'calldesk.apps', version: 1 }"
+
+
+@attrs.frozen
+class ThreeOrigins:
+    """The console page of agent a-17 with the app installed for her, and the parts
+    behind it."""
+
+    page: Page
+    desk: Desk
+    clock: PhoneSimulator
+    connector: str
+    proxy_origin: str
+    app_origin: str
+    agent: dict[str, str]
+    admin: dict[str, str]
+
+    @property
+    def proxy(self) -> FrameLocator:
+        return self.page.frame_locator("iframe.app-proxy")
+
+    @property
+    def app(self) -> FrameLocator:
+        return self.proxy.frame_locator("iframe.app-frame")
+
+    def status(self) -> Any:
+        return self.proxy.locator("#app-status")
+
+    def open_app(self) -> None:
+        self.page.get_by_role("button", name="Open Order lookup").click()
+
+    def app_frame(self, origin: str | None = None) -> Frame:
+        """The app's frame once the probe in its document of this origin has connected,
+        or given up."""
+        handle = self.proxy.locator("iframe.app-frame").element_handle()
+        frame = handle.content_frame()
+        assert frame is not None
+        frame.wait_for_url(f"{origin or self.app_origin}/**")
+        frame.wait_for_function("window.probe && (window.probe.app || window.probe.failed)")
+        return frame
+
+    def refusals(self, *wanted: str) -> list[dict[str, Any]]:
+        """The tenant's recorded refusals, once each wanted `reason where` is among them."""
+        # Each poll asks the connector again, once the last answer is in; a predicate
+        # that returned a promise would count as true at once.
+        self.page.wait_for_function(
+            """([auth, wanted]) => {
+              const asked = (window.refusalsAsked ??= { said: new Set(), waiting: false });
+              if (!asked.waiting) {
+                asked.waiting = true;
+                fetch("/apps/refusals", { headers: { Authorization: auth } })
+                  .then((answer) => answer.json())
+                  .then(({ refusals }) => {
+                    asked.said = new Set(refusals.map((r) => `${r.reason} ${r.where}`));
+                  })
+                  .finally(() => { asked.waiting = false; });
+              }
+              return wanted.every((w) => asked.said.has(w));
+            }""",
+            arg=[self.admin["Authorization"], list(wanted)],
+            polling=100,
+            timeout=10_000,
+        )
+        page = httpx.get(f"{self.connector}/apps/refusals", headers=self.admin).json()
+        return list(page["refusals"])
+
+
+@contextmanager
+def three_origins(
+    browser: Browser, tmp_path: Path, entry: bytes | None
+) -> Iterator[ThreeOrigins]:
+    """The whole desk; `entry` replaces the demo app's index.html (a probe)."""
+    files: dict[str, bytes] = {} if entry is None else {"/index.html": entry}
+    with (
+        Desk.at(f"sqlite:///{tmp_path}/calldesk.db", directory=StaticDirectory()) as desk,
+        serving_files(DEMO_APP, files) as app_origin,
+    ):
+        phone = PhoneSimulator(START)
+        tenant_with_agent(desk, START)
+        desk.register_agent(RegisterAgent("acme", "root", name="Admin", at=START))
+        desk.attach("acme", phone, phone)
+        desk.create_record(
+            CreateRecord(
+                "acme",
+                kind=RecordKind.CONTACT,
+                values={"first_name": "Ada", "last_name": "Byron"},
+                operation_id="op-ada",
+                record_id="003-ada",
+                by=Author("import", "test"),
+                at=START,
+            )
+        )
+        key = installed_app(desk, START, origin=app_origin)
+        agent = token_for(desk, phone, "a-17")
+        admin = token_for(desk, phone, "root", Role.ADMINISTRATOR)
+        with serving(desk, phone) as url:
+            proxy_origin = url.replace("127.0.0.1", "localhost")
+            files.update(demo_app_files(app_config("order-lookup", key, proxy_origin)))
+            if entry is not None:
+                files["/index.html"] = entry
+            page = browser.new_page()
+            errors: list[Error] = []
+            page.on("pageerror", lambda error: errors.append(error))
+            secret = agent["Authorization"].removeprefix("Bearer ")
+            page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
+            yield ThreeOrigins(
+                page, desk, phone, url, proxy_origin, app_origin, agent, admin
+            )
+            page.close()
+            assert not errors
+
+
+@pytest.fixture
+def demo(browser: Browser, tmp_path: Path) -> Iterator[ThreeOrigins]:
+    with three_origins(browser, tmp_path, None) as origins:
+        yield origins
+
+
+@pytest.fixture
+def probe(browser: Browser, tmp_path: Path) -> Iterator[ThreeOrigins]:
+    with three_origins(browser, tmp_path, PROBE) as origins:
+        yield origins
+
+
+def connected(origins: ThreeOrigins) -> Frame:
+    origins.open_app()
+    expect(origins.status()).to_have_text("Order lookup: connected")
+    frame = origins.app_frame()
+    assert frame.evaluate("probe.failed") is None
+    return frame
+
+
+def request(frame: Frame, method: str, path: str, **options: Any) -> dict[str, Any]:
+    """What the app's SDK answers to one call through the proxy."""
+    answer: dict[str, Any] = frame.evaluate(
+        "async ([method, path, options]) => probe.app.request(method, path, options)",
+        [method, path, options],
+    )
+    return answer
+
+
+def test_the_demo_app_reads_the_callers_contact_and_posts_a_note_on_her_feed(
+    demo: ThreeOrigins,
+) -> None:
+    log_in(demo.desk, START)
+    ready(demo.desk, START)
+    Desktop(demo.desk, demo.clock, "acme").answered(
+        Caller(ADA_NUMBER, "a-17", talks_for=600), 1
+    )
+    demo.open_app()
+    expect(demo.status()).to_have_text("Order lookup: connected")
+    expect(demo.app.locator("#contact-name")).to_have_text("Ada Byron")
+
+    demo.app.get_by_label("Internal note").fill("Wants the refund by Friday.")
+    demo.app.get_by_role("button", name="Post note").click()
+    expect(demo.app.get_by_role("alert")).to_have_text("Note posted.")
+
+    feed = httpx.get(f"{demo.connector}/records/contact/003-ada/feed", headers=demo.agent)
+    items = feed.json()["items"]
+    assert [(i["item_type"], i["content"]["text"]) for i in items] == [
+        ("internal-note", "Wants the refund by Friday.")
+    ]
+
+
+def test_a_hello_from_an_origin_the_app_is_not_registered_for_is_ignored_and_logged(
+    probe: ThreeOrigins,
+) -> None:
+    frame = connected(probe)
+    elsewhere = probe.app_origin.replace("127.0.0.1", "localhost")
+    frame.evaluate("(url) => { location.href = url; }", f"{elsewhere}/index.html")
+
+    # The probe's document at localhost says hello, and hears nothing back at all.
+    stranger = probe.app_frame(elsewhere)
+    assert stranger.evaluate("probe.failed") == "timeout"
+    assert stranger.evaluate("probe.heard") == []
+    (refused,) = [
+        r for r in probe.refusals("wrong-origin browser") if r["origin"] == elsewhere
+    ]
+    assert (refused["app"], refused["agent"]) == ("order-lookup", "a-17")
+
+
+def test_a_frame_that_navigates_to_another_origin_loses_its_channel_and_session(
+    probe: ThreeOrigins,
+) -> None:
+    frame = connected(probe)
+    elsewhere = probe.app_origin.replace("127.0.0.1", "localhost")
+    with probe.page.expect_request(
+        lambda r: r.method == "DELETE" and r.url.endswith("/app-sessions/current")
+    ) as ended:
+        # A document without the SDK, elsewhere: it cannot answer the proxy's ping.
+        frame.evaluate("(url) => { location.href = url; }", f"{elsewhere}/style.css")
+    expect(probe.status()).to_have_text("Order lookup: disconnected")
+    response = ended.value.response()
+    assert response is not None
+    assert response.status == 200
+
+
+def test_an_endpoint_outside_the_registration_is_denied_in_the_browser(
+    probe: ThreeOrigins,
+) -> None:
+    frame = connected(probe)
+    asked: list[str] = []
+    probe.page.on("request", lambda r: asked.append(r.url))
+
+    denied = request(frame, "GET", "/records/case/500-invoice")
+    assert (denied["outcome"], denied["reason"]) == ("denied", "endpoint-not-allowed")
+    traversal = request(frame, "GET", "/records/contact/003-ada/..%2f..%2fapps")
+    assert (traversal["outcome"], traversal["reason"]) == ("invalid", "bad-path")
+    admin = request(frame, "GET", "/apps/refusals")
+    assert (admin["outcome"], admin["reason"]) == ("denied", "endpoint-not-allowed")
+
+    assert not [url for url in asked if "/records/case/" in url or "/apps/refusals" in url]
+    assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"
+    probe.refusals("endpoint-not-allowed browser", "bad-path browser")
+
+
+def test_a_suspended_app_is_refused_at_once_without_a_reload(probe: ThreeOrigins) -> None:
+    frame = connected(probe)
+    probe.page.evaluate("window.notReloaded = true")
+
+    probe.desk.suspend_app(AppCommand("acme", app="order-lookup", at=START))
+    expect(probe.status()).to_have_text("Order lookup: suspended")
+    frame.wait_for_function("probe.closed === 'suspended'")
+    after = request(frame, "GET", "/records/contact/003-ada")
+    assert (after["outcome"], after["reason"]) == ("cancelled", "suspended")
+    expect(probe.page.get_by_text("Order lookup (suspended)")).to_be_visible()
+    assert probe.page.evaluate("window.notReloaded") is True
+
+    probe.desk.reinstate_app(AppCommand("acme", app="order-lookup", at=START))
+    expect(probe.status()).to_have_text("Order lookup: connected")  # loaded again
+    assert request(probe.app_frame(), "GET", "/records/contact/003-ada")["outcome"] == "ok"
+
+
+def held(page: Page, pattern: re.Pattern[str]) -> tuple[list[Route], Callable[[], None]]:
+    """Requests to the pattern held until released, so that they stay pending."""
+    routes: list[Route] = []
+    page.route(pattern, lambda route: routes.append(route))
+
+    def release() -> None:
+        for route in routes:
+            route.continue_()
+        page.unroute(pattern)
+
+    return routes, release
+
+
+def test_forged_messages_fail_closed_and_the_proxy_keeps_listening(
+    probe: ThreeOrigins,
+) -> None:
+    frame = connected(probe)
+    routes, release = held(probe.page, re.compile(r".*/records/contact/003-ada$"))
+    with probe.page.expect_request(re.compile(r".*/records/contact/003-ada$")):
+        frame.evaluate(
+            "(path) => { window.pending = probe.app.request('GET', path); }",
+            "/records/contact/003-ada",
+        )
+    while not routes:  # Playwright hands the route over as it reads its next message
+        probe.page.evaluate("0")
+    pending_id = frame.evaluate("[...probe.app.pending.keys()][0]")
+    heard_before = frame.evaluate("probe.heard.length")
+
+    # Another window of the app's (a frame of its own) cancels the app's request, and
+    # says hello; the app's own window cancels on the window rather than on its port.
+    frame.evaluate(
+        f"""([id, proxyOrigin, app]) => {{
+          const nested = document.createElement("iframe");
+          document.body.append(nested);
+          const forged = (fields) => ({{ ...{PROTOCOL}, ...fields }});
+          const cancel = forged({{ type: "cancel", channel: probe.app.channel, id }});
+          nested.contentWindow.parent.parent.postMessage(cancel, proxyOrigin);
+          nested.contentWindow.eval(`parent.parent.postMessage(${{JSON.stringify(cancel)}},
+            ${{JSON.stringify(proxyOrigin)}})`);
+          nested.contentWindow.eval(`parent.parent.postMessage(${{JSON.stringify(forged({{
+            type: "hello", app, key: "stolen", nonce: "a".repeat(32) }}))}},
+            ${{JSON.stringify(proxyOrigin)}})`);
+        }}""",
+        [pending_id, probe.proxy_origin, "order-lookup"],
+    )
+    release()
+    answered = frame.evaluate("window.pending")
+    assert (answered["id"], answered["outcome"]) == (pending_id, "ok")
+
+    # On its own port: the id it just used, malformed and future envelopes, an
+    # oversized body; none is answered, save the body's, refused as too large.
+    frame.evaluate(
+        f"""(id) => {{
+          const port = probe.app.port, channel = probe.app.channel;
+          const request = {{ ...{PROTOCOL}, type: "request", channel, method: "GET",
+            path: "/records/contact/003-ada" }};
+          port.postMessage({{ ...request, id }});
+          port.postMessage({{ ...request, id: "malformed-1", extra: true }});
+          port.postMessage({{ ...request, id: "future-1", version: 2 }});
+        }}""",
+        pending_id,
+    )
+    big = request(
+        frame, "POST", DRAFTS, body={"item_type": "internal-note", "pad": "x" * 70_000}
+    )
+    assert (big["outcome"], big["reason"]) == ("invalid", "too-large")
+    assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"
+    answered_ids = frame.evaluate(
+        "probe.portLog.filter((m) => m.type === 'answer').map((m) => m.id)"
+    )
+    assert answered_ids.count(pending_id) == 1
+    assert not {"malformed-1", "future-1"} & set(answered_ids)
+    # Nothing came back on the window: no answer to a forgery.
+    assert frame.evaluate("probe.heard.length") == heard_before
+
+    probe.refusals(
+        "wrong-source browser",
+        "channel-not-ready browser",
+        "duplicate-request-id browser",
+        "malformed browser",
+        "unsupported-version browser",
+        "too-large browser",
+    )
+
+
+def test_a_rotated_key_ends_the_channel_at_its_next_request(probe: ThreeOrigins) -> None:
+    frame = connected(probe)
+    probe.desk.rotate_app_key(AppCommand("acme", app="order-lookup", at=START), "new-" * 8)
+
+    ended = request(frame, "GET", "/records/contact/003-ada")
+    assert (ended["outcome"], ended["status"], ended["reason"]) == (
+        "denied",
+        401,
+        "session-ended",
+    )
+    frame.wait_for_function("probe.closed === 'session-ended'")
+    expect(probe.status()).to_have_text("Order lookup: session ended")
+
+
+def test_the_server_checks_again_what_a_stale_view_let_through(probe: ThreeOrigins) -> None:
+    """The proxy frame is made to read a view that names an endpoint more and a higher
+    rate limit than the registration: the server refuses what it lets through."""
+
+    def widened(route: Route) -> None:
+        view = route.fetch().json()
+        more = {"method": "GET", "path": "/records/case/{id}", "scope": "records:read"}
+        route.fulfill(json={**view, "endpoints": [*view["endpoints"], more]})
+
+    probe.page.route(re.compile(r".*/agents/a-17/apps/order-lookup$"), widened)
+    frame = connected(probe)
+
+    denied = request(frame, "GET", "/records/case/500-invoice")
+    assert (denied["outcome"], denied["status"], denied["reason"]) == (
+        "denied",
+        403,
+        "endpoint-not-allowed",
+    )
+    assert denied["headers"] == {"content-type": "application/problem+json"}
+    probe.refusals("endpoint-not-allowed server")
+    assert frame.evaluate("probe.closed") is None  # a denial leaves the channel open
+    assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"
