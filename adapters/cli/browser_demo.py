@@ -51,7 +51,11 @@ def serve_demo(
     driving.start()
     app_origin = f"http://{LOOPBACK}:{port + 1}"
     key = demo_app_installed(desk, tenant, agent, app_origin, at)
-    third_party = demo_app_origin(key, proxy_origin=f"http://localhost:{port}")
+    third_party = demo_app_origin(
+        key,
+        proxy_origin=f"http://localhost:{port}",
+        console_origin=f"http://{LOOPBACK}:{port}",
+    )
     app = create_app(desk, clock, ConnectorConfig(port=port))
     url = f"http://{LOOPBACK}:{port}/pages/console.html?agent={agent}#token={secret}"
     lines = (

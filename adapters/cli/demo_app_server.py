@@ -85,11 +85,14 @@ def demo_app_installed(
     return key
 
 
-def demo_app_origin(key: str, proxy_origin: str, app: str = DEMO_APP) -> Litestar:
+def demo_app_origin(
+    key: str, proxy_origin: str, console_origin: str, app: str = DEMO_APP
+) -> Litestar:
     """The app's own web server: its pages, its copy of the SDK and its configuration;
-    only the proxy's origin may frame it (CSP frame-ancestors, zoid #361)."""
+    only calldesk's proxy frame inside the console may frame it (CSP frame-ancestors,
+    zoid #361, checks every ancestor: the console's origin too)."""
     headers = {
-        "Content-Security-Policy": f"frame-ancestors {proxy_origin}",
+        "Content-Security-Policy": f"frame-ancestors {proxy_origin} {console_origin}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
     }
