@@ -3,6 +3,7 @@ from its own loopback origin by the demo, opens beside the call in the console a
 connects through calldesk's proxy frame, and its server lets only that frame embed it
 (docs/proxy.md, ADR/0031)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from support.serve_process import free_port, killed_if_left_running
 
 from calldesk.adapters.cli.directory import DIRECTORY_PATH_VARIABLE
 from calldesk.apps.settings import DATABASE_URL_VARIABLE
+
+#: As in test_browser.py: docs/screenshots refreshes the docs' picture of the console.
+SCREENSHOTS_VARIABLE = "CALLDESK_SCREENSHOTS"
 
 
 def test_the_demos_order_lookup_opens_beside_the_call_and_connects_through_the_proxy(
@@ -34,12 +38,15 @@ def test_the_demos_order_lookup_opens_beside_the_call_and_connects_through_the_p
         assert framing.headers["content-security-policy"] == (
             f"frame-ancestors http://localhost:{port} http://127.0.0.1:{port}"
         )
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
             page.goto(console)
             page.get_by_role("button", name="Open Order lookup").click()
             app = page.frame_locator("iframe.app-proxy").frame_locator("iframe")
             expect(app.locator("#connection")).to_contain_text("Connected", timeout=20_000)
+            folder = Path(os.environ.get(SCREENSHOTS_VARIABLE) or tmp_path)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / "console-app.png"), full_page=True)
         finally:
             page.close()
         demo.send_signal(2)
