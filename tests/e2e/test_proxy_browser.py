@@ -391,3 +391,30 @@ def test_the_server_checks_again_what_a_stale_view_let_through(probe: ThreeOrigi
     probe.refusals("endpoint-not-allowed server")
     assert frame.evaluate("probe.closed") is None  # a denial leaves the channel open
     assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"
+
+
+def test_a_frame_that_keeps_saying_hello_is_slowed(probe: ThreeOrigins) -> None:
+    frame = connected(probe)
+    opened: list[str] = []
+    probe.page.on(
+        "request", lambda r: opened.append(r.url) if r.url.endswith("/sessions") else None
+    )
+    frame.evaluate(
+        f"""(proxyOrigin) => {{
+          for (let i = 0; i < 40; i++) {{
+            const nonce = i.toString(16).padStart(32, "0");
+            parent.postMessage({{ ...{PROTOCOL}, type: "hello", app: "order-lookup",
+              key: "guessed", nonce }}, proxyOrigin);
+          }}
+        }}""",
+        probe.proxy_origin,
+    )
+    frame.wait_for_function(
+        "probe.heard.filter((m) => m.data.type === 'refused').length === 40"
+    )
+    reasons = frame.evaluate(
+        "probe.heard.filter((m) => m.data.type === 'refused').map((m) => m.data.reason)"
+    )
+    assert set(reasons) == {"bad-key", "rate-limited"}
+    assert len(opened) <= 30
+    probe.refusals("rate-limited browser", "bad-key server")

@@ -6,7 +6,7 @@
 // session's secret. Every rule is proxy-rules.js's.
 
 import {
-  ProxyCore, RefusalBudget, checkEnvelope, envelope, isProtocolMessage, notRunnableReason, originAllowed,
+  ProxyCore, RefusalBudget, TokenBucket, checkEnvelope, envelope, isProtocolMessage, notRunnableReason, originAllowed,
 } from "./proxy-rules.js";
 
 const params = new URLSearchParams(location.search);
@@ -23,6 +23,7 @@ const appPath = `/agents/${encodeURIComponent(agent)}/apps/${encodeURIComponent(
 
 const statusLine = document.getElementById("app-status");
 const budget = new RefusalBudget();
+const hellosAllowed = new TokenBucket(30, performance.now());
 const timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) };
 let view = null;
 let frame = null;
@@ -90,13 +91,15 @@ window.addEventListener("message", (event) => {
   const nonce = event.data.nonce;
   const checked = checkEnvelope(event.data, ["hello"]);
   if (!checked.ok) {
-    const reason = isProtocolMessage(event.data) && ["request", "cancel", "pong"].includes(event.data.type)
-      ? "channel-not-ready" : checked.reason; // requests travel on the port only
+    const onPortOnly = ["request", "cancel", "pong"].includes(event.data.type);
+    const reason = onPortOnly ? "channel-not-ready" : checked.reason;
     return refuseHello(event, nonce, reason, `a ${String(event.data.type).slice(0, 40)} on the window`);
   }
   const hello = checked.message;
   if (hello.app !== appId) return refuseHello(event, nonce, "unknown-app", `a hello for ${hello.app.slice(0, 64)}`);
   if (notRunnableReason(view)) return refuseHello(event, nonce, "not-runnable", `the app is ${view.status}`);
+  // Each hello opens a session on the server: a frame that keeps saying hello is slowed.
+  if (!hellosAllowed.take(performance.now())) return refuseHello(event, nonce, "rate-limited", "hello after hello");
   openChannel(event.origin, hello);
 });
 
@@ -118,9 +121,8 @@ async function openChannel(origin, hello) {
     response = null;
   }
   if (!response || response.status !== 201) {
-    if (mine !== hellos) return;
     const reason = answer && typeof answer.reason === "string" ? answer.reason : "not-runnable";
-    show(`refused (${reason})`);
+    if (mine === hellos) show(`refused (${reason})`);
     frame.contentWindow.postMessage(envelope("refused", { nonce: hello.nonce, reason }), origin);
     return; // the server recorded its own refusal
   }
