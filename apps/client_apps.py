@@ -8,13 +8,14 @@ do (ADR/0009): only their digests go further.
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import IntegrityError
 
 from calldesk.apps.aggregates import agent_named
+from calldesk.apps.app_refusals import AppRefusals, ReportRefusal
 from calldesk.apps.commands import AgentCommand, TenantCommand, slug
 from calldesk.apps.unit_of_work import Service, UnitOfWork, writes
 from calldesk.domain.access import (
@@ -29,7 +30,6 @@ from calldesk.domain.app_refusals import (
     RateLimited,
     RefusalReason,
     RefusedWhere,
-    SecurityLog,
 )
 from calldesk.domain.app_sessions import AppSession
 from calldesk.domain.client_apps import (
@@ -42,12 +42,6 @@ from calldesk.domain.client_apps import (
 from calldesk.domain.errors import AlreadyExists, NotFound
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.rate_limits import RequestBudget
-
-#: Alike refusals (same app, origin, agent, reason, place) are recorded once in this
-#: long, the next with how many were left out: a flood of forged messages cannot
-#: flood the log.
-REFUSALS_COALESCED_FOR = timedelta(seconds=10)
-MAX_REFUSALS_PAGE = 500
 
 #: The one answer an app gets for a handshake that does not open a session; which
 #: check failed is the security event's, not the app's.
@@ -180,45 +174,13 @@ class AppGrant:
     origin: str
 
 
-@attrs.frozen
-class Refusal:
-    """A recorded refusal: an auditor's line."""
-
-    position: int
-    at: datetime
-    app: str | None
-    origin: str | None
-    agent: str | None
-    reason: RefusalReason
-    where: RefusedWhere
-    detail: str
-    repeats: int
-
-
-@attrs.frozen
-class RefusalsPage:
-    refusals: tuple[Refusal, ...]
-    #: Where the next page starts (`after`).
-    cursor: int
-
-
-@attrs.frozen
-class ReportRefusal(TenantCommand):
-    app: str | None
-    origin: str | None
-    agent: str | None
-    reason: RefusalReason
-    where: RefusedWhere
-    detail: str = ""
-
-
 class ClientApps(Service):
     """Registrations, installations, app sessions and their refusals."""
 
-    def __init__(self, work: UnitOfWork) -> None:
+    def __init__(self, work: UnitOfWork, refusals: AppRefusals) -> None:
         super().__init__(work)
+        self.refusals = refusals
         self._budgets: dict[tuple[str, str, str], RequestBudget] = {}
-        self._coalesced: dict[tuple[object, ...], tuple[datetime, int]] = {}
         self._memory = threading.Lock()
 
     # Registration, by an administrator.
@@ -323,7 +285,7 @@ class ClientApps(Service):
         every refusal is recorded, and answered alike."""
         refused = self._refused_opening(command, key)
         if refused is not None:
-            self._record_refusal(
+            self.refusals.recorded(
                 ReportRefusal(
                     command.tenant,
                     app=command.app,
@@ -442,7 +404,7 @@ class ClientApps(Service):
                 if isinstance(error, BadPath)
                 else RefusalReason.NOT_RUNNABLE
             )
-            self.record_refusal(
+            self.refusals.record(
                 ReportRefusal(
                     tenant,
                     app=grant.app,
@@ -467,68 +429,6 @@ class ClientApps(Service):
             wait = budget.take(at)
         if wait is not None:
             raise RateLimited(wait)
-
-    # Refusals.
-
-    def record_refusal(self, report: ReportRefusal) -> None:
-        with self.work.writing():
-            self._record_refusal(report)
-
-    def _record_refusal(self, report: ReportRefusal) -> None:
-        alike = (
-            report.tenant,
-            report.app,
-            report.origin,
-            report.agent,
-            report.reason,
-            report.where,
-        )
-        with self._memory:
-            last = self._coalesced.get(alike)
-            if last is not None and report.at - last[0] < REFUSALS_COALESCED_FOR:
-                self._coalesced[alike] = (last[0], last[1] + 1)
-                return
-            repeats = 0 if last is None else last[1]
-            self._coalesced[alike] = (report.at, 0)
-        log_id = SecurityLog.create_id(report.tenant)
-        self.work.change(
-            lambda: self.work.find(SecurityLog, log_id) or SecurityLog(report.tenant),
-            lambda log: log.record(
-                report.app,
-                report.origin,
-                report.agent,
-                report.reason,
-                report.where,
-                report.detail,
-                repeats,
-                report.at,
-            ),
-        )
-
-    def refusals(self, tenant: str, after: int = 0, limit: int = 100) -> RefusalsPage:
-        """The tenant's refusals after the cursor, oldest first."""
-        checked_slug(tenant, "a tenant")
-        limit = max(1, min(limit, MAX_REFUSALS_PAGE))
-        events = self.work.store.events.get(
-            SecurityLog.create_id(tenant), gt=max(after, 1), limit=limit
-        )
-        refusals = tuple(
-            Refusal(
-                position=event.originator_version,
-                at=event.timestamp,
-                app=event.app,
-                origin=event.origin,
-                agent=event.agent,
-                reason=event.reason,
-                where=event.where,
-                detail=event.detail,
-                repeats=event.repeats,
-            )
-            for event in events
-            if isinstance(event, SecurityLog.Refused)
-        )
-        cursor = refusals[-1].position if refusals else max(after, 1)
-        return RefusalsPage(refusals, cursor)
 
     def _app(self, tenant: str, app: str) -> ClientApp:
         checked_slug(tenant, "a tenant")

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Concatenate, Generic, ParamSpec, TypeVar
 
 from calldesk.apps.access import Access
+from calldesk.apps.app_refusals import AppRefusals
 from calldesk.apps.call_log import CallLogs
 from calldesk.apps.calls import Calls, NoDirectory
 from calldesk.apps.change_feed import ChangeFeed
@@ -62,6 +63,7 @@ _tenancy = _Via[Tenancy](lambda desk: desk.tenancy)
 _presence = _Via[AgentPresence](lambda desk: desk.presence)
 _access = _Via[Access](lambda desk: desk.access)
 _client_apps = _Via[ClientApps](lambda desk: desk.client_apps)
+_app_refusals = _Via[AppRefusals](lambda desk: desk.app_refusal_log)
 _calls = _Via[Calls](lambda desk: desk.calls)
 _call_logs = _Via[CallLogs](lambda desk: desk.call_logs)
 _workspaces = _Via[Workspaces](lambda desk: desk.workspaces)
@@ -81,6 +83,7 @@ class Desk:
     presence: AgentPresence
     access: Access
     client_apps: ClientApps
+    app_refusal_log: AppRefusals
     calls: Calls
     call_logs: CallLogs
     workspaces: Workspaces
@@ -108,7 +111,8 @@ class Desk:
         self.log = DeskLog(store)
         self.tenancy = Tenancy(self.work)
         self.presence = AgentPresence(self.work)
-        self.client_apps = ClientApps(self.work)
+        self.app_refusal_log = AppRefusals(self.work)
+        self.client_apps = ClientApps(self.work, self.app_refusal_log)
         self.access = Access(self.work, self.client_apps)
         self.calls = Calls(self.work)
         self.call_logs = CallLogs(self.work)
@@ -216,8 +220,8 @@ class Desk:
     open_app_session = _client_apps(ClientApps.open_app_session)
     end_app_session = _client_apps(ClientApps.end_app_session)
     check_app_request = _client_apps(ClientApps.check_request)
-    record_app_refusal = _client_apps(ClientApps.record_refusal)
-    app_refusals = _client_apps(ClientApps.refusals)
+    record_app_refusal = _app_refusals(AppRefusals.record)
+    app_refusals = _app_refusals(AppRefusals.page)
 
     # Calls.
     attach = _calls(Calls.attach)

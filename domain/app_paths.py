@@ -124,13 +124,14 @@ def endpoint_named(text: str) -> Endpoint:
         )
     method, path, scope = parts
     try:
-        return Endpoint(Method(method.upper()), path, Scope(scope))
+        asked, needed = Method(method.upper()), Scope(scope)
     except ValueError:
         methods = ", ".join(m.value for m in Method)
         scopes = ", ".join(s.value for s in Scope)
         raise InvalidValue(
             f"endpoint {text!r}: the method is one of {methods}; the scope one of {scopes}"
         ) from None
+    return Endpoint(asked, path, needed)
 
 
 def endpoint_for(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from calldesk.adapters.cli.client_apps import client_app_cli
 from calldesk.adapters.cli.console import (
     EXIT_BAD_INPUT,
     CommandFailed,
@@ -97,6 +98,7 @@ app.command("demo")(demo)
 app.command("serve")(serve)
 app.add_typer(directory_app, name="directory")
 app.add_typer(token_app, name="token")
+app.add_typer(client_app_cli, name="app")
 app.add_typer(record_app, name="record")
 app.add_typer(schema_app, name="schema")
 app.add_typer(replica_app, name="replica")

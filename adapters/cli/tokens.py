@@ -12,7 +12,16 @@ from typing import Annotated
 import attrs
 import typer
 
-from calldesk.adapters.cli.console import Handle, TenantOption, now, out, run, show
+from calldesk.adapters.cli.console import (
+    EXIT_BAD_INPUT,
+    Handle,
+    TenantOption,
+    fail,
+    now,
+    out,
+    run,
+    show,
+)
 from calldesk.apps.access import IssueToken, RevokeToken, TokenView
 from calldesk.apps.desk import Desk
 from calldesk.domain.access import MAX_TOKEN_DAYS, Role
@@ -70,6 +79,13 @@ def token_create(
         bool,
         typer.Option("--all-agents", help="The supervisor watches every agent."),
     ] = False,
+    administrator: Annotated[
+        bool,
+        typer.Option(
+            "--administrator",
+            help="Manages the tenant's third-party apps (calldesk app, /apps).",
+        ),
+    ] = False,
     days: Annotated[
         int,
         typer.Option(min=1, max=MAX_TOKEN_DAYS, help="Days until the token expires."),
@@ -84,14 +100,19 @@ def token_create(
 ) -> None:
     """Issue a token for an agent, or for one of its devices, and print its secret,
     once."""
+    if supervisor and administrator:
+        fail(EXIT_BAD_INPUT, "a token is a supervisor's or an administrator's, not both")
     secret = secrets.token_urlsafe(SECRET_BYTES)
     at = now()
+    role = Role.SUPERVISOR if supervisor else Role.AGENT
+    if administrator:
+        role = Role.ADMINISTRATOR
 
     def issue(desk: Desk) -> TokenView:
         command = IssueToken(
             tenant,
             handle,
-            role=Role.SUPERVISOR if supervisor else Role.AGENT,
+            role=role,
             supervises=tuple(supervises or ()),
             all_agents=all_agents,
             expires_at=at + timedelta(days=days),

@@ -18,17 +18,15 @@ from calldesk.adapters.http.auth import OWN_SESSION, PROXIABLE, acting_as
 from calldesk.adapters.http.problems import PROBLEM_RESPONSES, Forbidden
 from calldesk.adapters.http.routes import Who, desk_of, now_of
 from calldesk.apps.access import Principal
+from calldesk.apps.app_refusals import MAX_REFUSALS_PAGE, RefusalsPage, ReportRefusal
 from calldesk.apps.client_apps import (
-    MAX_REFUSALS_PAGE,
     AppCommand,
     AppContext,
     AppView,
     InstallApp,
     InstalledAppView,
     OpenAppSession,
-    RefusalsPage,
     RegisterApp,
-    ReportRefusal,
     UninstallApp,
 )
 from calldesk.domain.access import SECRET_MAX_LENGTH, Role

@@ -39,6 +39,8 @@ PATH_VALUES = {
     "record_id": "r-1",
     "draft": "d-1",
     "tab": "t-1",
+    "app": "order-lookup",
+    "agent_handle": "a-17",
 }
 
 HOSTILE = settings(

@@ -5,6 +5,7 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 from support.clock import Clock
@@ -75,7 +76,15 @@ def test_an_issued_token_authenticates_its_agent(
         device=None,
         token_id=str(AccessToken.create_id(token_digest(SECRET))),
     )
-    expected = Principal("acme", "a-17", Role.AGENT, (), False, expires_at=view.expires_at)
+    expected = Principal(
+        "acme",
+        "a-17",
+        Role.AGENT,
+        (),
+        False,
+        expires_at=view.expires_at,
+        token_id=UUID(view.token_id),
+    )
     assert desk.authenticate(SECRET, clock.advance()) == expected
     with Desk.at(database_url) as restarted:
         assert restarted.authenticate(SECRET, clock.advance()) == expected
@@ -150,7 +159,13 @@ def test_an_agent_watches_itself_and_a_supervisor_also_its_agents_or_all(
     issue(desk, clock(), secret=everyone, role=Role.SUPERVISOR, all_agents=True)
     supervisor = desk.authenticate(named, clock())
     assert supervisor == Principal(
-        "acme", "a-17", Role.SUPERVISOR, ("a-2",), False, expires_at=view.expires_at
+        "acme",
+        "a-17",
+        Role.SUPERVISOR,
+        ("a-2",),
+        False,
+        expires_at=view.expires_at,
+        token_id=UUID(view.token_id),
     )
     watched = [
         [desk.authenticate(secret, clock()).may_watch(a) for a in ("a-17", "a-2", "a-3")]
@@ -266,7 +281,14 @@ def test_a_device_token_authenticates_its_agent_as_that_device_and_reaches_recor
     view = issue(desk, clock(), secret=LAPTOP, device="laptop-3")
     assert (view.agent, view.device, view.role) == ("a-17", "laptop-3", Role.AGENT)
     laptop = Principal(
-        "acme", "a-17", Role.AGENT, (), False, "laptop-3", expires_at=view.expires_at
+        "acme",
+        "a-17",
+        Role.AGENT,
+        (),
+        False,
+        "laptop-3",
+        expires_at=view.expires_at,
+        token_id=UUID(view.token_id),
     )
     assert desk.authenticate(LAPTOP, clock.advance()) == laptop
     with Desk.at(database_url) as restarted:

@@ -4,30 +4,12 @@ administrator would leave it (docs/proxy.md)."""
 import secrets
 from datetime import datetime
 
+from calldesk.adapters.cli.demo_app_server import ORDER_LOOKUP_ENDPOINTS
 from calldesk.apps.client_apps import AppCommand, InstallApp, RegisterApp
 from calldesk.apps.desk import Desk
-from calldesk.domain.app_paths import Endpoint, Method, Scope
+from calldesk.domain.app_paths import Endpoint
 
 APP_ORIGIN = "http://127.0.0.1:8766"
-ORDER_LOOKUP_ENDPOINTS = (
-    Endpoint(Method.GET, "/agents/{agent}/calls", Scope.CALLS_READ),
-    Endpoint(Method.GET, "/records/contact/{id}", Scope.RECORDS_READ),
-    Endpoint(
-        Method.POST,
-        "/agents/{agent}/records/{kind}/{id}/publisher/drafts",
-        Scope.FEED_WRITE,
-    ),
-    Endpoint(
-        Method.PUT,
-        "/agents/{agent}/records/{kind}/{id}/publisher/drafts/{draft}",
-        Scope.FEED_WRITE,
-    ),
-    Endpoint(
-        Method.POST,
-        "/agents/{agent}/records/{kind}/{id}/publisher/drafts/{draft}/publish",
-        Scope.FEED_WRITE,
-    ),
-)
 
 
 def installed_app(
