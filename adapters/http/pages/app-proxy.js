@@ -31,6 +31,7 @@ let channel = null; // {core, port, secret} of the current channel
 let hellos = 0; // the latest hello wins: an older one's session, opened late, is ended
 let reads = 0; // likewise the latest read of the app's view
 let flushing = null; // the timer that reports refusals held back
+let loads = 0; // documents the app's frame has loaded
 
 const randomHex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -100,11 +101,11 @@ window.addEventListener("message", (event) => {
   if (notRunnableReason(view)) return refuseHello(event, nonce, "not-runnable", `the app is ${view.status}`);
   // Each hello opens a session on the server: a frame that keeps saying hello is slowed.
   if (!hellosAllowed.take(performance.now())) return refuseHello(event, nonce, "rate-limited", "hello after hello");
-  openChannel(event.origin, hello);
+  openChannel(event.origin, hello, loads);
 });
 
 /** A new channel for a hello: the old one closes first (the app reloaded). */
-async function openChannel(origin, hello) {
+async function openChannel(origin, hello, loadsAtHello) {
   const mine = ++hellos;
   if (channel) channel.core.close("reloaded");
   show("connecting");
@@ -145,6 +146,9 @@ async function openChannel(origin, hello) {
   frame.contentWindow.postMessage(
     envelope("welcome", { nonce: hello.nonce, channel: id, context: answer.context }), origin, [ports.port2]);
   show("connected");
+  // The frame loaded a document while the session opened: the welcome may have found
+  // nobody (a frame gone elsewhere drops it), so the channel must hear a pong.
+  if (loads !== loadsAtHello) core.ping();
 }
 
 function closed(core, port, secret, reason) {
@@ -216,7 +220,10 @@ function loadApp() {
     frame.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin");
     frame.referrerPolicy = "no-referrer";
     // A document loaded in the frame: the SDK of the one holding the port answers ping.
-    frame.addEventListener("load", () => channel && channel.core.ping());
+    frame.addEventListener("load", () => {
+      loads += 1;
+      if (channel) channel.core.ping();
+    });
     document.getElementById("app-slot").append(frame);
   }
   show("loading");
