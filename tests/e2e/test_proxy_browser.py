@@ -391,3 +391,52 @@ def test_the_server_checks_again_what_a_stale_view_let_through(probe: ThreeOrigi
     probe.refusals("endpoint-not-allowed server")
     assert frame.evaluate("probe.closed") is None  # a denial leaves the channel open
     assert request(frame, "GET", "/records/contact/003-ada")["outcome"] == "ok"
+
+
+def test_a_frame_that_keeps_saying_hello_is_slowed(probe: ThreeOrigins) -> None:
+    frame = connected(probe)
+    opened: list[str] = []
+    probe.page.on(
+        "request", lambda r: opened.append(r.url) if r.url.endswith("/sessions") else None
+    )
+    frame.evaluate(
+        f"""(proxyOrigin) => {{
+          for (let i = 0; i < 40; i++) {{
+            const nonce = i.toString(16).padStart(32, "0");
+            parent.postMessage({{ ...{PROTOCOL}, type: "hello", app: "order-lookup",
+              key: "guessed", nonce }}, proxyOrigin);
+          }}
+        }}""",
+        probe.proxy_origin,
+    )
+    frame.wait_for_function(
+        "probe.heard.filter((m) => m.data.type === 'refused').length === 40"
+    )
+    reasons = frame.evaluate(
+        "probe.heard.filter((m) => m.data.type === 'refused').map((m) => m.data.reason)"
+    )
+    assert set(reasons) == {"bad-key", "rate-limited"}
+    assert len(opened) <= 30
+    probe.refusals("rate-limited browser", "bad-key server")
+
+
+def test_a_welcome_goes_only_to_the_origin_that_said_hello(probe: ThreeOrigins) -> None:
+    """The frame leaves for another origin while its session opens: the welcome, sent
+    to the hello's origin, reaches nobody, and the channel closes for want of a pong."""
+    routes, release = held(probe.page, re.compile(r".*/apps/order-lookup/sessions$"))
+    probe.open_app()
+    while not routes:  # the first hello's session is on its way, and held
+        probe.page.evaluate("0")
+    elsewhere = probe.app_origin.replace("127.0.0.1", "localhost")
+    frame = probe.proxy.locator("iframe.app-frame").element_handle().content_frame()
+    assert frame is not None
+    frame.evaluate("(url) => { location.href = url; }", f"{elsewhere}/index.html")
+    frame.wait_for_url(f"{elsewhere}/**")
+    frame.wait_for_function("window.probe !== undefined")
+
+    with probe.page.expect_request(
+        lambda r: r.method == "DELETE" and r.url.endswith("/app-sessions/current")
+    ):
+        release()
+    expect(probe.status()).to_have_text("Order lookup: disconnected")
+    assert [m["data"]["type"] for m in frame.evaluate("probe.heard")] == []

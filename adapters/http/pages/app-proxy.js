@@ -6,7 +6,7 @@
 // session's secret. Every rule is proxy-rules.js's.
 
 import {
-  ProxyCore, RefusalBudget, checkEnvelope, envelope, isProtocolMessage, notRunnableReason, originAllowed,
+  ProxyCore, RefusalBudget, TokenBucket, checkEnvelope, envelope, isProtocolMessage, notRunnableReason, originAllowed,
 } from "./proxy-rules.js";
 
 const params = new URLSearchParams(location.search);
@@ -23,6 +23,7 @@ const appPath = `/agents/${encodeURIComponent(agent)}/apps/${encodeURIComponent(
 
 const statusLine = document.getElementById("app-status");
 const budget = new RefusalBudget();
+const hellosAllowed = new TokenBucket(30, performance.now());
 const timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) };
 let view = null;
 let frame = null;
@@ -30,6 +31,7 @@ let channel = null; // {core, port, secret} of the current channel
 let hellos = 0; // the latest hello wins: an older one's session, opened late, is ended
 let reads = 0; // likewise the latest read of the app's view
 let flushing = null; // the timer that reports refusals held back
+let loads = 0; // documents the app's frame has loaded
 
 const randomHex = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -90,18 +92,20 @@ window.addEventListener("message", (event) => {
   const nonce = event.data.nonce;
   const checked = checkEnvelope(event.data, ["hello"]);
   if (!checked.ok) {
-    const reason = isProtocolMessage(event.data) && ["request", "cancel", "pong"].includes(event.data.type)
-      ? "channel-not-ready" : checked.reason; // requests travel on the port only
+    const onPortOnly = ["request", "cancel", "pong"].includes(event.data.type);
+    const reason = onPortOnly ? "channel-not-ready" : checked.reason;
     return refuseHello(event, nonce, reason, `a ${String(event.data.type).slice(0, 40)} on the window`);
   }
   const hello = checked.message;
   if (hello.app !== appId) return refuseHello(event, nonce, "unknown-app", `a hello for ${hello.app.slice(0, 64)}`);
   if (notRunnableReason(view)) return refuseHello(event, nonce, "not-runnable", `the app is ${view.status}`);
-  openChannel(event.origin, hello);
+  // Each hello opens a session on the server: a frame that keeps saying hello is slowed.
+  if (!hellosAllowed.take(performance.now())) return refuseHello(event, nonce, "rate-limited", "hello after hello");
+  openChannel(event.origin, hello, loads);
 });
 
 /** A new channel for a hello: the old one closes first (the app reloaded). */
-async function openChannel(origin, hello) {
+async function openChannel(origin, hello, loadsAtHello) {
   const mine = ++hellos;
   if (channel) channel.core.close("reloaded");
   show("connecting");
@@ -118,9 +122,8 @@ async function openChannel(origin, hello) {
     response = null;
   }
   if (!response || response.status !== 201) {
-    if (mine !== hellos) return;
     const reason = answer && typeof answer.reason === "string" ? answer.reason : "not-runnable";
-    show(`refused (${reason})`);
+    if (mine === hellos) show(`refused (${reason})`);
     frame.contentWindow.postMessage(envelope("refused", { nonce: hello.nonce, reason }), origin);
     return; // the server recorded its own refusal
   }
@@ -143,6 +146,9 @@ async function openChannel(origin, hello) {
   frame.contentWindow.postMessage(
     envelope("welcome", { nonce: hello.nonce, channel: id, context: answer.context }), origin, [ports.port2]);
   show("connected");
+  // The frame loaded a document while the session opened: the welcome may have found
+  // nobody (a frame gone elsewhere drops it), so the channel must hear a pong.
+  if (loads !== loadsAtHello) core.ping();
 }
 
 function closed(core, port, secret, reason) {
@@ -214,7 +220,10 @@ function loadApp() {
     frame.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin");
     frame.referrerPolicy = "no-referrer";
     // A document loaded in the frame: the SDK of the one holding the port answers ping.
-    frame.addEventListener("load", () => channel && channel.core.ping());
+    frame.addEventListener("load", () => {
+      loads += 1;
+      if (channel) channel.core.ping();
+    });
     document.getElementById("app-slot").append(frame);
   }
   show("loading");

@@ -179,7 +179,7 @@ function roughlyTooLarge(body) {
 
 /** The request as the proxy will send it, or `{reason}` for the rule it breaks, in the
  * order an app can act on: the form of the request, then what it may call. */
-export function checkRequest(message, view, granted = view.scopes) {
+export function checkRequest(message, view) {
   if (!pathAllowed(message.path)) return { reason: "bad-path" };
   const headers = headersAllowed(message.headers);
   if (headers === null) return { reason: "bad-header" };
@@ -190,7 +190,7 @@ export function checkRequest(message, view, granted = view.scopes) {
   if (view.status !== "published") return { reason: "not-runnable" };
   const endpoint = endpointFor(view.endpoints, message.method, message.path);
   if (!endpoint) return { reason: "endpoint-not-allowed" };
-  if (!(granted || []).includes(endpoint.scope)) return { reason: "scope-not-granted" };
+  if (!(view.scopes || []).includes(endpoint.scope)) return { reason: "scope-not-granted" };
   if (body.text !== undefined) headers["content-type"] = "application/json";
   return { request: { method: message.method, path: message.path, headers, body: body.text, timeoutMs: timeout } };
 }
