@@ -51,6 +51,8 @@ class ThreeOrigins:
     connector: str
     proxy_origin: str
     app_origin: str
+    #: Serves the same pages, and the app is not registered for it.
+    outsider: str
     agent: dict[str, str]
     admin: dict[str, str]
 
@@ -113,6 +115,7 @@ def three_origins(
     with (
         Desk.at(f"sqlite:///{tmp_path}/calldesk.db", directory=StaticDirectory()) as desk,
         serving_files(DEMO_APP, files) as app_origin,
+        serving_files(DEMO_APP, files) as outsider,
     ):
         phone = PhoneSimulator(START)
         tenant_with_agent(desk, START)
@@ -129,7 +132,10 @@ def three_origins(
                 at=START,
             )
         )
-        key = installed_app(desk, START, origin=app_origin)
+        # Its twin under the other loopback name is registered too: a frame can move
+        # between two origins of the app, and none of them hears the other's messages.
+        twin = app_origin.replace("127.0.0.1", "localhost")
+        key = installed_app(desk, START, origin=app_origin, also_from=(twin,))
         agent = token_for(desk, phone, "a-17")
         admin = token_for(desk, phone, "root", Role.ADMINISTRATOR)
         with serving(desk, phone) as url:
@@ -143,7 +149,7 @@ def three_origins(
             secret = agent["Authorization"].removeprefix("Bearer ")
             page.goto(f"{url}/pages/console.html?agent=a-17#token={secret}")
             yield ThreeOrigins(
-                page, desk, phone, url, proxy_origin, app_origin, agent, admin
+                page, desk, phone, url, proxy_origin, app_origin, outsider, agent, admin
             )
             page.close()
             assert not errors
@@ -201,21 +207,27 @@ def test_the_demo_app_reads_the_callers_contact_and_posts_a_note_on_her_feed(
     ]
 
 
-def test_a_hello_from_an_origin_the_app_is_not_registered_for_is_ignored_and_logged(
-    probe: ThreeOrigins,
+@pytest.mark.parametrize("where", ["another origin", "the proxy frame's own origin"])
+def test_an_unregistered_origin_never_loads_in_the_apps_frame_and_is_logged(
+    probe: ThreeOrigins, where: str
 ) -> None:
+    """Sent to the connector's own origin, the frame would be same-origin with the
+    proxy frame and could script it: the proxy's frame-src policy keeps it out, as it
+    keeps out every origin the app is not registered for (ADR/0031)."""
     frame = connected(probe)
-    elsewhere = probe.app_origin.replace("127.0.0.1", "localhost")
-    frame.evaluate("(url) => { location.href = url; }", f"{elsewhere}/index.html")
-
-    # The probe's document at localhost says hello, and hears nothing back at all.
-    stranger = probe.app_frame(elsewhere)
-    assert stranger.evaluate("probe.failed") == "timeout"
-    assert stranger.evaluate("probe.heard") == []
+    elsewhere = probe.outsider if where == "another origin" else probe.proxy_origin
+    target = (
+        f"{elsewhere}/pages/console.html"
+        if elsewhere == probe.proxy_origin
+        else (f"{elsewhere}/index.html")
+    )
+    frame.evaluate("(url) => { location.href = url; }", target)
     (refused,) = [
         r for r in probe.refusals("wrong-origin browser") if r["origin"] == elsewhere
     ]
     assert (refused["app"], refused["agent"]) == ("order-lookup", "a-17")
+    expect(probe.status()).to_have_text("Order lookup: disconnected")
+    assert not [f.url for f in probe.page.frames if f.url.startswith(target)]
 
 
 def test_a_frame_that_navigates_to_another_origin_loses_its_channel_and_session(
@@ -421,22 +433,28 @@ def test_a_frame_that_keeps_saying_hello_is_slowed(probe: ThreeOrigins) -> None:
 
 
 def test_a_welcome_goes_only_to_the_origin_that_said_hello(probe: ThreeOrigins) -> None:
-    """The frame leaves for another origin while its session opens: the welcome, sent
-    to the hello's origin, reaches nobody, and the channel closes for want of a pong."""
+    """The frame moves to the app's other origin while its first session opens: the
+    first welcome, sent to the first hello's origin, never reaches the new document,
+    whose own hello gets the one welcome it hears; the first session ends."""
     routes, release = held(probe.page, re.compile(r".*/apps/order-lookup/sessions$"))
     probe.open_app()
     while not routes:  # the first hello's session is on its way, and held
         probe.page.evaluate("0")
-    elsewhere = probe.app_origin.replace("127.0.0.1", "localhost")
+    twin = probe.app_origin.replace("127.0.0.1", "localhost")
     frame = probe.proxy.locator("iframe.app-frame").element_handle().content_frame()
     assert frame is not None
-    frame.evaluate("(url) => { location.href = url; }", f"{elsewhere}/index.html")
-    frame.wait_for_url(f"{elsewhere}/**")
+    frame.evaluate("(url) => { location.href = url; }", f"{twin}/index.html")
+    frame.wait_for_url(f"{twin}/**")
     frame.wait_for_function("window.probe !== undefined")
+    while len(routes) < 2:  # the twin's own hello, held too
+        probe.page.evaluate("0")
 
     with probe.page.expect_request(
         lambda r: r.method == "DELETE" and r.url.endswith("/app-sessions/current")
     ):
         release()
-    expect(probe.status()).to_have_text("Order lookup: disconnected")
-    assert [m["data"]["type"] for m in frame.evaluate("probe.heard")] == []
+    expect(probe.status()).to_have_text("Order lookup: connected")
+    frame.wait_for_function("window.probe.app !== null")
+    welcomes = [m for m in frame.evaluate("probe.heard") if m["data"]["type"] == "welcome"]
+    assert len(welcomes) == 1
+    assert welcomes[0]["origin"] == probe.proxy_origin

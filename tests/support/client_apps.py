@@ -21,6 +21,7 @@ def installed_app(
     agent: str = "a-17",
     rate_limit: int = 600,
     endpoints: tuple[Endpoint, ...] = ORDER_LOOKUP_ENDPOINTS,
+    also_from: tuple[str, ...] = (),
 ) -> str:
     """The app's key, once it is published and installed for the agent with every
     scope its endpoints need."""
@@ -30,7 +31,7 @@ def installed_app(
             tenant,
             app=app,
             name="Order lookup",
-            origins=(origin,),
+            origins=(origin, *also_from),
             entry_url=f"{origin}/index.html",
             endpoints=endpoints,
             rate_limit=rate_limit,

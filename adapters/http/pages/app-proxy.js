@@ -212,8 +212,31 @@ async function heardConsole() {
   }
 }
 
+/** The app's frame may hold only documents of the app's registered origins: the app
+ * cannot send it to a page of the connector's own origin, which would be this frame's
+ * origin and could script it, nor anywhere else (ADR/0031). The policy only tightens,
+ * and a registration's origins never change. */
+function confineFrameTo(origins) {
+  const policy = document.createElement("meta");
+  policy.httpEquiv = "Content-Security-Policy";
+  policy.content = `frame-src ${origins.join(" ")}`;
+  document.head.append(policy);
+}
+
+document.addEventListener("securitypolicyviolation", (event) => {
+  if (event.effectiveDirective !== "frame-src") return;
+  let origin = "?";
+  try {
+    origin = new URL(event.blockedURI).origin;
+  } catch {
+    // the browser named no URL: the refusal is recorded without it
+  }
+  report("wrong-origin", origin, "the app's frame was sent to an origin it is not registered for");
+});
+
 function loadApp() {
   if (!frame) {
+    confineFrameTo(view.origins);
     frame = document.createElement("iframe");
     frame.className = "app-frame";
     frame.title = view.name;
