@@ -132,6 +132,8 @@ class InstalledAppView:
     rate_limit: int
     parameters: dict[str, str]
     scopes: tuple[Scope, ...]
+    #: Changes when the key is rotated: the proxy frame closes its channel then.
+    key_generation: int
 
     @classmethod
     def of(cls, app: ClientApp, agent: str) -> "InstalledAppView":
@@ -146,6 +148,7 @@ class InstalledAppView:
             rate_limit=app.rate_limit,
             parameters=dict(installation.parameters),
             scopes=tuple(sorted(installation.scopes, key=lambda s: s.value)),
+            key_generation=app.key_generation,
         )
 
 

@@ -367,18 +367,16 @@ def test_forged_messages_fail_closed_and_the_proxy_keeps_listening(
     )
 
 
-def test_a_rotated_key_ends_the_channel_at_its_next_request(probe: ThreeOrigins) -> None:
+def test_a_rotated_key_closes_the_channel_at_once(probe: ThreeOrigins) -> None:
+    """The console hears the rotation and tells the proxy frame, which closes the
+    channel without waiting for a request (the server refuses the old session anyway:
+    tests/adapters/test_app_sessions_http.py)."""
     frame = connected(probe)
     probe.desk.rotate_app_key(AppCommand("acme", app="order-lookup", at=START), "new-" * 8)
-
-    ended = request(frame, "GET", "/records/contact/003-ada")
-    assert (ended["outcome"], ended["status"], ended["reason"]) == (
-        "denied",
-        401,
-        "session-ended",
-    )
-    frame.wait_for_function("probe.closed === 'session-ended'")
-    expect(probe.status()).to_have_text("Order lookup: session ended")
+    frame.wait_for_function("probe.closed === 'key-rotated'")
+    expect(probe.status()).to_have_text("Order lookup: key rotated")
+    late = request(frame, "GET", "/records/contact/003-ada")
+    assert late["outcome"] == "cancelled"
 
 
 def test_the_server_checks_again_what_a_stale_view_let_through(probe: ThreeOrigins) -> None:

@@ -321,7 +321,8 @@ export class ProxyCore {
   /** The app's view read again: the channel goes on under it, or closes. */
   updateView(view) {
     if (this.state === "closed") return;
-    const reason = notRunnableReason(view);
+    const rotated = view && this.view && view.key_generation !== this.view.key_generation;
+    const reason = notRunnableReason(view) || (rotated ? "key-rotated" : null);
     if (reason) this.close(reason);
     else this.view = view;
   }
