@@ -18,10 +18,11 @@ from calldesk.domain.rate_limits import RequestBudget
 #: flood the log.
 REFUSALS_COALESCED_FOR = timedelta(seconds=10)
 MAX_REFUSALS_PAGE = 500
-#: Past this many refusals a minute for one agent (a forged-message flood, with a new
-#: origin in each), they are counted together as one line, whatever they were.
+#: Past this many refusals a minute for one agent in one place (a forged-message
+#: flood, with a new origin in each), alike ones are counted together whatever their
+#: origin.
 MAX_SEPARATE_REFUSALS_PER_MINUTE = 60
-FLOODED = "more refusals than 60 a minute for this agent: counted together"
+FLOODED = "more than 60 refusals a minute for this agent here: counted together"
 #: Beyond this many remembered kinds of refusal, those older than the window go.
 MAX_REMEMBERED = 10_000
 
@@ -64,7 +65,7 @@ class AppRefusals(Service):
     def __init__(self, work: UnitOfWork) -> None:
         super().__init__(work)
         self._coalesced: dict[tuple[object, ...], tuple[datetime, int]] = {}
-        self._budgets: dict[tuple[str, str | None], RequestBudget] = {}
+        self._budgets: dict[tuple[str, str | None, RefusedWhere], RequestBudget] = {}
         self._memory = threading.Lock()
 
     def record(self, report: ReportRefusal) -> None:
@@ -74,18 +75,14 @@ class AppRefusals(Service):
     def recorded(self, report: ReportRefusal) -> None:
         """Within a command that holds the desk already."""
         with self._memory:
+            # The proxy's reports and the server's own are counted apart: reports a
+            # browser floods in never hide what the server refused.
             budget = self._budgets.setdefault(
-                (report.tenant, report.agent),
+                (report.tenant, report.agent, report.where),
                 RequestBudget.full(MAX_SEPARATE_REFUSALS_PER_MINUTE, report.at),
             )
             if budget.take(report.at) is not None:
-                report = attrs.evolve(
-                    report,
-                    app=None,
-                    origin=None,
-                    reason=RefusalReason.RATE_LIMITED,
-                    detail=FLOODED,
-                )
+                report = attrs.evolve(report, origin=None, detail=FLOODED)
             alike = (
                 report.tenant,
                 report.app,

@@ -206,12 +206,25 @@ class ClientApps(Service):
             raise AlreadyExists(exists)
         listed_id = TenantApps.create_id(command.tenant)
         listed = self.work.find(TenantApps, listed_id) or TenantApps(command.tenant)
+        self._own_origins(app, listed)
         listed.add(app.app)
         try:
             self.work.save(app, listed)  # one transaction: never an app unlisted
         except IntegrityError:
             raise AlreadyExists(exists) from None
         return AppView.of(app)
+
+    def _own_origins(self, app: ClientApp, listed: TenantApps) -> None:
+        """Two apps served from one origin could script each other's frames, and use
+        each other's channels: an origin is one live app's."""
+        for other in listed.apps:
+            held = self._app(app.tenant, other)
+            shared = set(held.origins) & set(app.origins)
+            if shared and held.status is not AppStatus.REVOKED:
+                raise AlreadyExists(
+                    f"{held} is served from {', '.join(sorted(shared))}; an origin "
+                    "serves one app, so that apps cannot script each other's frames"
+                )
 
     @writes
     def publish_app(self, command: AppCommand) -> AppView:
@@ -271,10 +284,12 @@ class ClientApps(Service):
         )
 
     def app_of(self, tenant: str, agent: str, app: str) -> InstalledAppView:
+        """The app as installed for the agent, once published: a revoked one too, so
+        that an open console says why it stopped."""
         registration = self._app(tenant, app)
-        if agent not in registration.installations or registration.status in (
-            AppStatus.REGISTERED,
-            AppStatus.REVOKED,
+        if (
+            agent not in registration.installations
+            or registration.status is AppStatus.REGISTERED
         ):
             raise NotFound(f"no app {app} for agent {agent}")
         return InstalledAppView.of(registration, agent)
@@ -310,7 +325,7 @@ class ClientApps(Service):
             command.agent,
             command.app,
             command.origin,
-            app.key_generation,
+            app.grant_for(command.agent),
             token.id,
             token.expires_at,
             command.at,
@@ -360,8 +375,11 @@ class ClientApps(Service):
             raise Unauthorized(f"{session} has ended")
         token.check(at)
         app = self._app(session.tenant, session.app)
-        if app.key_generation != session.key_generation:
-            raise Unauthorized(f"{session} has ended: the app's key was rotated")
+        if app.grant_for(session.agent) != session.grant:
+            raise Unauthorized(
+                f"{session} has ended: the app was stopped, its key rotated or its "
+                "installation changed since"
+            )
         try:
             app.installation_for(session.agent)
         except AppNotRunnable:

@@ -37,14 +37,15 @@ class AppSession(Aggregate):
         agent: str,
         app: str,
         origin: str,
-        key_generation: int,
+        grant: str,
         token_id: UUID,
         expires_at: datetime,
         timestamp: datetime,
     ) -> None:
         self.digest = digest
         self.tenant, self.agent, self.app, self.origin = tenant, agent, app, origin
-        self.key_generation = key_generation
+        #: The app's grant_for the agent when opened: any change of it ends this.
+        self.grant = grant
         #: The agent's token it was opened under: revoking that ends this too.
         self.token_id = token_id
         self.opened_at = timestamp
@@ -59,7 +60,7 @@ class AppSession(Aggregate):
         agent: str,
         app: str,
         origin: str,
-        key_generation: int,
+        grant: str,
         token_id: UUID,
         token_expires_at: datetime,
         at: datetime,
@@ -70,7 +71,7 @@ class AppSession(Aggregate):
             agent=agent,
             app=app,
             origin=origin,
-            key_generation=key_generation,
+            grant=grant,
             token_id=token_id,
             expires_at=min(token_expires_at, at + APP_SESSION_LIFETIME),
             timestamp=at,

@@ -48,13 +48,15 @@ def checked_origin(origin: str) -> str:
             f"origin {origin!r} is a scheme and host with an optional port, exactly as "
             "a browser names it, like https://apps.example.com; no path, no wildcard"
         )
-    parts = urlsplit(origin)
-    default = {"http": 80, "https": 443}[parts.scheme]
-    if parts.port == default or (parts.port is not None and parts.port > 65535):
+    scheme, _, rest = origin.partition("://")
+    host, _, port_text = rest.partition(":")
+    port = int(port_text) if port_text else None
+    default = {"http": 80, "https": 443}[scheme]
+    if port == default or (port is not None and not 0 < port <= 65535):
         raise InvalidValue(
             f"origin {origin!r}: leave out the default port; a browser names it so"
         )
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_OR_TLS:
+    if scheme == "http" and host not in _LOOPBACK_OR_TLS:
         raise InvalidValue(
             f"origin {origin!r}: an app is served over https, or over http on loopback"
         )
@@ -69,8 +71,17 @@ def origin_of(url: str) -> str:
 def checked_entry_url(url: str, origins: Collection[str]) -> str:
     """The page the proxy frame loads: on one of the app's origins, without user info
     or fragment."""
-    parts = urlsplit(url)
-    if parts.username is not None or parts.fragment or origin_of(url) not in origins:
+    try:
+        parts = urlsplit(url)
+        own_origin = origin_of(url)
+    except ValueError:
+        parts, own_origin = None, ""
+    if (
+        parts is None
+        or parts.username is not None
+        or parts.fragment
+        or own_origin not in origins
+    ):
         raise InvalidValue(
             f"entry URL {url!r} must be a page on one of the app's origins "
             f"({', '.join(origins)}), without user info or fragment"
@@ -172,6 +183,10 @@ class ClientApp(Aggregate):
         self.key_generation = 1
         self.status = AppStatus.REGISTERED
         self.installations: dict[str, Installation] = {}
+        #: How often it was stopped (suspended or revoked), and how often each agent's
+        #: installation changed: a session opened before either is over (grant_for).
+        self.stops = 0
+        self.installs: dict[str, int] = {}
         #: Every agent it was ever installed for: they hear its changes, uninstalls too.
         self.concerned: list[str] = []
 
@@ -211,6 +226,8 @@ class ClientApp(Aggregate):
     @event("StatusChanged", topic="calldesk.client_app.StatusChanged")
     def _status_changed(self, status: AppStatus, timestamp: datetime) -> None:
         self.status = status
+        if status in (AppStatus.SUSPENDED, AppStatus.REVOKED):
+            self.stops += 1
 
     def rotate_key(self, key: str, at: datetime) -> None:
         if self.status is AppStatus.REVOKED:
@@ -254,6 +271,7 @@ class ClientApp(Aggregate):
     @event("Installed", topic="calldesk.client_app.Installed")
     def _installed(self, installation: "Installation", timestamp: datetime) -> None:
         self.installations[installation.agent] = installation
+        self.installs[installation.agent] = self.installs.get(installation.agent, 0) + 1
         if installation.agent not in self.concerned:
             self.concerned.append(installation.agent)
 
@@ -264,6 +282,13 @@ class ClientApp(Aggregate):
     @event("Uninstalled", topic="calldesk.client_app.Uninstalled")
     def _uninstalled(self, agent: str, timestamp: datetime) -> None:
         del self.installations[agent]
+        self.installs[agent] += 1
+
+    def grant_for(self, agent: str) -> str:
+        """What a session opened now for the agent holds on to: it stays good while
+        this stays the same, and no suspension, revocation, key rotation or change of
+        the agent's installation comes between (ADR/0031)."""
+        return f"{self.key_generation}.{self.stops}.{self.installs.get(agent, 0)}"
 
     def installation_for(self, agent: str) -> "Installation":
         """The agent's installation, if the app may run for them now."""

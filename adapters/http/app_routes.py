@@ -42,6 +42,8 @@ from calldesk.domain.errors import InvalidValue
 from calldesk.domain.identity import NAME_MAX_LENGTH, SLUG_MAX_LENGTH
 
 Slug = Annotated[str, MaxLen(SLUG_MAX_LENGTH)]
+#: The largest position a log holds (a signed 64-bit integer in either store).
+MAX_POSITION = 2**63 - 1
 Origin = Annotated[str, MaxLen(ORIGIN_MAX_LENGTH)]
 
 
@@ -220,7 +222,7 @@ def uninstall_app(
 def list_refusals(
     request: Request[Any, Any, Any],
     who: Who,
-    after: FromQuery[Annotated[int, Ge(0)]] = 0,
+    after: FromQuery[Annotated[int, Ge(0), Le(MAX_POSITION)]] = 0,
     limit: FromQuery[Annotated[int, Ge(1), Le(MAX_REFUSALS_PAGE)]] = 100,
 ) -> RefusalsPage:
     """Every refusal of the tenant's apps, in the browser or here, oldest first."""

@@ -89,7 +89,9 @@ def proxied(request: Request[Any, Any, Any], who: Principal) -> None:
         request.method,
         f"{path}?{query.decode('latin-1')}" if query else path,
         clock.now(),
-        reachable=proxiable is True,
+        # An app acts for its own agent only: asking about another is recorded too.
+        reachable=proxiable is True
+        and request.path_params.get("agent", who.agent) == who.agent,
     )
 
 

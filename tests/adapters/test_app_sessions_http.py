@@ -26,6 +26,7 @@ from calldesk.domain.crm_records import Author
 from calldesk.domain.records import RecordKind
 
 START = datetime(2026, 12, 4, 9, tzinfo=UTC)
+CHATTY_ORIGIN = "http://127.0.0.1:8767"
 
 
 @attrs.frozen
@@ -126,11 +127,12 @@ def test_an_app_session_reads_what_its_registration_names_and_no_more(
 
 
 def test_an_app_session_acts_only_for_its_own_agent(proxied: Proxied) -> None:
-    """Even where its pattern matches, the agent's own rights still hold."""
+    """Even where its pattern matches; and asking about another agent is recorded."""
     app = app_session(proxied)
-    refused = proxied.http.get("/agents/b-2/calls", headers=app)
-    assert refused.status_code == 403
-    assert not refused.json()["type"].endswith("app-denied")
+    refused = answered(proxied.http.get("/agents/b-2/calls", headers=app), 403)
+    assert refused["reason"] == "endpoint-not-allowed"
+    (logged,) = refusals(proxied)
+    assert (logged["detail"], logged["agent"]) == ("GET /agents/b-2/calls", "a-17")
 
 
 @pytest.mark.parametrize(
@@ -214,6 +216,42 @@ def test_a_suspended_app_is_refused_at_once_and_works_again_once_reinstated(
     assert proxied.http.get("/records/contact/003-ada", headers=again).status_code == 200
 
 
+def test_a_session_opened_before_a_suspension_stays_ended_after_reinstatement(
+    proxied: Proxied,
+) -> None:
+    app = app_session(proxied)
+    answered(proxied.http.post("/apps/order-lookup/suspend", headers=proxied.admin))
+    answered(proxied.http.post("/apps/order-lookup/reinstate", headers=proxied.admin))
+    assert proxied.http.get("/records/contact/003-ada", headers=app).status_code == 401
+
+
+def test_a_session_ends_when_the_agents_installation_changes(proxied: Proxied) -> None:
+    app = app_session(proxied)
+    body = {"parameters": {"shop": "US"}, "scopes": ["records:read"]}
+    installed = proxied.http.put(
+        "/apps/order-lookup/installations/a-17", json=body, headers=proxied.admin
+    )
+    answered(installed)
+    assert proxied.http.get("/records/contact/003-ada", headers=app).status_code == 401
+
+
+def test_two_live_apps_never_share_an_origin(proxied: Proxied) -> None:
+    """They could script each other's frames and use each other's channels."""
+    body = {
+        "app": "survey",
+        "name": "Survey",
+        "origins": [APP_ORIGIN],
+        "entry_url": f"{APP_ORIGIN}/survey.html",
+        "endpoints": ["GET /records/contact/{id} records:read"],
+        "rate_limit": 60,
+    }
+    refused = proxied.http.post("/apps", json=body, headers=proxied.admin)
+    assert refused.status_code == 409
+    assert "order-lookup" in refused.json()["detail"]
+    answered(proxied.http.post("/apps/order-lookup/revoke", headers=proxied.admin))
+    answered(proxied.http.post("/apps", json=body, headers=proxied.admin), 201)
+
+
 def test_a_revoked_app_is_gone_for_good(proxied: Proxied) -> None:
     app = app_session(proxied)
     answered(proxied.http.post("/apps/order-lookup/revoke", headers=proxied.admin))
@@ -221,6 +259,10 @@ def test_a_revoked_app_is_gone_for_good(proxied: Proxied) -> None:
     refused = proxied.http.post("/apps/order-lookup/reinstate", headers=proxied.admin)
     assert refused.status_code == 409
     assert answered(proxied.http.get("/agents/a-17/apps", headers=proxied.ada)) == []
+    shown = answered(
+        proxied.http.get("/agents/a-17/apps/order-lookup", headers=proxied.ada)
+    )
+    assert shown["status"] == "revoked"  # an open console says why it stopped
 
 
 def test_rotating_the_key_ends_the_sessions_it_opened(proxied: Proxied) -> None:
@@ -256,13 +298,14 @@ def test_an_app_asking_past_its_rate_limit_waits(proxied: Proxied) -> None:
     key = installed_app(
         proxied.desk,
         START,
+        origin=CHATTY_ORIGIN,
         app="chatty",
         rate_limit=3,
         endpoints=(Endpoint(Method.GET, "/records/contact/{id}", Scope.RECORDS_READ),),
     )
     session = proxied.http.post(
         "/agents/a-17/apps/chatty/sessions",
-        json={"key": key, "origin": APP_ORIGIN},
+        json={"key": key, "origin": CHATTY_ORIGIN},
         headers=proxied.ada,
     )
     app = {"Authorization": f"Bearer {answered(session, 201)['secret']}"}
@@ -301,6 +344,38 @@ def test_managing_apps_takes_an_administrators_token(proxied: Proxied) -> None:
         refused = proxied.http.request(method, path, headers=proxied.ada)
         assert refused.status_code == 403, path
     assert proxied.desk.app("acme", "order-lookup").status.value == "published"
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        ("origins", ["http://localhost:99999"]),
+        ("origins", ["http://localhost:0"]),
+        ("entry_url", "https://[::1/"),
+        ("entry_url", "http://127.0.0.1:8766:1/x"),
+    ],
+)
+def test_a_registration_that_is_not_even_a_url_is_refused_as_such(
+    proxied: Proxied, member: str, value: object
+) -> None:
+    body = {
+        "app": "broken",
+        "name": "Broken",
+        "origins": ["http://127.0.0.1:8766"],
+        "entry_url": "http://127.0.0.1:8766/index.html",
+        "endpoints": ["GET /records/contact/{id} records:read"],
+        "rate_limit": 60,
+        member: value,
+    }
+    refused = proxied.http.post("/apps", json=body, headers=proxied.admin)
+    assert refused.status_code == 422, refused.text
+
+
+def test_refusals_after_a_position_past_any_log_are_refused_not_failed(
+    proxied: Proxied,
+) -> None:
+    page = proxied.http.get(f"/apps/refusals?after={2**63}", headers=proxied.admin)
+    assert page.status_code == 400, page.text
 
 
 def test_an_administrator_registers_an_app_over_http_and_sees_its_key_once(

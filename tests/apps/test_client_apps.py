@@ -139,5 +139,18 @@ def test_a_flood_of_refusals_from_one_agent_is_counted_not_written_one_by_one(
         )
     refusals = desk.app_refusals("acme", limit=500).refusals
     assert len(refusals) == 61  # 60 one by one, then one line for the rest
-    assert refusals[-1].reason is RefusalReason.RATE_LIMITED
+    assert refusals[-1].reason is RefusalReason.WRONG_ORIGIN
     assert refusals[-1].origin is None
+    desk.record_app_refusal(
+        ReportRefusal(
+            "acme",
+            app="order-lookup",
+            origin="http://127.0.0.1:8766",
+            agent="a-17",
+            reason=RefusalReason.ENDPOINT_NOT_ALLOWED,
+            where=RefusedWhere.SERVER,
+            at=at,
+        )
+    )
+    (server,) = desk.app_refusals("acme", after=refusals[-1].position).refusals
+    assert server.origin == "http://127.0.0.1:8766"  # the browser's flood hides nothing
