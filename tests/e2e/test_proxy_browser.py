@@ -31,6 +31,7 @@ from calldesk.apps.desk import Desk
 from calldesk.apps.presence import RegisterAgent
 from calldesk.apps.records import CreateRecord
 from calldesk.domain.access import Role
+from calldesk.domain.app_paths import Endpoint, Method, Scope
 from calldesk.domain.crm_records import Author
 from calldesk.domain.records import RecordKind
 
@@ -244,6 +245,42 @@ def test_a_frame_that_navigates_to_another_origin_loses_its_channel_and_session(
     response = ended.value.response()
     assert response is not None
     assert response.status == 200
+
+
+def test_an_app_registered_for_calldesks_own_origin_is_never_loaded(
+    probe: ThreeOrigins,
+) -> None:
+    """It would be same-origin with the proxy frame, and could script it."""
+    installed_app(
+        probe.desk,
+        START,
+        origin=probe.proxy_origin,
+        app="mirror",
+        name="Mirror",
+        endpoints=(Endpoint(Method.GET, "/records/contact/{id}", Scope.RECORDS_READ),),
+    )
+    probe.page.reload()
+    probe.page.get_by_role("button", name="Open Mirror").click()
+    mirror = probe.page.frame_locator("iframe.app-proxy[data-app=mirror]")
+    expect(mirror.locator("#app-status")).to_have_text(
+        "Mirror: refused (served from calldesk's own origin)"
+    )
+    assert mirror.locator("iframe").count() == 0
+    probe.refusals("wrong-origin browser")
+
+
+def test_a_huge_body_is_refused_at_once_without_being_serialized(
+    probe: ThreeOrigins,
+) -> None:
+    """A string or array past 64 KiB is charged its length before anything else: a
+    billion holes, which JSON.stringify cannot even serialize, is answered too."""
+    frame = connected(probe)
+    drafts = "/agents/a-17/records/contact/003-ada/publisher/drafts"
+    for body in ("new Array(2 ** 30)", "'x'.repeat(2 ** 27)", "new Array(9e7)"):
+        answer = frame.evaluate(
+            f"(path) => probe.app.request('POST', path, {{ body: {body} }})", drafts
+        )
+        assert (answer["outcome"], answer["reason"]) == ("invalid", "too-large"), body
 
 
 def test_an_endpoint_outside_the_registration_is_denied_in_the_browser(

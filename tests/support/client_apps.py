@@ -22,6 +22,7 @@ def installed_app(
     rate_limit: int = 600,
     endpoints: tuple[Endpoint, ...] = ORDER_LOOKUP_ENDPOINTS,
     also_from: tuple[str, ...] = (),
+    name: str = "Order lookup",
 ) -> str:
     """The app's key, once it is published and installed for the agent with every
     scope its endpoints need."""
@@ -30,7 +31,7 @@ def installed_app(
         RegisterApp(
             tenant,
             app=app,
-            name="Order lookup",
+            name=name,
             origins=(origin, *also_from),
             entry_url=f"{origin}/index.html",
             endpoints=endpoints,

@@ -234,7 +234,18 @@ document.addEventListener("securitypolicyviolation", (event) => {
   report("wrong-origin", origin, "the app's frame was sent to an origin it is not registered for");
 });
 
+/** An app registered for calldesk's own origin, or the console's, would be
+ * same-origin with this frame or the page: it is never loaded. */
+function servedByCalldesk() {
+  return view.origins.some((origin) => origin === location.origin || origin === consoleOrigin);
+}
+
 function loadApp() {
+  if (servedByCalldesk()) {
+    report("wrong-origin", location.origin, "an app registered for calldesk's own origin");
+    show("refused (served from calldesk's own origin)");
+    return;
+  }
   if (!frame) {
     confineFrameTo(view.origins);
     frame = document.createElement("iframe");

@@ -141,40 +141,50 @@ export function headersAllowed(headers) {
 const MAX_DEPTH = 64;
 
 /** Whether a value is plain JSON (what structured cloning carries may not be: dates,
- * maps, cycles, NaN), looked at no further than a body's size allows. */
-export function isJson(value) {
-  let budget = MAX_BODY_BYTES; // each value takes at least one character once serialized
-  const walk = (node, depth) => {
-    if (--budget < 0 || depth > MAX_DEPTH) return false;
-    if (node === null || typeof node === "boolean" || typeof node === "string") return true;
-    if (typeof node === "number") return Number.isFinite(node);
-    if (Array.isArray(node)) return node.every((item) => walk(item, depth + 1));
-    if (!isPlainObject(node)) return false;
-    return Object.values(node).every((item) => walk(item, depth + 1));
+ * maps, cycles, NaN, holes) of at most a body's size: "ok", "too-large" or "malformed".
+ * Every string and array is charged its whole length before it is looked into, so a
+ * huge one is refused at once, never serialized (it would stall this frame's process,
+ * the softphone's too). */
+function jsonVerdict(value) {
+  let budget = MAX_BODY_BYTES; // each character serialized takes at least one byte
+  let tooLarge = false;
+  const spend = (size) => {
+    budget -= size;
+    tooLarge = budget < 0;
+    return !tooLarge;
   };
-  return walk(value, 0);
+  const walk = (node, depth) => {
+    if (depth > MAX_DEPTH) return false;
+    if (node === null || typeof node === "boolean") return spend(4);
+    if (typeof node === "string") return spend(node.length + 2);
+    if (typeof node === "number") return Number.isFinite(node) && spend(1);
+    if (Array.isArray(node)) {
+      if (!spend(node.length + 1)) return false; // a comma or a bracket each
+      for (let at = 0; at < node.length; at += 1) {
+        if (!walk(node[at], depth + 1)) return false; // a hole is undefined: not JSON
+      }
+      return true;
+    }
+    if (!isPlainObject(node)) return false;
+    const keys = Object.keys(node);
+    if (!spend(keys.length * 4 + 1)) return false; // quotes, a colon and a comma each
+    return keys.every((key) => spend(key.length) && walk(node[key], depth + 1));
+  };
+  const plain = walk(value, 0);
+  if (tooLarge) return "too-large";
+  return plain ? "ok" : "malformed";
 }
 
-/** The body serialized, or `{reason}` when it cannot go: too deep or not JSON
+/** The body serialized, or `{reason}` when it cannot go: not JSON or too deep
  * (`malformed`), or over 64 KiB (`too-large`). */
 export function serializedBody(method, body) {
   if (body === undefined) return { text: undefined };
   if (method === "GET" || method === "DELETE") return { reason: "malformed" };
-  if (!isJson(body)) {
-    // A walk cut short by its budget says only that the body is big.
-    return { reason: roughlyTooLarge(body) ? "too-large" : "malformed" };
-  }
-  const text = JSON.stringify(body);
+  const verdict = jsonVerdict(body);
+  if (verdict !== "ok") return { reason: verdict };
+  const text = JSON.stringify(body); // at most 64 Ki characters, as charged above
   if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) return { reason: "too-large" };
   return { text };
-}
-
-function roughlyTooLarge(body) {
-  try {
-    return JSON.stringify(body).length > MAX_BODY_BYTES;
-  } catch {
-    return false; // a cycle, a BigInt: not JSON
-  }
 }
 
 /** The request as the proxy will send it, or `{reason}` for the rule it breaks, in the
@@ -345,7 +355,12 @@ export class ProxyCore {
       return this.refuse("duplicate-request-id", `request id ${message.id} again`);
     }
     this.seen.add(message.id);
-    const checked = checkRequest(message, this.view);
+    let checked;
+    try {
+      checked = checkRequest(message, this.view);
+    } catch {
+      checked = { reason: "malformed" }; // whatever the check tripped on, an answer goes
+    }
     if (checked.reason) {
       this.refuse(checked.reason, `${message.method} ${String(message.path).slice(0, 200)}`);
       return this.send(message.id, { outcome: DENIALS.has(checked.reason) ? "denied" : "invalid", reason: checked.reason });
