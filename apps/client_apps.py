@@ -43,6 +43,9 @@ from calldesk.domain.errors import AlreadyExists, NotFound
 from calldesk.domain.identity import checked_slug
 from calldesk.domain.rate_limits import RequestBudget
 
+#: How many sessions one agent's frame of one app may open a minute (a reload each).
+SESSIONS_PER_MINUTE = 30
+
 #: The one answer an app gets for a handshake that does not open a session; which
 #: check failed is the security event's, not the app's.
 NOT_OPENED = "this app cannot be opened here"
@@ -184,6 +187,7 @@ class ClientApps(Service):
         super().__init__(work)
         self.refusals = refusals
         self._budgets: dict[tuple[str, str, str], RequestBudget] = {}
+        self._openings: dict[tuple[str, str, str], RequestBudget] = {}
         self._memory = threading.Lock()
 
     # Registration, by an administrator.
@@ -301,6 +305,7 @@ class ClientApps(Service):
         """A session for the app the agent's proxy frame runs, if the key is the app's
         current one, the origin one of its own, and the app may run for the agent;
         every refusal is recorded, and answered alike."""
+        self._opening_allowed(command)
         refused = self._refused_opening(command, key)
         if refused is not None:
             self.refusals.recorded(
@@ -334,6 +339,18 @@ class ClientApps(Service):
         installation = app.installations[command.agent]
         context = AppContext(command.agent, command.app, dict(installation.parameters))
         return AppSessionView(session.expires_at, context)
+
+    def _opening_allowed(self, command: OpenAppSession) -> None:
+        """Each opening is a session in the log: a frame that keeps saying hello is
+        slowed here too, whatever its proxy frame does."""
+        with self._memory:
+            budget = self._openings.setdefault(
+                (command.tenant, command.app, command.agent),
+                RequestBudget.full(SESSIONS_PER_MINUTE, command.at),
+            )
+            wait = budget.take(command.at)
+        if wait is not None:
+            raise RateLimited(wait)
 
     def _refused_opening(
         self, command: OpenAppSession, key: str

@@ -186,6 +186,15 @@ def test_a_session_opens_only_with_the_current_key_from_a_registered_origin(
     assert reasons(proxied) == ["bad-key", "wrong-origin", "wrong-origin", "wrong-origin"]
 
 
+def test_a_frame_that_keeps_opening_sessions_is_slowed_on_the_server(
+    proxied: Proxied,
+) -> None:
+    statuses = [opened(proxied).status_code for _ in range(31)]
+    assert statuses == [201] * 30 + [429]
+    proxied.clock.advance(2)
+    assert opened(proxied).status_code == 201
+
+
 def test_another_agent_cannot_open_the_app_as_a_17(proxied: Proxied) -> None:
     bea = token_for(proxied.desk, proxied.clock, "b-2")
     refused = proxied.http.post(

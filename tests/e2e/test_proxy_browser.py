@@ -269,6 +269,18 @@ def test_an_app_registered_for_calldesks_own_origin_is_never_loaded(
     probe.refusals("wrong-origin browser")
 
 
+def test_an_app_session_that_runs_out_is_renewed_and_the_request_goes_through(
+    probe: ThreeOrigins,
+) -> None:
+    """An app session lasts an hour at most: the app, open longer beside calls, must
+    not stop working."""
+    frame = connected(probe)
+    probe.clock.advance(3660)
+    answer = request(frame, "GET", "/records/contact/003-ada")
+    assert (answer["outcome"], answer["status"]) == ("ok", 200)
+    expect(probe.status()).to_have_text("Order lookup: connected")
+
+
 def test_a_huge_body_is_refused_at_once_without_being_serialized(
     probe: ThreeOrigins,
 ) -> None:

@@ -27,7 +27,7 @@ const hellosAllowed = new TokenBucket(30, performance.now());
 const timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (handle) => clearTimeout(handle) };
 let view = null;
 let frame = null;
-let channel = null; // {core, port, secret} of the current channel
+let channel = null; // {core, port, session} of the current channel
 let hellos = 0; // the latest hello wins: an older one's session, opened late, is ended
 let reads = 0; // likewise the latest read of the app's view
 let flushing = null; // the timer that reports refusals held back
@@ -104,23 +104,26 @@ window.addEventListener("message", (event) => {
   openChannel(event.origin, hello, loads);
 });
 
+/** An app session for the hello's key, as seen from its origin: the server's answer. */
+async function openedSession(key, origin) {
+  try {
+    const response = await fetch(`${appPath}/sessions`, {
+      method: "POST",
+      headers: { ...agentAuth, "Content-Type": "application/json" },
+      body: JSON.stringify({ key, origin }),
+    });
+    return { response, answer: await response.json().catch(() => null) };
+  } catch {
+    return { response: null, answer: null };
+  }
+}
+
 /** A new channel for a hello: the old one closes first (the app reloaded). */
 async function openChannel(origin, hello, loadsAtHello) {
   const mine = ++hellos;
   if (channel) channel.core.close("reloaded");
   show("connecting");
-  let response;
-  let answer = null;
-  try {
-    response = await fetch(`${appPath}/sessions`, {
-      method: "POST",
-      headers: { ...agentAuth, "Content-Type": "application/json" },
-      body: JSON.stringify({ key: hello.key, origin }),
-    });
-    answer = await response.json().catch(() => null);
-  } catch {
-    response = null;
-  }
+  const { response, answer } = await openedSession(hello.key, origin);
   if (!response || response.status !== 201) {
     const reason = answer && typeof answer.reason === "string" ? answer.reason : "not-runnable";
     if (mine === hellos) show(`refused (${reason})`);
@@ -130,17 +133,20 @@ async function openChannel(origin, hello, loadsAtHello) {
   if (mine !== hellos) return endSession(answer.secret); // a newer hello took over
   const id = randomHex();
   const ports = new MessageChannel();
+  // The session the channel's requests go with; renewed when it runs out (an hour at
+  // most, or the agent's token), with the key and origin of the hello.
+  const session = { secret: answer.secret, key: hello.key, origin, renewing: null };
   const core = new ProxyCore({
     channel: id,
     view,
-    upstream: (request, signal) => upstream(answer.secret, request, signal),
+    upstream: (request, signal) => upstream(session, request, signal),
     post: (message) => ports.port1.postMessage(message),
     refuse: (reason, detail) => report(reason, origin, detail),
-    onClosed: (reason) => closed(core, ports.port1, answer.secret, reason),
+    onClosed: (reason) => closed(core, ports.port1, session.secret, reason),
     now: () => performance.now(),
     timers,
   });
-  channel = { core, port: ports.port1, secret: answer.secret };
+  channel = { core, port: ports.port1, session };
   ports.port1.onmessage = (message) => core.receive(message.data);
   core.ready();
   frame.contentWindow.postMessage(
@@ -149,6 +155,18 @@ async function openChannel(origin, hello, loadsAtHello) {
   // The frame loaded a document while the session opened: the welcome may have found
   // nobody (a frame gone elsewhere drops it), so the channel must hear a pong.
   if (loads !== loadsAtHello) core.ping();
+}
+
+/** Whether the session now holds a secret other than `used`: renewed by this call,
+ * or by another that met the same 401 first. */
+async function renewed(session, used) {
+  if (session.secret !== used) return true;
+  session.renewing ??= openedSession(session.key, session.origin).finally(() => {
+    session.renewing = null;
+  });
+  const { response, answer } = await session.renewing;
+  if (session.secret === used && response && response.status === 201) session.secret = answer.secret;
+  return session.secret !== used;
 }
 
 function closed(core, port, secret, reason) {
@@ -166,11 +184,13 @@ function endSession(secret, keepalive = false) {
   }).catch(() => {});
 }
 
-/** One API call on the app's behalf, built here from checked parts, to this origin. */
-async function upstream(secret, request, signal) {
+/** One API call on the app's behalf, built here from checked parts, to this origin.
+ * A session the server no longer takes (401: nothing was carried out) is renewed once,
+ * and the call sent again; if no new one opens, the app may no longer run here. */
+async function upstream(session, request, signal) {
   const url = new URL(request.path, location.origin);
   if (url.origin !== location.origin) throw new Error("a path that leaves the connector");
-  const response = await fetch(url, {
+  const sent = (secret) => fetch(url, {
     method: request.method,
     headers: { ...request.headers, Authorization: `Bearer ${secret}` },
     body: request.body,
@@ -180,6 +200,11 @@ async function upstream(secret, request, signal) {
     referrerPolicy: "no-referrer",
     signal,
   });
+  const used = session.secret;
+  let response = await sent(used);
+  if (response.status === 401 && (await renewed(session, used))) {
+    response = await sent(session.secret);
+  }
   const text = await response.text();
   let body = null;
   try {
@@ -265,7 +290,7 @@ function loadApp() {
 }
 
 window.addEventListener("pagehide", () => {
-  if (channel) endSession(channel.secret, true);
+  if (channel) endSession(channel.session.secret, true);
 });
 
 try {
