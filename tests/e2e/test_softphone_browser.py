@@ -18,6 +18,7 @@ from support.softphone_frame import sent_to_the_phone
 from support.telephony import (
     ADA,
     ADA_NUMBER,
+    CASE,
     EVE_MOBILE,
     SHARED,
     SHARED_NUMBER,
@@ -28,6 +29,7 @@ from calldesk.adapters.telephony.simulator import Callee, Caller, PhoneSimulator
 from calldesk.apps.call_views import CallView
 from calldesk.apps.desk import Desk
 from calldesk.apps.tenancy import DefineDispositions, DefineQuickConnects
+from calldesk.apps.workspaces import OpenRecord
 from calldesk.domain.agents import AgentState
 from calldesk.domain.phone_numbers import PhoneNumber
 from calldesk.domain.tenants import QuickConnect
@@ -314,6 +316,25 @@ def test_a_number_in_the_call_log_is_dialed_with_a_click(softphone: Softphone) -
     frame.locator(".call[data-state=dialing]").wait_for()
     (work,) = softphone.desk.agent("acme", "a-17").calls
     assert softphone.desk.call("acme", work.call).customer_number == ADA_NUMBER
+
+
+def test_a_click_held_down_while_the_softphone_redraws_still_holds_the_call(
+    softphone: Softphone,
+) -> None:
+    """A redraw replaces the buttons: one between the press and the release would make
+    the release land on another button, and the click would be lost (a CI failure)."""
+    page, frame = softphone.page, softphone.frame
+    rung_and_answered(softphone)
+    box = frame.get_by_role("button", name="Hold").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    # An event of the agent's stream meanwhile: the console shows it, so the frame,
+    # which forwards it, has heard it.
+    softphone.desk.open_record(OpenRecord("acme", "a-17", record=CASE, at=START))
+    expect(page.locator("#tabs")).to_contain_text(CASE.title)
+    with sent_to_the_phone(frame, "hold"):
+        page.mouse.up()
 
 
 def test_the_keyboard_answers_holds_mutes_and_hangs_up(softphone: Softphone) -> None:

@@ -318,9 +318,29 @@ function dialForm() {
 // second, and a redraw from the stream replaces them (a state, a hold, never lost).
 let timed = new Map();
 
+// A redraw replaces the buttons: one between a press and its release would lose the
+// click (the release lands on another element). While a pointer is down, the latest
+// state waits, and is drawn once the click that release makes has been dispatched.
+let pressing = false;
+let waiting = null;
+document.addEventListener("pointerdown", () => { pressing = true; }, true);
+for (const ended of ["pointerup", "pointercancel"]) {
+  document.addEventListener(ended, () => {
+    pressing = false;
+    setTimeout(() => {
+      if (waiting && !pressing) {
+        const state = waiting;
+        waiting = null;
+        draw(state);
+      }
+    });
+  }, true);
+}
+
 /** Draw the state, and tell the console page what was recorded. */
 function render(state, recorded) {
-  draw(state);
+  if (pressing) waiting = state;
+  else draw(state);
   if (consoleOrigin) {
     window.parent.postMessage({ type: "calldesk.state", state, recorded }, consoleOrigin);
   }
