@@ -61,6 +61,17 @@ class ReplicaState:
         with self.tables.transaction() as group:
             return tuple(_lines(group, kind))
 
+    def refused(self) -> tuple[RecordLine, ...]:
+        """The records the server refused, by kind and id: found among the few that
+        can be other than synced, never by reading the main tables whole."""
+        with self.tables.transaction() as group:
+            lines = [
+                line
+                for line in _unsynced_lines(group)
+                if line.status.state is RecordState.ERROR
+            ]
+        return tuple(sorted(lines, key=lambda line: (line.kind.value, line.record_id)))
+
     def record(self, kind: RecordKind, record_id: str) -> RecordLine | None:
         """The record's line, found by its id: its row, or its delete not yet sent."""
         with self.tables.transaction() as group:

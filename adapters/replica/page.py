@@ -210,11 +210,7 @@ def replica_page_app(
 
     @get("/api/refused", sync_to_thread=True)
     def refused() -> list[dict[str, Any]]:
-        return [
-            _line(line)
-            for line in replica.state.records()
-            if line.status.state is RecordState.ERROR
-        ]
+        return [_line(line) for line in replica.state.refused()]
 
     @post(
         f"{REFUSED}/retry",

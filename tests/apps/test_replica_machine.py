@@ -243,6 +243,12 @@ class Replicas(RuleBasedStateMachine):
                 line.status.state is RecordState.CONFLICT for line in lines
             )
             assert status.counts.pending == sum(line.status.state.pending for line in lines)
+            # The refused, found without reading the tables whole, are those listed so.
+            listed = sorted(
+                (line for line in lines if line.status.state is RecordState.ERROR),
+                key=lambda line: (line.kind.value, line.record_id),
+            )
+            assert list(device.replica.state.refused()) == listed
 
     def teardown(self) -> None:
         """Everyone syncs, choosing the server's side of what is left, until nothing
