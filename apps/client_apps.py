@@ -305,8 +305,9 @@ class ClientApps(Service):
         """A session for the app the agent's proxy frame runs, if the key is the app's
         current one, the origin one of its own, and the app may run for the agent;
         every refusal is recorded, and answered alike."""
-        self._opening_allowed(command)
         refused = self._refused_opening(command, key)
+        if refused is None and not self._opening_allowed(command):
+            refused = RefusalReason.RATE_LIMITED, "sessions opened too often"
         if refused is not None:
             self.refusals.recorded(
                 ReportRefusal(
@@ -320,6 +321,8 @@ class ClientApps(Service):
                     at=command.at,
                 )
             )
+            if refused[0] is RefusalReason.RATE_LIMITED:
+                raise RateLimited(60 // SESSIONS_PER_MINUTE)
             raise AppDenied(refused[0], NOT_OPENED)
         app = self._app(command.tenant, command.app)
         token = self.work.load(AccessToken, command.token_id, "the agent's token is gone")
@@ -340,7 +343,7 @@ class ClientApps(Service):
         context = AppContext(command.agent, command.app, dict(installation.parameters))
         return AppSessionView(session.expires_at, context)
 
-    def _opening_allowed(self, command: OpenAppSession) -> None:
+    def _opening_allowed(self, command: OpenAppSession) -> bool:
         """Each opening is a session in the log: a frame that keeps saying hello is
         slowed here too, whatever its proxy frame does."""
         with self._memory:
@@ -348,9 +351,7 @@ class ClientApps(Service):
                 (command.tenant, command.app, command.agent),
                 RequestBudget.full(SESSIONS_PER_MINUTE, command.at),
             )
-            wait = budget.take(command.at)
-        if wait is not None:
-            raise RateLimited(wait)
+            return budget.take(command.at) is None
 
     def _refused_opening(
         self, command: OpenAppSession, key: str

@@ -191,6 +191,7 @@ def test_a_frame_that_keeps_opening_sessions_is_slowed_on_the_server(
 ) -> None:
     statuses = [opened(proxied).status_code for _ in range(31)]
     assert statuses == [201] * 30 + [429]
+    assert reasons(proxied) == ["rate-limited"]
     proxied.clock.advance(2)
     assert opened(proxied).status_code == 201
 
