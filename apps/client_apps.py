@@ -268,9 +268,13 @@ class ClientApps(Service):
     def apps(self, tenant: str) -> tuple[AppView, ...]:
         """Every registration of the tenant, by app id."""
         checked_slug(tenant, "a tenant")
+        return tuple(AppView.of(app) for app in self._registrations(tenant))
+
+    def _registrations(self, tenant: str) -> list[ClientApp]:
+        """The tenant's registrations, by app id."""
         listed = self.work.find(TenantApps, TenantApps.create_id(tenant))
         names = sorted(listed.apps) if listed is not None else []
-        return tuple(AppView.of(self._app(tenant, app)) for app in names)
+        return [self._app(tenant, app) for app in names]
 
     def app(self, tenant: str, app: str) -> AppView:
         return AppView.of(self._app(tenant, app))
@@ -281,10 +285,10 @@ class ClientApps(Service):
         """The published or suspended apps installed for the agent; a suspended one is
         listed so that the console can say so."""
         return tuple(
-            self.app_of(tenant, agent, view.app)
-            for view in self.apps(tenant)
-            if agent in view.installed_for
-            and view.status in (AppStatus.PUBLISHED, AppStatus.SUSPENDED)
+            InstalledAppView.of(app, agent)
+            for app in self._registrations(tenant)
+            if agent in app.installations
+            and app.status in (AppStatus.PUBLISHED, AppStatus.SUSPENDED)
         )
 
     def app_of(self, tenant: str, agent: str, app: str) -> InstalledAppView:
@@ -333,7 +337,7 @@ class ClientApps(Service):
             command.agent,
             command.app,
             command.origin,
-            app.grant_for(command.agent),
+            app.standing_for(command.agent),
             token.id,
             token.expires_at,
             command.at,
@@ -393,7 +397,7 @@ class ClientApps(Service):
             raise Unauthorized(f"{session} has ended")
         token.check(at)
         app = self._app(session.tenant, session.app)
-        if app.grant_for(session.agent) != session.grant:
+        if app.standing_for(session.agent) != session.standing:
             raise Unauthorized(
                 f"{session} has ended: the app was stopped, its key rotated or its "
                 "installation changed since"
@@ -422,42 +426,22 @@ class ClientApps(Service):
         its rate limit."""
         app = self._app(tenant, grant.app)
         try:
-            installation = app.installation_for(agent)
-            endpoint = endpoint_for(app.endpoints, method, path)
-            if endpoint is None or not reachable:
-                raise AppDenied(
-                    RefusalReason.ENDPOINT_NOT_ALLOWED,
-                    f"{method} {path.partition('?')[0]} is not among the app's endpoints",
-                )
-            if endpoint.scope not in installation.scopes:
-                raise AppDenied(
-                    RefusalReason.SCOPE_NOT_GRANTED,
-                    f"scope {endpoint.scope.value} is not granted to this app here",
-                )
+            _allowed(app, agent, method, path, reachable)
             self._spend(tenant, app, agent, at)
-        except (AppDenied, AppNotRunnable, BadPath) as error:
-            reason = (
-                error.reason
-                if isinstance(error, AppDenied)
-                else RefusalReason.BAD_PATH
-                if isinstance(error, BadPath)
-                else RefusalReason.NOT_RUNNABLE
-            )
+        except AppDenied as denied:
             self.refusals.record(
                 ReportRefusal(
                     tenant,
                     app=grant.app,
                     origin=grant.origin,
                     agent=agent,
-                    reason=reason,
+                    reason=denied.reason,
                     where=RefusedWhere.SERVER,
                     detail=f"{method} {path.partition('?')[0]}"[:200],
                     at=at,
                 )
             )
-            if isinstance(error, AppDenied):
-                raise
-            raise AppDenied(reason, str(error)) from None
+            raise
 
     def _spend(self, tenant: str, app: ClientApp, agent: str, at: datetime) -> None:
         with self._memory:
@@ -481,3 +465,25 @@ class ClientApps(Service):
     ) -> AppView:
         app = self.work.change(lambda: self._app(command.tenant, command.app), change)
         return AppView.of(app)
+
+
+def _allowed(app: ClientApp, agent: str, method: str, path: str, reachable: bool) -> None:
+    """Refuses, as AppDenied with its reason, what the registration does not let the
+    agent's app session ask."""
+    try:
+        installation = app.installation_for(agent)
+        endpoint = endpoint_for(app.endpoints, method, path)
+    except AppNotRunnable as error:
+        raise AppDenied(RefusalReason.NOT_RUNNABLE, str(error)) from None
+    except BadPath as error:
+        raise AppDenied(RefusalReason.BAD_PATH, str(error)) from None
+    if endpoint is None or not reachable:
+        raise AppDenied(
+            RefusalReason.ENDPOINT_NOT_ALLOWED,
+            f"{method} {path.partition('?')[0]} is not among the app's endpoints",
+        )
+    if endpoint.scope not in installation.scopes:
+        raise AppDenied(
+            RefusalReason.SCOPE_NOT_GRANTED,
+            f"scope {endpoint.scope.value} is not granted to this app here",
+        )

@@ -37,15 +37,15 @@ class AppSession(Aggregate):
         agent: str,
         app: str,
         origin: str,
-        grant: str,
+        standing: str,
         token_id: UUID,
         expires_at: datetime,
         timestamp: datetime,
     ) -> None:
         self.digest = digest
         self.tenant, self.agent, self.app, self.origin = tenant, agent, app, origin
-        #: The app's grant_for the agent when opened: any change of it ends this.
-        self.grant = grant
+        #: The app's standing_for the agent when opened: any change of it ends this.
+        self.standing = standing
         #: The agent's token it was opened under: revoking that ends this too.
         self.token_id = token_id
         self.opened_at = timestamp
@@ -60,7 +60,7 @@ class AppSession(Aggregate):
         agent: str,
         app: str,
         origin: str,
-        grant: str,
+        standing: str,
         token_id: UUID,
         token_expires_at: datetime,
         at: datetime,
@@ -71,7 +71,7 @@ class AppSession(Aggregate):
             agent=agent,
             app=app,
             origin=origin,
-            grant=grant,
+            standing=standing,
             token_id=token_id,
             expires_at=min(token_expires_at, at + APP_SESSION_LIFETIME),
             timestamp=at,

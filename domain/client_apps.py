@@ -184,7 +184,7 @@ class ClientApp(Aggregate):
         self.status = AppStatus.REGISTERED
         self.installations: dict[str, Installation] = {}
         #: How often it was stopped (suspended or revoked), and how often each agent's
-        #: installation changed: a session opened before either is over (grant_for).
+        #: installation changed: a session opened before either is over (standing_for).
         self.stops = 0
         self.installs: dict[str, int] = {}
         #: Every agent it was ever installed for: they hear its changes, uninstalls too.
@@ -284,7 +284,7 @@ class ClientApp(Aggregate):
         del self.installations[agent]
         self.installs[agent] += 1
 
-    def grant_for(self, agent: str) -> str:
+    def standing_for(self, agent: str) -> str:
         """What a session opened now for the agent holds on to: it stays good while
         this stays the same, and no suspension, revocation, key rotation or change of
         the agent's installation comes between (ADR/0031)."""

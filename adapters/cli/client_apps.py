@@ -6,6 +6,7 @@ A key is drawn here, at the edge, and printed once; the store keeps only its dig
 """
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 import attrs
@@ -117,24 +118,23 @@ def app_register(
     show_keyed(context, KeyedApp(key, run(context, register)))
 
 
-def _status_command(name: str, change: str, summary: str) -> None:
+def _status_command(
+    name: str, change: Callable[[Desk, AppCommand], AppView], summary: str
+) -> None:
     def command(context: typer.Context, app: AppId, tenant: TenantOption) -> None:
-        view: AppView = run(
-            context,
-            lambda desk: getattr(desk, change)(AppCommand(tenant, app=app, at=now())),
-        )
-        show_app(context, view)
+        changing = AppCommand(tenant, app=app, at=now())
+        show_app(context, run(context, lambda desk: change(desk, changing)))
 
     command.__doc__ = summary
     client_app_cli.command(name)(command)
 
 
-_status_command("publish", "publish_app", "Let the agents it is installed for run it.")
+_status_command("publish", Desk.publish_app, "Let the agents it is installed for run it.")
 _status_command(
-    "suspend", "suspend_app", "Stop it at once in every console, until reinstated."
+    "suspend", Desk.suspend_app, "Stop it at once in every console, until reinstated."
 )
-_status_command("reinstate", "reinstate_app", "Let a suspended app run again.")
-_status_command("revoke", "revoke_app", "Stop it for good.")
+_status_command("reinstate", Desk.reinstate_app, "Let a suspended app run again.")
+_status_command("revoke", Desk.revoke_app, "Stop it for good.")
 
 
 @client_app_cli.command("rotate-key")

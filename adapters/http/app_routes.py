@@ -7,6 +7,7 @@ only the routes its registration names, and never these (`PROXIABLE`).
 """
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import attrs
@@ -29,6 +30,7 @@ from calldesk.apps.client_apps import (
     RegisterApp,
     UninstallApp,
 )
+from calldesk.apps.desk import Desk
 from calldesk.domain.access import SECRET_MAX_LENGTH, Role
 from calldesk.domain.app_paths import MAX_ENDPOINTS, Scope, endpoint_named
 from calldesk.domain.app_refusals import (
@@ -140,7 +142,7 @@ def show_app(request: Request[Any, Any, Any], who: Who, app: FromPath[str]) -> A
     return desk_of(request).app(administering(who).tenant, app)
 
 
-def _status_route(name: str, change: str) -> Any:
+def _status_route(name: str, change: Callable[[Desk, AppCommand], AppView]) -> Any:
     @post(
         f"/apps/{{app:str}}/{name}",
         sync_to_thread=True,
@@ -150,9 +152,7 @@ def _status_route(name: str, change: str) -> Any:
         description=f"The app's status after `{name}` (docs/proxy.md).",
     )
     def changed(request: Request[Any, Any, Any], who: Who, app: FromPath[str]) -> AppView:
-        desk = desk_of(request)
-        result: AppView = getattr(desk, change)(_app_command(request, who, app))
-        return result
+        return change(desk_of(request), _app_command(request, who, app))
 
     return changed
 
@@ -318,10 +318,10 @@ app_api = Router(
         register_app,
         list_refusals,
         show_app,
-        _status_route("publish", "publish_app"),
-        _status_route("suspend", "suspend_app"),
-        _status_route("reinstate", "reinstate_app"),
-        _status_route("revoke", "revoke_app"),
+        _status_route("publish", Desk.publish_app),
+        _status_route("suspend", Desk.suspend_app),
+        _status_route("reinstate", Desk.reinstate_app),
+        _status_route("revoke", Desk.revoke_app),
         rotate_key,
         install_app,
         uninstall_app,
